@@ -143,7 +143,7 @@ public final class FrontConnectorsXml {
         for (int i = 0; i < DEV_COUNT; i++) {
             b.append("""
                       <Call name="addConnector"><Arg><New class="org.eclipse.jetty.server.ServerConnector">
-                        <Arg type="org.eclipse.jetty.server.Server"><Ref refid="Server"/></Arg><Arg type="int">0</Arg><Arg type="int">1</Arg>
+                        <Arg name="server"><Ref refid="Server"/></Arg><Arg name="acceptors" type="int">0</Arg><Arg name="selectors" type="int">1</Arg>
                         <Set name="host">127.0.0.1</Set><Set name="port">%d</Set>
                       </New></Arg></Call>
                     """.formatted(DEV_FIRST + i));

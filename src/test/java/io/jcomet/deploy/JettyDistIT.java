@@ -1,0 +1,86 @@
+package io.jcomet.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The documented production path works: {@code bin/jetty-dist --no-build} runs the official
+ * jetty-home (unpacked into target/jetty-home by Maven) with {@code jetty.base=jetty-base} and the
+ * built target/jcomet.war, as a separate process tree. Checks that the admin port and all 100 front
+ * ports answer, that subscribers on the first and the last front port of one channel both get a
+ * push, that the admin API is not reachable on a front port, and that SIGTERM stops the server
+ * cleanly and frees every port. Ports: see {@link FreePorts}.
+ *
+ * <p>Threads: JUnit's test thread drives everything; see {@link ServerProcess} for the process tree.
+ */
+class JettyDistIT {
+
+    private static final Path BASEDIR = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
+
+    @Test
+    void jettyHomeWithJettyBaseServesAdminAnd100FrontPortsAndStopsCleanly() throws Exception {
+        assertTrue(Files.isRegularFile(BASEDIR.resolve("target/jetty-home/start.jar")),
+                "target/jetty-home is unpacked by maven-dependency-plugin (pre-integration-test)");
+        assertTrue(Files.isRegularFile(BASEDIR.resolve("target/jcomet.war")), "the WAR is built by package");
+
+        FreePorts.Plan ports = FreePorts.plan(100);
+        List<String> cmd = List.of(BASEDIR.resolve("bin/jetty-dist").toString(), "--no-build",
+                "jetty.http.port=" + ports.admin(),
+                "jcomet.front.port=" + ports.front(),
+                "jcomet.front.count=" + ports.count(),
+                "jcomet.front.host=127.0.0.1");
+        long t0 = System.nanoTime();
+        ServerProcess server = ServerProcess.start("jetty-dist", cmd,
+                Map.of("JAVA_HOME", System.getProperty("java.home")),
+                BASEDIR.resolve("target/it-logs/jetty-dist.log"));
+        try {
+            server.await("admin port answering", Duration.ofSeconds(60), () -> {
+                HttpResponse<String> r = Http.tryGet(ports.admin(), "/info");
+                return r != null && r.statusCode() == 200;
+            });
+            System.out.printf("jetty-dist: admin %d answering after %d ms%n", ports.admin(),
+                    (System.nanoTime() - t0) / 1_000_000);
+
+            // --exec in jetty-base/start.d/jvm.ini: the server is a forked child JVM
+            assertFalse(server.descendants().isEmpty(), "start.jar forked the server JVM (--exec)");
+
+            List<String> failures = new ArrayList<>();
+            for (int port : ports.frontPorts()) {
+                HttpResponse<String> r = Http.get(port, "/ping");
+                if (r.statusCode() != 200 || !r.body().contains("\"type\":\"ping\"")) {
+                    failures.add(port + " -> " + r.statusCode() + " " + r.body());
+                }
+            }
+            assertEquals(List.of(), failures, "every front port answers /ping");
+            HttpResponse<String> adminInfo = Http.get(ports.admin(), "/info");
+            assertTrue(adminInfo.body().contains("\"channels\""), "admin /info: " + adminInfo.body());
+
+            HttpResponse<String> pushOnFront = Http.get(ports.front(), "/push?cname=x&content=y");
+            assertFalse(pushOnFront.statusCode() == 200 && pushOnFront.body().contains("\"ok\""),
+                    "the admin API must not answer on a front port: " + pushOnFront.statusCode() + " " + pushOnFront.body());
+
+            CometRoundTrip.run(server, ports.admin(), List.of(ports.front(), ports.lastFront()));
+
+            long s0 = System.nanoTime();
+            ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));
+            System.out.printf("jetty-dist: stopped in %d ms: %s%n", (System.nanoTime() - s0) / 1_000_000, stopped);
+            assertTrue(stopped.graceful(), "SIGTERM stopped server and launcher without SIGKILL; log:\n" + server.tail(30));
+            assertTrue(server.logText().contains("Stopped oejs.Server"), "Jetty logged its stop; log:\n" + server.tail(30));
+            assertTrue(ServerProcess.refused(ports.admin()), "admin port closed");
+            assertTrue(ports.frontPorts().stream().allMatch(ServerProcess::refused), "every front port closed");
+        } finally {
+            server.close();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.jcomet.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The same, unmodified target/jcomet.war runs on Apache Tomcat 11 (unpacked into target/tomcat by
+ * Maven) as ROOT.war, started the documented way: {@code bin/tomcat-dist --no-build}, which writes
+ * a CATALINA_BASE with a front connector and a loopback admin connector. One sub/push round trip
+ * proves it serves icomet clients; only ROOT is deployed; SIGTERM stops it.
+ *
+ * <p>Threads: JUnit's test thread drives everything; see {@link ServerProcess}.
+ */
+class TomcatDistIT {
+
+    private static final Path BASEDIR = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
+
+    @Test
+    void sameWarOnTomcatAnswersSubAndPush() throws Exception {
+        assertTrue(Files.isRegularFile(BASEDIR.resolve("target/tomcat/bin/catalina.sh")),
+                "target/tomcat is unpacked by maven-dependency-plugin (pre-integration-test)");
+        FreePorts.Plan ports = FreePorts.plan(1);
+        Path base = BASEDIR.resolve("target/it-tomcat-base");
+        long t0 = System.nanoTime();
+        ServerProcess server = ServerProcess.start("tomcat-dist",
+                List.of(BASEDIR.resolve("bin/tomcat-dist").toString(), "--no-build"),
+                Map.of("JAVA_HOME", System.getProperty("java.home"),
+                        "JCOMET_TOMCAT_BASE", base.toString(),
+                        "TOMCAT_FRONT_HOST", "127.0.0.1",
+                        "TOMCAT_FRONT_PORT", String.valueOf(ports.front()),
+                        "TOMCAT_ADMIN_PORT", String.valueOf(ports.admin())),
+                BASEDIR.resolve("target/it-logs/tomcat-dist.log"));
+        try {
+            server.await("admin port answering", Duration.ofSeconds(60), () -> {
+                HttpResponse<String> r = Http.tryGet(ports.admin(), "/info");
+                return r != null && r.statusCode() == 200;
+            });
+            System.out.printf("tomcat-dist: admin %d answering after %d ms%n", ports.admin(),
+                    (System.nanoTime() - t0) / 1_000_000);
+
+            HttpResponse<String> ping = Http.get(ports.front(), "/ping");
+            assertEquals(200, ping.statusCode(), ping.body());
+            assertTrue(ping.body().contains("\"type\":\"ping\""), ping.body());
+            try (var apps = Files.list(base.resolve("webapps"))) {
+                assertEquals(List.of("ROOT", "ROOT.war"), apps.map(p -> p.getFileName().toString()).sorted().toList(),
+                        "only jcomet is deployed, none of Tomcat's bundled apps");
+            }
+
+            CometRoundTrip.run(server, ports.admin(), List.of(ports.front()));
+
+            ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));
+            System.out.println("tomcat-dist: " + stopped);
+            assertTrue(stopped.graceful(), "SIGTERM stopped Tomcat; log:\n" + server.tail(30));
+            assertTrue(server.logText().contains("Stopping service [Catalina]"), server.tail(30));
+            assertTrue(ServerProcess.refused(ports.front()) && ServerProcess.refused(ports.admin()), "ports closed");
+            assertFalse(server.isAlive());
+        } finally {
+            server.close();
+        }
+    }
+}

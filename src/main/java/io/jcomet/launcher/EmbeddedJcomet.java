@@ -68,9 +68,19 @@ public final class EmbeddedJcomet implements AutoCloseable {
         return (Broker) webapp.getServletContext().getAttribute(Broker.class.getName());
     }
 
-    /** Stops the web app (held requests get {@code reconnect}) and the server. */
-    public void stop() {
+    /**
+     * Stops the web app and the server. The broker is closed first, so every held request is
+     * answered ({@code reconnect}) before Jetty's graceful stop waits for open requests to end.
+     */
+    public synchronized void stop() {
+        if (server.isStopped()) {
+            return;
+        }
         try {
+            Broker b = broker();
+            if (b != null) {
+                b.close();
+            }
             server.stop();
         } catch (Exception e) {
             throw new IllegalStateException("stopping jcomet", e);
@@ -113,7 +123,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
             QueuedThreadPool pool = new QueuedThreadPool(Math.max(maxThreads, 8 + frontCount + 1), 4);
             pool.setName("jcomet");
             Server server = new Server(pool);
-            server.setStopAtShutdown(true);
+            server.setStopAtShutdown(false); // Main registers a hook that calls stop(): broker first
             server.setStopTimeout(5000);
 
             HttpConfiguration http = new HttpConfiguration();

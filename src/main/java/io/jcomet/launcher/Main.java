@@ -50,6 +50,7 @@ public final class Main {
         b.frontPorts(frontPort, frontCount);
         warnOnFileLimit(maxChannels);
         EmbeddedJcomet s = b.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(s::stop, "jcomet-shutdown"));
         List<Integer> fronts = s.frontPorts();
         System.out.println("jcomet admin=http://" + s.host() + ":" + s.adminPort()
                 + " front=http://" + s.host() + ":" + fronts.get(0)

@@ -59,4 +59,17 @@ class LifecycleIT {
         assertTrue(stream.awaitEnd(5000), "the stream response ended");
         stream.close();
     }
+
+    @Test
+    void invalidConfigurationFailsTheStartNamingKeyAndValue() {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> TestServer.start("channel_buffer_size", "lots").close());
+        Throwable t = e;
+        StringBuilder messages = new StringBuilder();
+        while (t != null) {
+            messages.append(t.getMessage()).append(" | ");
+            t = t.getCause();
+        }
+        assertTrue(messages.toString().contains("channel_buffer_size=lots"), messages.toString());
+    }
 }

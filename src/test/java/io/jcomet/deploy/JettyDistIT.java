@@ -63,6 +63,12 @@ class JettyDistIT {
                 }
             }
             assertEquals(List.of(), failures, "every front port answers /ping");
+            // the base's operator file (etc/jcomet.properties) is what the web app runs with, and the
+            // admin port it recognises is the admin connector's (set from jetty.http.port)
+            assertTrue(server.logText().contains("max_subscribers_per_channel=20000"),
+                    "jetty-base/etc/jcomet.properties applied; log:\n" + server.tail(30));
+            assertTrue(server.logText().contains("arrive on port " + ports.admin()),
+                    "admin_port follows jetty.http.port; log:\n" + server.tail(30));
             HttpResponse<String> adminInfo = Http.get(ports.admin(), "/info");
             assertTrue(adminInfo.body().contains("\"channels\""), "admin /info: " + adminInfo.body());
 

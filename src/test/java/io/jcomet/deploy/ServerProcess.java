@@ -30,6 +30,13 @@ import java.util.function.BooleanSupplier;
  */
 final class ServerProcess implements AutoCloseable {
 
+    /** Log lines after which waiting is pointless: the web app did not start. */
+    private static final List<String> FATAL = List.of(
+            "startup failed due to previous errors",   // Tomcat: the context failed, the server runs on
+            "Failed startup of context",                // Jetty
+            "jcomet: unknown configuration key",
+            "invalid configuration:");
+
     private final String name;
     private final Process process;
     private final Path log;
@@ -110,6 +117,11 @@ final class ServerProcess implements AutoCloseable {
             descendants();
             if (condition.getAsBoolean()) {
                 return;
+            }
+            String fatal = FATAL.stream().filter(logText()::contains).findFirst().orElse(null);
+            if (fatal != null) {
+                throw new AssertionError(name + " logged \"" + fatal + "\" before " + what + "; log " + log
+                        + ":\n" + tail(40));
             }
             if (!process.isAlive()) {
                 throw new AssertionError(name + " exited (" + process.exitValue() + ") before " + what

@@ -35,7 +35,7 @@ class TomcatDistIT {
         ServerProcess server = ServerProcess.start("tomcat-dist",
                 List.of(BASEDIR.resolve("bin/tomcat-dist").toString(), "--no-build"),
                 Map.of("JAVA_HOME", System.getProperty("java.home"),
-                        "JCOMET_TOMCAT_BASE", base.toString(),
+                        "TOMCAT_DIST_BASE", base.toString(),
                         "TOMCAT_FRONT_HOST", "127.0.0.1",
                         "TOMCAT_FRONT_PORT", String.valueOf(ports.front()),
                         "TOMCAT_ADMIN_PORT", String.valueOf(ports.admin())),

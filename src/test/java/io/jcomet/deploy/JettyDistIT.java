@@ -1,7 +1,6 @@
 package io.jcomet.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpResponse;
@@ -17,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The documented production path works: {@code bin/jetty-dist --no-build} runs the official
  * jetty-home (unpacked into target/jetty-home by Maven) with {@code jetty.base=jetty-base} and the
- * built target/jcomet.war, as a separate process tree. Checks that the admin port and all 100 front
+ * built target/jcomet.war, as a separate process (one JVM; with {@code --fork}, start.jar plus the
+ * server JVM it forks). Checks that the admin port and all 100 front
  * ports answer, that subscribers on the first and the last front port of one channel both get a
  * push, that the admin API is not reachable on a front port, and that SIGTERM stops the server
  * cleanly and frees every port. Ports: see {@link FreePorts}.
@@ -28,32 +28,17 @@ class JettyDistIT {
 
     private static final Path BASEDIR = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
 
+    /** bin/jetty-dist as operators run it: one JVM (start.jar --dry-run, then exec). */
     @Test
     void jettyHomeWithJettyBaseServesAdminAnd100FrontPortsAndStopsCleanly() throws Exception {
-        assertTrue(Files.isRegularFile(BASEDIR.resolve("target/jetty-home/start.jar")),
-                "target/jetty-home is unpacked by maven-dependency-plugin (pre-integration-test)");
-        assertTrue(Files.isRegularFile(BASEDIR.resolve("target/jcomet.war")), "the WAR is built by package");
-
         FreePorts.Plan ports = FreePorts.plan(100);
-        List<String> cmd = List.of(BASEDIR.resolve("bin/jetty-dist").toString(), "--no-build",
-                "jetty.http.port=" + ports.admin(),
-                "jcomet.front.port=" + ports.front(),
-                "jcomet.front.count=" + ports.count(),
-                "jcomet.front.host=127.0.0.1");
         long t0 = System.nanoTime();
-        ServerProcess server = ServerProcess.start("jetty-dist", cmd,
-                Map.of("JAVA_HOME", System.getProperty("java.home")),
-                BASEDIR.resolve("target/it-logs/jetty-dist.log"));
+        ServerProcess server = startJetty(ports, false);
         try {
-            server.await("admin port answering", Duration.ofSeconds(60), () -> {
-                HttpResponse<String> r = Http.tryGet(ports.admin(), "/info");
-                return r != null && r.statusCode() == 200;
-            });
+            awaitAdmin(server, ports);
             System.out.printf("jetty-dist: admin %d answering after %d ms%n", ports.admin(),
                     (System.nanoTime() - t0) / 1_000_000);
-
-            // --exec in jetty-base/start.d/jvm.ini: the server is a forked child JVM
-            assertFalse(server.descendants().isEmpty(), "start.jar forked the server JVM (--exec)");
+            assertTrue(server.descendants().isEmpty(), "one JVM: the script execs the server command line");
 
             List<String> failures = new ArrayList<>();
             for (int port : ports.frontPorts()) {
@@ -80,12 +65,65 @@ class JettyDistIT {
             long s0 = System.nanoTime();
             ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));
             System.out.printf("jetty-dist: stopped in %d ms: %s%n", (System.nanoTime() - s0) / 1_000_000, stopped);
-            assertTrue(stopped.graceful(), "SIGTERM stopped server and launcher without SIGKILL; log:\n" + server.tail(30));
+            assertTrue(stopped.graceful(), "SIGTERM stopped the server without SIGKILL; log:\n" + server.tail(30));
             assertTrue(server.logText().contains("Stopped oejs.Server"), "Jetty logged its stop; log:\n" + server.tail(30));
             assertTrue(ServerProcess.refused(ports.admin()), "admin port closed");
             assertTrue(ports.frontPorts().stream().allMatch(ServerProcess::refused), "every front port closed");
         } finally {
             server.close();
         }
+    }
+
+    /**
+     * {@code bin/jetty-dist --fork}: plain {@code java -jar start.jar}, which with jvm.ini's --exec
+     * forks the server as a child JVM. The child holds the sockets; stopping it (SIGTERM) must stop
+     * the server cleanly and let the launcher exit.
+     */
+    @Test
+    void startJarExecForksTheServerAndStopsWithIt() throws Exception {
+        FreePorts.Plan ports = FreePorts.plan(100);
+        ServerProcess server = startJetty(ports, true);
+        try {
+            awaitAdmin(server, ports);
+            List<ProcessHandle> kids = server.descendants();
+            assertEquals(1, kids.size(), "start.jar forked one server JVM (--exec): " + kids);
+            for (int port : List.of(ports.front(), ports.lastFront())) {
+                HttpResponse<String> r = Http.get(port, "/ping");
+                assertEquals(200, r.statusCode(), port + ": " + r.body());
+            }
+            ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));
+            System.out.println("jetty-dist --fork: " + stopped);
+            assertTrue(stopped.graceful(), "server child and launcher stopped without SIGKILL; log:\n" + server.tail(30));
+            assertTrue(kids.stream().noneMatch(ProcessHandle::isAlive), "forked server JVM gone");
+            assertTrue(server.logText().contains("Stopped oejs.Server"), "Jetty logged its stop; log:\n" + server.tail(30));
+            assertTrue(ServerProcess.refused(ports.admin()) && ServerProcess.refused(ports.lastFront()), "ports closed");
+        } finally {
+            server.close();
+        }
+    }
+
+    private static ServerProcess startJetty(FreePorts.Plan ports, boolean fork) throws Exception {
+        assertTrue(Files.isRegularFile(BASEDIR.resolve("target/jetty-home/start.jar")),
+                "target/jetty-home is unpacked by maven-dependency-plugin (pre-integration-test)");
+        assertTrue(Files.isRegularFile(BASEDIR.resolve("target/jcomet.war")), "the WAR is built by package");
+        List<String> cmd = new ArrayList<>(List.of(BASEDIR.resolve("bin/jetty-dist").toString(), "--no-build"));
+        if (fork) {
+            cmd.add("--fork");
+        }
+        cmd.addAll(List.of(
+                "jetty.http.port=" + ports.admin(),
+                "jcomet.front.port=" + ports.front(),
+                "jcomet.front.count=" + ports.count(),
+                "jcomet.front.host=127.0.0.1"));
+        return ServerProcess.start(fork ? "jetty-dist-fork" : "jetty-dist", cmd,
+                Map.of("JAVA_HOME", System.getProperty("java.home")),
+                BASEDIR.resolve(fork ? "target/it-logs/jetty-dist-fork.log" : "target/it-logs/jetty-dist.log"));
+    }
+
+    private static void awaitAdmin(ServerProcess server, FreePorts.Plan ports) throws InterruptedException {
+        server.await("admin port answering", Duration.ofSeconds(60), () -> {
+            HttpResponse<String> r = Http.tryGet(ports.admin(), "/info");
+            return r != null && r.statusCode() == 200;
+        });
     }
 }

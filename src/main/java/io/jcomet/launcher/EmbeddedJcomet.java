@@ -100,6 +100,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
         private int frontPort = 0;
         private int frontCount = 1;
         private int maxThreads = 64;
+        private long idleTimeoutMillis = 120_000;
         private String webappDir = System.getProperty("jcomet.webapp", "webapp");
         private final Map<String, String> settings = new LinkedHashMap<>();
 
@@ -115,6 +116,8 @@ public final class EmbeddedJcomet implements AutoCloseable {
             return this;
         }
         public Builder maxThreads(int n) { this.maxThreads = n; return this; }
+        /** Connector idle timeout; 0 disables it (saves a timer per connection; see BENCHMARKS.md). */
+        public Builder idleTimeout(long millis) { this.idleTimeoutMillis = millis; return this; }
         public Builder webappDir(String dir) { this.webappDir = dir; return this; }
         /** Any jcomet configuration key, passed as a context init parameter {@code jcomet.<key>}. */
         public Builder set(String key, String value) { settings.put(key, value); return this; }
@@ -148,7 +151,9 @@ public final class EmbeddedJcomet implements AutoCloseable {
                 c.open();
             }
 
-            WebAppContext webapp = new WebAppContext();
+            // No HttpSession support: comet clients have no use for one, and the session machinery
+            // keeps objects with every request (measured: docs/BENCHMARKS.md).
+            WebAppContext webapp = new WebAppContext(null, null, null, null, null, 0);
             webapp.setContextPath("/");
             File dir = new File(webappDir);
             if (!new File(dir, "WEB-INF/web.xml").isFile()) {
@@ -180,7 +185,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
             c.setPort(port);
             c.setAcceptQueueSize(1024);
             // longer than any polling_timeout we would configure: the sweeper ends held requests, not this
-            c.setIdleTimeout(120_000);
+            c.setIdleTimeout(idleTimeoutMillis);
             return c;
         }
     }

@@ -100,6 +100,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
         private int frontPort = 0;
         private int frontCount = 1;
         private int maxThreads = 64;
+        private long idleTimeoutMillis = 120_000;
         private String webappDir = System.getProperty("jcomet.webapp", "webapp");
         private final Map<String, String> settings = new LinkedHashMap<>();
 
@@ -115,6 +116,8 @@ public final class EmbeddedJcomet implements AutoCloseable {
             return this;
         }
         public Builder maxThreads(int n) { this.maxThreads = n; return this; }
+        /** Connector idle timeout; 0 disables it (saves a timer per connection; see BENCHMARKS.md). */
+        public Builder idleTimeout(long millis) { this.idleTimeoutMillis = millis; return this; }
         public Builder webappDir(String dir) { this.webappDir = dir; return this; }
         /** Any jcomet configuration key, passed as a context init parameter {@code jcomet.<key>}. */
         public Builder set(String key, String value) { settings.put(key, value); return this; }
@@ -132,6 +135,10 @@ public final class EmbeddedJcomet implements AutoCloseable {
             http.setOutputBufferSize(8192);     // pooled and only taken while writing, never per idle request
             http.setRequestHeaderSize(8192);
             http.setResponseHeaderSize(4096);
+            // Jetty's parser builds a header-field cache (an ArrayTrie of ~47 KB) on a connection's
+            // second request; with long-polls re-polling over keep-alive that is 47 KB per client
+            // (measured: 10,000 re-polling subscribers exhausted a 1 GB heap). Comet requests are tiny.
+            http.setHeaderCacheSize(0);
 
             ServerConnector admin = connector(server, http, host, adminPort);
             List<ServerConnector> fronts = new ArrayList<>();
@@ -148,7 +155,10 @@ public final class EmbeddedJcomet implements AutoCloseable {
                 c.open();
             }
 
-            WebAppContext webapp = new WebAppContext();
+            // No HttpSession support (security stays: webdefault.xml declares constraints): comet
+            // clients have no use for a session, and the session machinery
+            // keeps objects with every request (measured: docs/BENCHMARKS.md).
+            WebAppContext webapp = new WebAppContext(null, null, null, null, null, org.eclipse.jetty.ee10.servlet.ServletContextHandler.SECURITY);
             webapp.setContextPath("/");
             File dir = new File(webappDir);
             if (!new File(dir, "WEB-INF/web.xml").isFile()) {
@@ -180,7 +190,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
             c.setPort(port);
             c.setAcceptQueueSize(1024);
             // longer than any polling_timeout we would configure: the sweeper ends held requests, not this
-            c.setIdleTimeout(120_000);
+            c.setIdleTimeout(idleTimeoutMillis);
             return c;
         }
     }

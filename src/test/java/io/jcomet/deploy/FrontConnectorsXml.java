@@ -127,8 +127,8 @@ public final class FrontConnectorsXml {
 
                      `mvn jetty:run` (pom.xml <jettyXmls>): the plugin's own connector is the admin port
                      (127.0.0.1:8000); this adds the %d front connectors 127.0.0.1:%d-%d to the plugin's
-                     Server (id "Server"; the plugin defines no "httpConfig" id, so each connector gets its
-                     own default HttpConnectionFactory). For a production-like set-up use jetty-base/. -->
+                     Server (id "Server"; the plugin defines no "httpConfig" id, so the front connectors share
+                     their own HttpConfiguration, jcometFrontHttpConfig). For a production-like set-up use jetty-base/. -->
                 <Configure id="Server" class="org.eclipse.jetty.server.Server">
 
                   <!-- each connector leases its selector thread from this pool for good: 100 front
@@ -138,12 +138,21 @@ public final class FrontConnectorsXml {
                     <Set name="maxThreads" type="int">%d</Set>
                   </Get>
 
-                  <!-- new ServerConnector(server, 0 acceptors (the selector accepts), 1 selector) -->
+                  <!-- shared by the front connectors: no per-connection header-field cache (Jetty builds
+                       one on a connection's 2nd request; measured ~100 KB of heap per re-polling
+                       long-poll client, docs/TUNING.md) -->
+                  <New id="jcometFrontHttpConfig" class="org.eclipse.jetty.server.HttpConfiguration">
+                    <Set name="headerCacheSize" type="int">0</Set>
+                    <Set name="sendServerVersion" type="boolean">false</Set>
+                  </New>
+
+                  <!-- new ServerConnector(server, 0 acceptors (the selector accepts), 1 selector, http/1.1) -->
                 """.formatted(DEV_COUNT, DEV_FIRST, DEV_FIRST + DEV_COUNT - 1, DEV_MAX_THREADS));
         for (int i = 0; i < DEV_COUNT; i++) {
             b.append("""
                       <Call name="addConnector"><Arg><New class="org.eclipse.jetty.server.ServerConnector">
                         <Arg name="server"><Ref refid="Server"/></Arg><Arg name="acceptors" type="int">0</Arg><Arg name="selectors" type="int">1</Arg>
+                        <Arg name="factories"><Array type="org.eclipse.jetty.server.ConnectionFactory"><Item><New class="org.eclipse.jetty.server.HttpConnectionFactory"><Arg name="config"><Ref refid="jcometFrontHttpConfig"/></Arg></New></Item></Array></Arg>
                         <Set name="host">127.0.0.1</Set><Set name="port">%d</Set>
                       </New></Arg></Call>
                     """.formatted(DEV_FIRST + i));

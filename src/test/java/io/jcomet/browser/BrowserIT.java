@@ -1,0 +1,350 @@
+package io.jcomet.browser;
+
+import io.jcomet.launcher.EmbeddedJcomet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The pages and jcomet.js in real headless Chromium against an in-process server
+ * ({@link EmbeddedJcomet} on ephemeral ports, serving webapp/). What a user sees is asserted
+ * through the page: the DOM and the small state objects the pages expose
+ * ({@code window.tryIt} on index.html, {@code window.chat}, {@code window.statusPage}).
+ * On a failure every open browser's screenshot and HTML go to target/browser-failures/.
+ *
+ * <p>Threads: JUnit's thread drives everything; the server's threads are Jetty's own.
+ */
+@ExtendWith(BrowserIT.SnapshotOnFailure.class)
+class BrowserIT {
+
+    static final Duration WAIT = Duration.ofSeconds(20);
+    /** a JSON-, HTML- and script-hostile message with characters outside the BMP */
+    static final String HOSTILE = "</script><script>alert(1)</script> \"q\" \\ 'a' & é 中文 😀🎉 \u2028 end";
+
+    static EmbeddedJcomet server;
+    static WebDriver browser;
+    static String front;
+    static String admin;
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** browsers open in the running test (screenshots on failure) */
+    final List<WebDriver> open = new CopyOnWriteArrayList<>();
+    String testName = "test";
+
+    @BeforeAll
+    static void startServerAndBrowser() throws Exception {
+        Chromium.assumeAvailable();
+        server = EmbeddedJcomet.builder()
+                .host("127.0.0.1")
+                .adminPort(0)
+                .frontPorts(0, 2)
+                .set("polling_timeout", "5")
+                .start();
+        front = "http://127.0.0.1:" + server.frontPort(0);
+        admin = "http://127.0.0.1:" + server.adminPort();
+        browser = Chromium.open();
+    }
+
+    @AfterAll
+    static void stopAll() {
+        Chromium.close(browser);
+        browser = null;
+        if (server != null) {
+            try {
+                server.stop();
+            } catch (Exception e) {
+                System.err.println("stopping the server: " + e);
+            }
+        }
+    }
+
+    @BeforeEach
+    void before(TestInfo info) {
+        testName = info.getTestClass().map(Class::getSimpleName).orElse("") + "-" + info.getDisplayName();
+        open.add(browser);
+    }
+
+    @AfterEach
+    void after() {
+        if (browser != null) browser.get("about:blank"); // ends the page's subscriptions
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    @ParameterizedTest(name = "transport {0}")
+    @ValueSource(strings = {"poll", "sse", "jsonp"})
+    void eachTransportReceivesPushedMessagesIntact(String transport) throws Exception {
+        String cname = "t-" + transport;
+        browser.get(front + "/index.html?channel=" + cname + "&transport=" + transport);
+        awaitSubscribers(cname, 1);
+
+        push(cname, "plain hello");
+        push(cname, HOSTILE);
+        List<String> got = await("two messages on " + transport, () -> strings(js(browser,
+                "return window.tryIt.messages.map(function (m) { return m.content; })")), l -> l.size() >= 2);
+        assertEquals(List.of("plain hello", HOSTILE), got, "content arrives exactly as pushed, once, in order");
+        // rendered as text, not markup: the </script> did not become an element
+        assertEquals(HOSTILE, js(browser, "var li = document.querySelectorAll('#try-log li'); return li[li.length - 1].textContent;"));
+        assertEquals(Boolean.TRUE, js(browser, "return document.querySelectorAll('#try-log script').length === 0"));
+        assertEquals(transport, js(browser, "return window.tryIt.sub.transport"));
+    }
+
+    @Test
+    void crossOriginLongPollFromAnotherFrontPort() throws Exception {
+        // the page comes from front port 2 and subscribes on front port 1: needs CORS on /poll
+        String other = "http://127.0.0.1:" + server.frontPort(1);
+        browser.get(other + "/index.html");
+        js(browser, "window.xo = []; window.xs = new JComet.Subscription({url: arguments[0], channel: 'xo',"
+                + " onMessage: function (c) { window.xo.push(c); }}).start();", front);
+        awaitSubscribers("xo", 1);
+        push("xo", "across origins 😀");
+        assertEquals(List.of("across origins 😀"),
+                await("cross-origin message", () -> strings(js(browser, "return window.xo")), l -> !l.isEmpty()));
+        js(browser, "window.xs.stop()");
+    }
+
+    @Test
+    void twoBrowsersChatAndSeeEachOthersMessagesInOrder() throws Exception {
+        WebDriver alice = browser;
+        WebDriver bob = Chromium.open();
+        open.add(bob);
+        try {
+            alice.get(front + "/chat.html?room=r1&name=alice&join=1");
+            bob.get(front + "/chat.html?room=r1&name=bob&transport=sse&join=1");
+            awaitSubscribers("chat-r1", 2);
+            await("both online for alice", () -> strings(js(alice, "return window.chat.online")),
+                    l -> l.contains("alice") && l.contains("bob"));
+
+            say(alice, "hello from alice");
+            awaitLines(bob, 1);
+            say(bob, "hi alice " + HOSTILE);
+            awaitLines(alice, 2);
+            say(alice, "third");
+
+            List<String> expected = List.of("alice: hello from alice", "bob: hi alice " + HOSTILE, "alice: third");
+            assertEquals(expected, awaitLines(alice, 3));
+            assertEquals(expected, awaitLines(bob, 3));
+            // seqs strictly increasing on both sides
+            for (WebDriver d : List.of(alice, bob)) {
+                List<Object> seqs = list(js(d, "return window.chat.lines.map(function (l) { return l.seq; })"));
+                for (int i = 1; i < seqs.size(); i++) {
+                    assertTrue(((Number) seqs.get(i)).longValue() > ((Number) seqs.get(i - 1)).longValue(), "seq order " + seqs);
+                }
+            }
+            // rendered as text in the list
+            assertEquals("hi alice " + HOSTILE, js(bob, "return document.querySelectorAll('#messages li .text')[1].textContent;"));
+            assertEquals(Boolean.TRUE, js(bob, "return document.querySelectorAll('#messages script').length === 0"));
+            await("bob online in bob's page", () -> strings(js(bob, "return window.chat.online")),
+                    l -> l.contains("alice") && l.contains("bob"));
+        } finally {
+            open.remove(bob);
+            Chromium.close(bob);
+        }
+    }
+
+    @Test
+    void statusPageShowsLiveCounters() throws Exception {
+        push("status-ch", "one");
+        push("status-ch", "two");
+        browser.get(front + "/status.html");
+        String published = await("published counter", () -> text(browser, "v-published"), t -> !t.equals("-"));
+        assertTrue(Long.parseLong(published.replace(",", "")) > 0, "published " + published);
+        String channels = text(browser, "v-channels");
+        assertTrue(Long.parseLong(channels.replace(",", "")) > 0, "channels " + channels);
+        // a second sample gives a rate; the chart has drawn something
+        await("rate shown", () -> text(browser, "v-pub-rate"), t -> !t.equals("-"));
+        assertTrue(text(browser, "v-heap").matches("[0-9.]+ [KMG]iB|[0-9.]+ B"), text(browser, "v-heap"));
+        assertEquals(Boolean.TRUE, js(browser, "var c = document.getElementById('chart');"
+                + " var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                + " for (var i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false;"));
+    }
+
+    @ParameterizedTest(name = "transport {0}")
+    @ValueSource(strings = {"poll", "sse"})
+    void pageSurvivesServerRestartAndGetsTheBufferedMessages(String transport) throws Exception {
+        EmbeddedJcomet s = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 1)
+                .set("polling_timeout", "5").start();
+        int adminPort = s.adminPort();
+        int frontPort = s.frontPort(0);
+        String f = "http://127.0.0.1:" + frontPort;
+        String a = "http://127.0.0.1:" + adminPort;
+        String cname = "restart-" + transport;
+        try {
+            browser.get(f + "/index.html?channel=" + cname + "&transport=" + transport);
+            awaitSubscribers(a, cname, 1);
+            push(a, cname, "before restart");
+            await("first message", () -> strings(js(browser, "return window.tryIt.messages.map(function (m) { return m.content; })")),
+                    l -> l.size() == 1);
+
+            s.stop();
+            s = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(adminPort).frontPorts(frontPort, 1)
+                    .set("polling_timeout", "5").start();
+            // published while the page is still reconnecting (it backs off after the connection loss)
+            push(a, cname, "after restart 1");
+            push(a, cname, "after restart 2 😀");
+
+            List<String> got = await("messages around the restart", () -> strings(js(browser,
+                    "return window.tryIt.messages.map(function (m) { return m.content; })")), l -> l.size() >= 3);
+            assertEquals(List.of("before restart", "after restart 1", "after restart 2 😀"), got);
+            push(a, cname, "later");
+            got = await("message after the reconnect", () -> strings(js(browser,
+                    "return window.tryIt.messages.map(function (m) { return m.content; })")), l -> l.size() >= 4);
+            assertEquals("later", got.get(3));
+            assertEquals(4, got.size(), "nothing delivered twice: " + got);
+            assertTrue(strings(js(browser, "return window.tryIt.statuses")).contains("restarted"),
+                    "the page was told about the restart");
+        } finally {
+            browser.get("about:blank");
+            s.stop();
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    void say(WebDriver d, String text) {
+        WebElement box = d.findElement(By.id("text"));
+        await("text box enabled", box::isEnabled, b -> b);
+        // sendKeys cannot type characters outside the BMP in ChromeDriver: set the value directly
+        js(d, "document.getElementById('text').value = arguments[0];", text);
+        d.findElement(By.id("send")).click();
+        await("sent", () -> d.findElement(By.id("text")).getAttribute("value"), String::isEmpty);
+    }
+
+    List<String> awaitLines(WebDriver d, int n) {
+        return await(n + " chat lines", () -> strings(js(d,
+                "return window.chat.lines.map(function (l) { return l.name + ': ' + l.text; })")), l -> l.size() >= n);
+    }
+
+    static String text(WebDriver d, String id) {
+        return d.findElement(By.id(id)).getText().trim();
+    }
+
+    static Object js(WebDriver d, String script, Object... args) {
+        return ((JavascriptExecutor) d).executeScript(script, args);
+    }
+
+    static List<Object> list(Object o) {
+        if (o == null) return List.of();
+        if (o instanceof List<?> l) return new ArrayList<>(l);
+        throw new AssertionError("not a list: " + o);
+    }
+
+    static List<String> strings(Object o) {
+        List<String> r = new ArrayList<>();
+        for (Object x : list(o)) r.add(String.valueOf(x));
+        return r;
+    }
+
+    /** Polls a condition until it holds or WAIT passes; the failure shows the last value. */
+    static <T> T await(String what, Supplier<T> get, Predicate<T> ok) {
+        long end = System.nanoTime() + WAIT.toNanos();
+        T last = null;
+        RuntimeException lastError = null;
+        while (System.nanoTime() < end) {
+            try {
+                last = get.get();
+                lastError = null;
+                if (last != null && ok.test(last)) return last;
+            } catch (RuntimeException e) {
+                lastError = e;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+        throw new AssertionError("timed out after " + WAIT.toSeconds() + " s waiting for " + what + "; last value: " + last
+                + (lastError != null ? "; last error: " + lastError : ""), lastError);
+    }
+
+    static void awaitSubscribers(String cname, int n) {
+        awaitSubscribers(admin, cname, n);
+    }
+
+    static final Pattern SUBSCRIBERS = Pattern.compile("\"subscribers\"\\s*:\\s*(\\d+)");
+
+    static void awaitSubscribers(String adminBase, String cname, int n) {
+        await(n + " subscriber(s) on " + cname, () -> {
+            Matcher m = SUBSCRIBERS.matcher(get(adminBase + "/info?cname=" + enc(cname)));
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        }, c -> c >= n);
+    }
+
+    static void push(String cname, String content) {
+        push(admin, cname, content);
+    }
+
+    static void push(String adminBase, String cname, String content) {
+        String body = "content=" + enc(content);
+        HttpRequest req = HttpRequest.newBuilder(URI.create(adminBase + "/push?cname=" + enc(cname)))
+                .header("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+                .timeout(Duration.ofSeconds(10)).build();
+        try {
+            HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            if (r.statusCode() != 200) fail("push " + cname + " -> " + r.statusCode() + " " + r.body());
+        } catch (Exception e) {
+            throw new AssertionError("push " + cname + ": " + e, e);
+        }
+    }
+
+    static String get(String url) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            return r.body();
+        } catch (Exception e) {
+            throw new RuntimeException("GET " + url + ": " + e, e);
+        }
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** Screenshots every open browser before @AfterEach navigates away. */
+    static final class SnapshotOnFailure implements TestExecutionExceptionHandler {
+        @Override
+        public void handleTestExecutionException(ExtensionContext ctx, Throwable t) throws Throwable {
+            Object instance = ctx.getTestInstance().orElse(null);
+            if (instance instanceof BrowserIT it) {
+                int i = 0;
+                for (WebDriver d : it.open) Chromium.snapshot(d, it.testName + "-" + (i++));
+            }
+            throw t;
+        }
+    }
+}

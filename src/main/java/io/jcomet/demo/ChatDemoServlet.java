@@ -351,7 +351,7 @@ public class ChatDemoServlet extends HttpServlet {
             int cp = v.codePointAt(i);
             i += Character.charCount(cp);
             boolean control = Character.getType(cp) == Character.CONTROL
-                    || cp == 0x2028 || cp == 0x2029 || (cp >= 0xD800 && cp <= 0xDFFF);
+                    || (cp >= 0xD800 && cp <= 0xDFFF); // lone surrogates
             if (control && !(multiline && (cp == '\n' || cp == '\t'))) continue;
             if (++count > max) throw new IllegalArgumentException(what + " is longer than " + max + " characters");
             sb.appendCodePoint(cp);

@@ -507,7 +507,18 @@
 
   // --- long-poll with JSONP ---------------------------------------------------------------------
   Subscription.prototype._pollJsonp = function () {
-    var self = this, gen = this._gen;
+    var self = this, gen = this._gen, doc = this.env.document, g = this.env.global;
+    // A <script> added before the page has loaded holds the load event (and the browser's spinner)
+    // for as long as the long-poll is held: start after 'load'.
+    if (doc && doc.readyState && doc.readyState !== 'complete' && g && g.addEventListener) {
+      var onLoad = function () {
+        g.removeEventListener('load', onLoad);
+        if (gen === self._gen && self.running) self._pollJsonp();
+      };
+      g.addEventListener('load', onLoad);
+      this._inflight = { cancel: function () { g.removeEventListener('load', onLoad); } };
+      return;
+    }
     this._setTimer('watchdog', this._watchdogMs(), function () { self._next('backoff', 'timeout'); });
     this._inflight = jsonpRequest(this.env, this.url(), this.opts.callbackPrefix, 'cb', function (err, msg) {
       if (gen !== self._gen || !self.running) return;

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Runs the JavaScript client's unit tests ({@code node --test src/test/js}) as part of
- * {@code mvn test}, so that one command runs everything. Node 20+ is needed (built-in test runner);
+ * {@code mvn test}, so that one command runs everything. Node 18.15+ is needed (built-in test runner
+ * with reporters; Debian 12's nodejs is 18.20, checked);
  * {@code JCOMET_NODE} overrides the executable. Without Node the test is skipped with a message,
  * except under {@code CI=true}, where a missing Node fails the build.
  *
@@ -31,14 +32,14 @@ class JsUnitTest {
         String version = nodeVersion(node);
         if (version == null) {
             String msg = "node not found (tried '" + node + "'): JavaScript unit tests in src/test/js NOT RUN."
-                    + " Install Node.js 20+ (apt-get install nodejs) or set JCOMET_NODE.";
+                    + " Install Node.js 18.15+ (apt-get install nodejs) or set JCOMET_NODE.";
             if ("true".equalsIgnoreCase(System.getenv("CI"))) fail(msg + " CI=true: failing.");
             System.err.println("[WARN] " + msg);
             Assumptions.abort(msg);
         }
         int major = Integer.parseInt(version.replaceFirst("^v(\\d+).*$", "$1"));
-        if (major < 20) {
-            String msg = "node " + version + " is too old for `node --test` (need 20+)";
+        if (major < 18) {
+            String msg = "node " + version + " is too old for `node --test` with reporters (need 18.15+)";
             if ("true".equalsIgnoreCase(System.getenv("CI"))) fail(msg);
             Assumptions.abort(msg);
         }

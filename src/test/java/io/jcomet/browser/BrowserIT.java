@@ -128,6 +128,38 @@ class BrowserIT {
         js(browser, "window.xs.stop()");
     }
 
+    @ParameterizedTest(name = "EventSource {0}")
+    @ValueSource(booleans = {true, false})
+    void icometPageWorksBySwappingTheScriptTag(boolean withEventSource) throws Exception {
+        // what an icomet.js page does, with jcomet.js loaded instead (no jQuery)
+        String cname = "icomet-" + (withEventSource ? "sse" : "jsonp");
+        browser.get(front + "/index.html");
+        js(browser, (withEventSource ? "" : "window.EventSource = undefined;")
+                + "window.ic = []; window.icc = new iComet({channel: arguments[0], subUrl: arguments[1],"
+                + " callback: function (content, type) { window.ic.push(type + ':' + content); }});",
+                cname, front + "/sub");
+        assertEquals(withEventSource ? "sse" : "jsonp", js(browser, "return window.icc.sub.transport"));
+        awaitSubscribers(cname, 1);
+        push(cname, "from the back end " + HOSTILE);
+        assertEquals(List.of("data:from the back end " + HOSTILE),
+                await("icomet callback", () -> strings(js(browser, "return window.ic")), l -> !l.isEmpty()));
+        js(browser, "window.icc.stop()");
+        awaitSubscribers(cname, 0, true);
+    }
+
+    @Test
+    void lostMessagesAreReportedThroughOnGap() throws Exception {
+        // the channel buffer holds 10: a subscriber asking from seq 1 after 15 messages lost 1..5
+        for (int i = 1; i <= 15; i++) push("gap-ch", "m" + i);
+        browser.get(front + "/index.html");
+        js(browser, "window.gp = {m: [], g: []}; window.gs = new JComet.Subscription({channel: 'gap-ch', seq: 1,"
+                + " onMessage: function (c) { gp.m.push(c); }, onGap: function (g) { gp.g.push(g); }}).start();");
+        List<String> got = await("buffered messages", () -> strings(js(browser, "return window.gp.m")), l -> l.size() >= 10);
+        assertEquals(List.of("m6", "m7", "m8", "m9", "m10", "m11", "m12", "m13", "m14", "m15"), got);
+        assertEquals("1-5-5-lost", js(browser, "var g = window.gp.g; return g.length === 1 ? g[0].from + '-' + g[0].to + '-' + g[0].count + '-' + g[0].reason : JSON.stringify(g);"));
+        js(browser, "window.gs.stop()");
+    }
+
     @Test
     void twoBrowsersChatAndSeeEachOthersMessagesInOrder() throws Exception {
         WebDriver alice = browser;
@@ -207,6 +239,8 @@ class BrowserIT {
             // published while the page is still reconnecting (it backs off after the connection loss)
             push(a, cname, "after restart 1");
             push(a, cname, "after restart 2 😀");
+            System.err.println("[browser test] restart/" + transport + ": subscribers on the new server right after the"
+                    + " pushes: " + subscribers(a, cname) + " (0 = the page replays them from the new buffer)");
 
             List<String> got = await("messages around the restart", () -> strings(js(browser,
                     "return window.tryIt.messages.map(function (m) { return m.content; })")), l -> l.size() >= 3);
@@ -307,10 +341,16 @@ class BrowserIT {
     static final Pattern SUBSCRIBERS = Pattern.compile("\"subscribers\"\\s*:\\s*(\\d+)");
 
     static void awaitSubscribers(String adminBase, String cname, int n) {
-        await(n + " subscriber(s) on " + cname, () -> {
-            Matcher m = SUBSCRIBERS.matcher(get(adminBase + "/info?cname=" + enc(cname)));
-            return m.find() ? Integer.parseInt(m.group(1)) : -1;
-        }, c -> c >= n);
+        await(n + " subscriber(s) on " + cname, () -> subscribers(adminBase, cname), c -> c >= n);
+    }
+
+    static void awaitSubscribers(String cname, int n, boolean exactly) {
+        await(n + " subscriber(s) on " + cname, () -> subscribers(admin, cname), c -> exactly ? c == n : c >= n);
+    }
+
+    static int subscribers(String adminBase, String cname) {
+        Matcher m = SUBSCRIBERS.matcher(get(adminBase + "/info?cname=" + enc(cname)));
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 
     static void push(String cname, String content) {

@@ -38,6 +38,12 @@ final class Chromium {
     static final String DRIVER = find("JCOMET_CHROMEDRIVER",
             "/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
     private static final AtomicInteger COUNTER = new AtomicInteger();
+    /** Selenium warns that it has no CDP bindings for this Chromium; we use WebDriver only. Kept referenced. */
+    private static final java.util.logging.Logger CDP_LOG = java.util.logging.Logger.getLogger("org.openqa.selenium.devtools");
+
+    static {
+        CDP_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
 
     private Chromium() {
     }

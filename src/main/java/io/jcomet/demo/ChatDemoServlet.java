@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  *   GET|POST /demo/chat/heartbeat?room=r&name=n       -> same as join
  *   GET|POST /demo/chat/leave?room=r&name=n           -> {"type":"ok","online":[..]}
  *   GET      /demo/chat/who?room=r                    -> {"type":"ok","online":[..]}
+ *   GET      /demo/chat/sign?room=r                   -> {"type":"sign","cname":"chat-r","seq":N,"token":..,"expires":60,"sub_timeout":P}
  *   errors: 4xx {"type":"error","reason":"..."}
  * </pre>
  * Channel content (a JSON text carried as the message's string content):
@@ -39,6 +40,10 @@ import java.util.regex.Pattern;
  * {@code {"kind":"presence","online":[names],"joined":name|null,"left":[names]}}; presence is
  * published only when the list changes (join, leave, expiry), never on a plain heartbeat, so that
  * it does not push chat lines out of the channel buffer.
+ *
+ * <p>{@code sign} hands the channel token to any caller so that chat.html also works when the
+ * server runs with {@code auth=token}; a real application signs only for users it has
+ * authenticated (that is the point of token auth).
  *
  * <p>Threads: request threads (any number) call {@link #service}; the buckets map is a
  * ConcurrentHashMap of {@link Bucket}s each guarded by its own monitor; each {@link Room} is
@@ -58,6 +63,7 @@ public class ChatDemoServlet extends HttpServlet {
     static final int MAX_USERS_PER_ROOM = 200;
     static final long PRESENCE_TTL_MS = 30_000;
     static final int SWEEP_SECONDS = 5;
+    static final int SIGN_EXPIRES_SECONDS = 60;
 
     private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_ROOM + "}");
 
@@ -106,10 +112,11 @@ public class ChatDemoServlet extends HttpServlet {
         String action;
         switch (path) {
             case "/chat/pub": case "/chat/join": case "/chat/heartbeat": case "/chat/leave": case "/chat/who":
+            case "/chat/sign":
                 action = path.substring("/chat/".length());
                 break;
             default:
-                error(resp, 404, "unknown demo endpoint (try /demo/chat/pub, join, heartbeat, leave, who)");
+                error(resp, 404, "unknown demo endpoint (try /demo/chat/pub, join, heartbeat, leave, who, sign)");
                 return;
         }
         if (!"who".equals(action) && !allow(req.getRemoteAddr(), System.nanoTime())) {
@@ -125,6 +132,17 @@ public class ChatDemoServlet extends HttpServlet {
         Broker broker = broker();
         if (broker == null) {
             error(resp, 503, "broker not available");
+            return;
+        }
+        if ("sign".equals(action)) {
+            try {
+                Broker.Signed sg = broker.sign(channel(room), SIGN_EXPIRES_SECONDS);
+                ok(resp, "{\"type\":\"sign\",\"cname\":" + quote(sg.cname()) + ",\"seq\":" + sg.seq()
+                        + ",\"token\":" + quote(sg.token()) + ",\"expires\":" + sg.expiresSeconds()
+                        + ",\"sub_timeout\":" + broker.config().pollingTimeoutSeconds() + "}");
+            } catch (CometException e) {
+                error(resp, e.status(), e.reason());
+            }
             return;
         }
         if ("who".equals(action)) {

@@ -200,6 +200,28 @@ class BrowserIT {
     }
 
     @Test
+    void chatSignsForATokenWhenTheServerRequiresOne() throws Exception {
+        EmbeddedJcomet s = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 1)
+                .set("auth", "token").set("polling_timeout", "5").start();
+        String f = "http://127.0.0.1:" + s.frontPort(0);
+        String a = "http://127.0.0.1:" + s.adminPort();
+        try {
+            browser.get(f + "/chat.html?room=secret&name=carol&join=1");
+            awaitSubscribers(a, "chat-secret", 1);
+            say(browser, "signed in 😀");
+            assertEquals(List.of("carol: signed in 😀"), awaitLines(browser, 1));
+            // without the token the server answers 401 and the client stops (no signUrl to renew it)
+            js(browser, "window.noTok = []; new JComet.Subscription({channel: 'chat-secret', seq: 1,"
+                    + " onStatus: function (st) { window.noTok.push(st); }}).start();");
+            List<String> st = await("401 seen", () -> strings(js(browser, "return window.noTok")), l -> l.contains("unauthorized"));
+            assertEquals("unauthorized", st.get(st.size() - 1), "stops after 401: " + st);
+        } finally {
+            browser.get("about:blank");
+            stop(s);
+        }
+    }
+
+    @Test
     void statusPageShowsLiveCounters() throws Exception {
         push("status-ch", "one");
         push("status-ch", "two");

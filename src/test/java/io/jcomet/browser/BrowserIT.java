@@ -85,7 +85,7 @@ class BrowserIT {
 
     @BeforeEach
     void before(TestInfo info) {
-        testName = info.getTestClass().map(Class::getSimpleName).orElse("") + "-" + info.getDisplayName();
+        testName = info.getTestMethod().map(m -> m.getName()).orElse("test") + "-" + info.getDisplayName();
         open.add(browser);
     }
 
@@ -225,11 +225,20 @@ class BrowserIT {
     void statusPageShowsLiveCounters() throws Exception {
         push("status-ch", "one");
         push("status-ch", "two");
+        // one long-poll held while the page looks (seq 3 is the next message), answered afterwards
+        var held = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(front + "/poll?cname=status-ch&seq=3"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        awaitSubscribers("status-ch", 1);
         browser.get(front + "/status.html");
         String published = await("published counter", () -> text(browser, "v-published"), t -> !t.equals("-"));
-        assertTrue(Long.parseLong(published.replace(",", "")) > 0, "published " + published);
+        assertTrue(Long.parseLong(published.replace(",", "")) >= 2, "published " + published);
         String channels = text(browser, "v-channels");
         assertTrue(Long.parseLong(channels.replace(",", "")) > 0, "channels " + channels);
+        assertTrue(Long.parseLong(text(browser, "v-held-poll")) >= 1, "held long-polls " + text(browser, "v-held-poll"));
+        assertTrue(Long.parseLong(text(browser, "v-held-total")) >= 1, "held total " + text(browser, "v-held-total"));
+        push("status-ch", "three");
+        assertTrue(held.get(10, java.util.concurrent.TimeUnit.SECONDS).body().contains("\"three\""));
+        await("delivered counter moves", () -> text(browser, "v-delivered"), t -> !t.equals("-") && Long.parseLong(t.replace(",", "")) >= 1);
         // a second sample gives a rate; the chart has drawn something
         await("rate shown", () -> text(browser, "v-pub-rate"), t -> !t.equals("-"));
         assertTrue(text(browser, "v-heap").matches("[0-9.]+ [KMG]iB|[0-9.]+ B"), text(browser, "v-heap"));

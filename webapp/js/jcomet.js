@@ -453,12 +453,29 @@
     this._setTimer('retry', ms, function () { self._connect(); });
   };
 
-  /** Guards against a hot loop of immediate re-polls (e.g. a proxy answering instantly). */
+  /**
+   * Guards against a hot loop of immediate re-polls that bring nothing (e.g. a proxy or a confused
+   * server answering next_seq instantly). Answers that delivered messages never count: a busy
+   * channel must be drained as fast as it comes, or its buffer would overflow into gaps.
+   */
   Subscription.prototype._spinning = function () {
     var now = this.env.now(), b = this._burst;
+    if (this._progressed) { b.length = 0; return false; }
     b.push(now);
     while (b.length && now - b[0] > 1000) b.shift();
-    return b.length > 20;
+    return b.length > 10;
+  };
+
+  /** Dispatches a long-poll answer; records whether it moved the seq (see _spinning). */
+  Subscription.prototype._dispatchPolled = function (msg) {
+    var before = this.tracker.next;
+    var d = this.dispatcher.dispatch(msg);
+    this._progressed = this.tracker.next !== before && this.tracker.synced && !this._justSynced(msg);
+    return d;
+  };
+  Subscription.prototype._justSynced = function (msg) {
+    // a lone next_seq moves the seq without delivering anything
+    return !Array.isArray(msg) && msg && msg.type === 'next_seq';
   };
 
   Subscription.prototype._ok = function () {
@@ -494,7 +511,7 @@
         }
         return self._next(r.status === 429 ? 'slow' : 'backoff', 'HTTP ' + r.status);
       }
-      var d = self.dispatcher.dispatch(msg);
+      var d = self._dispatchPolled(msg);
       if (d === 'continue' || d === 'backoff') self._ok();
       self._next(d);
     }, function (err) {
@@ -525,7 +542,7 @@
       self._clearTimer('watchdog');
       self._inflight = null;
       if (err) return self._next('backoff', 'network');
-      var d = self.dispatcher.dispatch(msg);
+      var d = self._dispatchPolled(msg);
       if (d === 'continue' || d === 'backoff') self._ok();
       self._next(d);
     });

@@ -249,6 +249,26 @@ test('poll: noop re-polls at once with the next noop counter', async () => {
   sub.stop();
 });
 
+test('poll: a busy channel is drained without pauses; instant empty answers are throttled', async () => {
+  const f = fakeEnv();
+  const { sub, log, msgs } = newSub(f, { seq: 1 });
+  sub.start();
+  for (let i = 1; i <= 50; i++) {          // 50 answers with data, all at the same instant
+    f.pending().respond(200, data(i));
+    await f.flush();
+  }
+  assert.equal(msgs().length, 50);
+  assert.ok(!log.some((e) => e[1] === 'waiting'), 'no pause while messages flow');
+  for (let i = 0; i < 11; i++) {           // a proxy answering next_seq instantly, again and again
+    f.pending().respond(200, { type: 'next_seq', cname: 'room1', seq: 51 });
+    await f.flush();
+  }
+  const w = log.filter((e) => e[1] === 'waiting').pop();
+  assert.ok(w && w[2] === 1000, 'spin guard pauses 1 s');
+  assert.equal(f.pending(), undefined);
+  sub.stop();
+});
+
 test('poll: 429 waits at least 5 s; close stops for good; 400 error stops', async () => {
   const f = fakeEnv();
   const { sub, log } = newSub(f, { seq: 1 });

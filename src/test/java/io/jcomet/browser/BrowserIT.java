@@ -115,6 +115,17 @@ class BrowserIT {
     }
 
     @Test
+    void esModuleEntryWorksInTheBrowser() throws Exception {
+        browser.get(front + "/status.html"); // a page that does not load jcomet.js itself
+        Object r = ((JavascriptExecutor) browser).executeAsyncScript(
+                "var done = arguments[arguments.length - 1];"
+                + "import('/js/jcomet.mjs').then(function (m) {"
+                + "  done([typeof m.default.Subscription, m.Subscription === m.default.Subscription, typeof m.iComet, m.version]);"
+                + "}, function (e) { done(['error', String(e)]); });");
+        assertEquals(List.of("function", "true", "function", "0.1.0"), strings(r));
+    }
+
+    @Test
     void crossOriginLongPollFromAnotherFrontPort() throws Exception {
         // the page comes from front port 2 and subscribes on front port 1: needs CORS on /poll
         String other = "http://127.0.0.1:" + server.frontPort(1);

@@ -125,6 +125,58 @@ class BrowserIT {
         assertEquals(List.of("function", "true", "function", "0.1.0"), strings(r));
     }
 
+    @ParameterizedTest(name = "transport {0}")
+    @ValueSource(strings = {"poll", "sse", "jsonp"})
+    void burstArrivesOnceAndInOrderOrIsReportedAsGap(String transport) throws Exception {
+        // 200 messages as fast as one publisher can push them, into a 10-message channel buffer:
+        // the page must get each at most once, in order, and every seq it does not get must have
+        // been reported through onGap. Also measures push -> onMessage latency (same host clock).
+        final int n = 200;
+        String cname = "burst-" + transport;
+        browser.get(front + "/index.html");
+        js(browser, "window.b = {m: [], g: []}; window.bs = new JComet.Subscription({channel: arguments[0], transport: arguments[1],"
+                + " onMessage: function (c, msg) { b.m.push([msg.seq, c, Date.now()]); },"
+                + " onGap: function (g) { b.g.push([g.from, g.to]); }}).start();", cname, transport);
+        awaitSubscribers(cname, 1);
+        long t0 = System.nanoTime();
+        for (int i = 1; i <= n; i++) push(cname, i + ":" + System.currentTimeMillis());
+        long pushMs = (System.nanoTime() - t0) / 1_000_000;
+        await("all " + n + " delivered or reported lost", () -> ((Number) js(browser,
+                "var k = b.m.length; b.g.forEach(function (g) { k += g[1] - g[0] + 1; }); return k;")).intValue(), k -> k >= n);
+        js(browser, "window.bs.stop()");
+        List<Object> m = list(js(browser, "return b.m"));
+        List<Object> g = list(js(browser, "return b.g"));
+        boolean[] seen = new boolean[n + 1];
+        long lastSeq = 0;
+        int lastI = 0;
+        List<Long> lat = new ArrayList<>();
+        for (Object o : m) {
+            List<Object> e = list(o);
+            long seq = ((Number) e.get(0)).longValue();
+            String[] c = ((String) e.get(1)).split(":");
+            int i = Integer.parseInt(c[0]);
+            assertTrue(seq > lastSeq && i > lastI, "in order, once: seq " + seq + " after " + lastSeq);
+            lastSeq = seq;
+            lastI = i;
+            seen[i] = true;
+            lat.add(((Number) e.get(2)).longValue() - Long.parseLong(c[1]));
+        }
+        int lost = 0;
+        for (Object o : g) {
+            List<Object> e = list(o);
+            for (long s = ((Number) e.get(0)).longValue(); s <= ((Number) e.get(1)).longValue(); s++) {
+                assertTrue(s >= 1 && s <= n && !seen[(int) s], "gap " + e + " overlaps a delivered message");
+                seen[(int) s] = true;
+                lost++;
+            }
+        }
+        for (int i = 1; i <= n; i++) assertTrue(seen[i], "message " + i + " neither delivered nor reported lost");
+        lat.sort(null);
+        System.err.printf("[browser test] measured burst/%s: %d pushed in %d ms; delivered %d, reported lost %d in %d gap(s);"
+                        + " push->onMessage latency ms p50=%d p95=%d max=%d%n", transport, n, pushMs, m.size(), lost, g.size(),
+                lat.get(lat.size() / 2), lat.get((int) (lat.size() * 0.95)), lat.get(lat.size() - 1));
+    }
+
     @Test
     void crossOriginLongPollFromAnotherFrontPort() throws Exception {
         // the page comes from front port 2 and subscribes on front port 1: needs CORS on /poll
@@ -284,9 +336,13 @@ class BrowserIT {
             System.err.println("[browser test] restart/" + transport + ": subscribers on the new server right after the"
                     + " pushes: " + subscribers(a, cname) + " (0 = the page replays them from the new buffer)");
 
+            long pushedAt = System.currentTimeMillis();
             List<String> got = await("messages around the restart", () -> strings(js(browser,
                     "return window.tryIt.messages.map(function (m) { return m.content; })")), l -> l.size() >= 3);
             assertEquals(List.of("before restart", "after restart 1", "after restart 2 😀"), got);
+            System.err.println("[browser test] measured restart/" + transport + ": buffered messages reached the page "
+                    + (((Number) js(browser, "return window.tryIt.messages[1].at")).longValue() - pushedAt)
+                    + " ms after they were published on the restarted server");
             push(a, cname, "later");
             got = await("message after the reconnect", () -> strings(js(browser,
                     "return window.tryIt.messages.map(function (m) { return m.content; })")), l -> l.size() >= 4);

@@ -158,7 +158,8 @@ public final class Broker implements AutoCloseable {
                 // the client is behind: replay what the buffer holds, saying first what it no longer holds
                 int oldest = ringSize > 0 ? ch.ring.oldestSeq() : next;
                 if (Seq.diff(from, oldest) < 0) {
-                    batch[count++] = Message.control(Messages.gap(ch.name, from, oldest - 1, epoch));
+                    int lastLost = oldest - 1 == 0 ? -1 : oldest - 1; // seq 0 is never used
+                    batch[count++] = Message.control(Messages.gap(ch.name, from, lastLost, epoch));
                 }
                 if (ringSize > 0) {
                     count += ch.ring.copyFrom(from, batch, count);
@@ -632,6 +633,10 @@ public final class Broker implements AutoCloseable {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    ChannelTable tableForTest() {
+        return table;
     }
 
     /** Held subscribers in the timer lists (diagnostics and tests). */

@@ -62,6 +62,8 @@ export interface SubscriptionOptions {
   onStatus?: (state: Status, detail?: any) => void;
   /** application endpoint returning a `sign` message (JSON or JSONP); gives token and sub_timeout */
   signUrl?: string;
+  /** sign and ping through JSONP (a <script>) instead of fetch; iComet() sets it, like icomet.js */
+  signJsonp?: boolean;
   /** credentials mode of the sign/ping fetch, default 'same-origin' */
   signCredentials?: RequestCredentials;
   token?: string;
@@ -117,6 +119,8 @@ export interface IcometConfig {
   pubUrl?: string;
   token?: string;
   transport?: Transport;
+  /** default true: the sign URL is called with JSONP (cb=icomet_cb_N), as icomet.js does */
+  signJsonp?: boolean;
   callback?: (content: string, type: string) => void;
   onGap?: (info: GapInfo, msg: CometMessage) => void;
   onStatus?: (state: Status, detail?: any) => void;

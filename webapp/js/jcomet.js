@@ -583,7 +583,9 @@
   // --- sub_timeout from /ping, token from sign ---------------------------------------------------
   Subscription.prototype._request = function (url, cb) {
     var env = this.env, self = this;
-    if (this.transport === 'jsonp' || !env.fetch) {
+    // JSONP for the JSONP transport, and when asked (icomet apps' sign endpoints answer JSONP
+    // without CORS headers)
+    if (this.transport === 'jsonp' || this.opts.signJsonp || !env.fetch) {
       return jsonpRequest(env, url, this.opts.callbackPrefix, 'cb', cb);
     }
     var ctrl = env.AbortController ? new env.AbortController() : null, done = false;
@@ -690,6 +692,7 @@
       transport: transport,
       token: config.token,
       callbackPrefix: 'icomet_cb_',
+      signJsonp: config.signJsonp !== false && env.document != null, // like icomet.js
       onMessage: function (content, msg) {
         if (typeof config.callback === 'function') config.callback(content, msg.type);
       },

@@ -481,6 +481,19 @@ test('iComet drop-in: icomet config names, SSE when EventSource exists, callback
   c.stop();
   assert.equal(es.closed, true);
 
+  // signUrl: JSONP like icomet.js (the app's sign endpoint has no CORS), then SSE with the token
+  const h = fakeEnv();
+  const c3 = new J.iComet({ env: h.env, channel: 'ch', subUrl: 'http://front.test/sub', signUrl: 'http://app.test/sign.php?x=1', callback() {} });
+  assert.equal(h.requests.length, 0, 'no fetch for sign');
+  const signSrc = new URL(h.scripts[0].src);
+  assert.equal(signSrc.pathname, '/sign.php');
+  assert.equal(signSrc.searchParams.get('cname'), 'ch');
+  h.global[signSrc.searchParams.get('cb')]({ type: 'sign', cname: 'ch', seq: 1, token: 'f'.repeat(32), expires: 30, sub_timeout: 9 });
+  assert.equal(h.sources.length, 1);
+  assert.equal(h.sources[0].url.searchParams.get('token'), 'f'.repeat(32));
+  assert.equal(c3.sub.subTimeout, 9);
+  c3.stop();
+
   const g = fakeEnv();
   g.env.EventSource = null;
   const c2 = new J.iComet({ env: g.env, channel: 'ch', subUrl: 'http://front.test/sub', callback() {} });

@@ -25,8 +25,12 @@ export interface GapInfo {
   /** last seq that will never arrive */
   to: number;
   count: number;
-  /** 'lost': the server said so (older than its buffer); 'skipped': a data seq jumped ahead */
-  reason: 'lost' | 'skipped';
+  /**
+   * 'lost': the server said so (older than its buffer); 'skipped': a data seq jumped ahead;
+   * 'restart': the server restarted (or re-created the channel) and no longer has seqs from..to of
+   * the new incarnation (numbered from 1)
+   */
+  reason: 'lost' | 'skipped' | 'restart';
 }
 
 export type Status =

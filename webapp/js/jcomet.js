@@ -10,7 +10,7 @@
  *     channel: 'room1',
  *     transport: 'poll',                // 'poll' (fetch long-poll, default) | 'sse' | 'jsonp'
  *     onMessage(content, msg) {},       // every data/broadcast message, once, in seq order
- *     onGap(info) {},                   // {from, to, count, reason}: messages the server no longer has
+ *     onGap(info) {},                   // {from, to, count, reason}: messages that will never arrive
  *     onStatus(state, detail) {}        // connecting|connected|waiting|restarted|unauthorized|...
  *   });
  *   sub.start(); ... sub.stop();
@@ -151,7 +151,8 @@
     }
     if (!msg || typeof msg !== 'object') return 'backoff';
     var t = this.tracker, type = String(msg.type);
-    if (t.seeEpoch(msg.epoch)) this._call('onStatus', 'restarted', { epoch: t.epoch });
+    var restarted = t.seeEpoch(msg.epoch);
+    if (restarted) this._call('onStatus', 'restarted', { epoch: t.epoch });
     switch (type) {
       case 'data':
       case 'broadcast': {
@@ -161,6 +162,11 @@
         return 'continue';
       }
       case 'next_seq':
+        // After a restart the server points at the oldest message it still has; a new incarnation
+        // numbers from 1, so anything before that was published while we were away and is lost.
+        if (restarted && isInt(msg.seq) && seqDiff(msg.seq, 1) > 0) {
+          this._call('onGap', { from: 1, to: seqDiff(msg.seq, 1), count: seqDiff(msg.seq, 1), reason: 'restart' }, msg);
+        }
         t.onNextSeq(msg.seq);
         return 'continue';
       case 'gap': {

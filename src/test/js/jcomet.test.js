@@ -141,6 +141,20 @@ test('Dispatcher: 401/404 stop without a sign URL, re-sign with one; 429 slow; c
   assert.equal(d.dispatch([data(1), { type: 'close' }, data(2)]), 'stop', 'batch directive is the worst one');
 });
 
+test('Dispatcher: after a restart, seqs before the oldest surviving one are reported lost', () => {
+  const r = recorder();
+  const d = new J.Dispatcher(new J.SeqTracker(12, 'old'), r);
+  d.dispatch([{ type: 'next_seq', seq: 6, epoch: 'new' }, data(6), data(7)]);
+  assert.deepEqual(r.log, [['status', 'restarted'], ['gap', 1, 5, 'restart'], ['msg', 'm6', 6], ['msg', 'm7', 7]]);
+  r.log.length = 0;
+  d.dispatch({ type: 'next_seq', seq: 1, epoch: 'newer' });  // nothing published since: nothing lost
+  d.dispatch({ type: 'next_seq', seq: 8, epoch: 'newer' });  // same epoch: not a restart
+  assert.deepEqual(r.log, [['status', 'restarted']]);
+  const fresh = recorder();
+  new J.Dispatcher(new J.SeqTracker(), fresh).dispatch({ type: 'next_seq', seq: 40, epoch: 'e' });
+  assert.deepEqual(fresh.log, [], 'a first subscription starts at the newest message: no gap');
+});
+
 test('Dispatcher: epoch change reports "restarted"; a throwing callback does not break delivery', () => {
   const log = [];
   const orig = console.error; console.error = () => {};

@@ -52,6 +52,7 @@ import java.util.regex.Pattern;
  * new presence; it is stopped in {@link #destroy()}.
  */
 public class ChatDemoServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
 
     static final int MAX_NAME = 32;
     static final int MAX_TEXT = 500;
@@ -67,10 +68,10 @@ public class ChatDemoServlet extends HttpServlet {
 
     private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_ROOM + "}");
 
-    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
-    private final Map<String, Room> rooms = new ConcurrentHashMap<>();
-    private ScheduledExecutorService sweeper;
-    private volatile Broker brokerOverride; // tests
+    private final transient Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final transient Map<String, Room> rooms = new ConcurrentHashMap<>();
+    private transient ScheduledExecutorService sweeper;
+    private transient volatile Broker brokerOverride; // tests
 
     @Override
     public void init() throws ServletException {

@@ -331,12 +331,12 @@ class BrowserIT {
             s = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(adminPort).frontPorts(frontPort, 1)
                     .set("polling_timeout", "5").start();
             // published while the page is still reconnecting (it backs off after the connection loss)
+            long pushedAt = System.currentTimeMillis();
             push(a, cname, "after restart 1");
             push(a, cname, "after restart 2 😀");
             System.err.println("[browser test] restart/" + transport + ": subscribers on the new server right after the"
                     + " pushes: " + subscribers(a, cname) + " (0 = the page replays them from the new buffer)");
 
-            long pushedAt = System.currentTimeMillis();
             List<String> got = await("messages around the restart", () -> strings(js(browser,
                     "return window.tryIt.messages.map(function (m) { return m.content; })")), l -> l.size() >= 3);
             assertEquals(List.of("before restart", "after restart 1", "after restart 2 😀"), got);

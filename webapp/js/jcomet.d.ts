@@ -159,11 +159,13 @@ export declare class Backoff {
   reset(): void;
 }
 
-export type Directive = 'continue' | 'backoff' | 'slow' | 'resign' | 'stop';
+export type Directive = 'continue' | 'backoff' | 'restart' | 'slow' | 'resign' | 'stop';
 
 export declare class Dispatcher {
   constructor(tracker: SeqTracker, cb: Pick<SubscriptionOptions, 'onMessage' | 'onGap' | 'onStatus'>);
   canResign: boolean;
+  /** retry_ms of the last `reconnect` message (default 1000) */
+  retryMs: number;
   dispatch(msg: CometMessage | CometMessage[]): Directive;
 }
 

@@ -124,15 +124,18 @@
   // what the connection should do next:
   //   'continue' poll again now / keep the stream     'backoff' reconnect after a backoff delay
   //   'slow'     reconnect after >= 5 s (429)           'resign' fetch a new token, then reconnect
+  //   'restart'  the server is stopping (reconnect message, retry_ms in dispatcher.retryMs): retry
+  //              at that steady pace for a while instead of backing off exponentially
   //   'stop'     give up (close, fatal error)
   // ---------------------------------------------------------------------------------------------
-  var SEVERITY = { 'continue': 0, backoff: 1, slow: 2, resign: 3, stop: 4 };
+  var SEVERITY = { 'continue': 0, backoff: 1, restart: 2, slow: 3, resign: 4, stop: 5 };
   function worse(a, b) { return SEVERITY[b] > SEVERITY[a] ? b : a; }
 
   function Dispatcher(tracker, cb) {
     this.tracker = tracker;
     this.cb = cb || {};
     this.canResign = false;
+    this.retryMs = 1000;
   }
   Dispatcher.prototype._call = function (name, a, b) {
     var f = this.cb[name];
@@ -194,7 +197,8 @@
         this._call('onStatus', 'closed', msg);
         return 'stop';
       case 'reconnect':
-        return 'backoff';
+        this.retryMs = isInt(msg.retry_ms) && msg.retry_ms > 0 ? msg.retry_ms : 1000;
+        return 'restart';
       case 'error':
         this._call('onStatus', 'error', msg);
         return 'stop';
@@ -301,6 +305,7 @@
   // Subscription
   // ---------------------------------------------------------------------------------------------
   var TRANSPORTS = { poll: 1, sse: 1, jsonp: 1 };
+  var RESTART_WINDOW_MS = 60000;
 
   function Subscription(opts) {
     if (!(this instanceof Subscription)) return new Subscription(opts);
@@ -447,7 +452,16 @@
         this.running = false;
         this._gen++;
         return this._halt();
+      case 'restart':
+        // a graceful stop: the server is probably back within seconds; poll for it at a steady pace
+        // (jittered so that a crowd of pages does not come back in one wave) for up to a minute
+        this._restartUntil = this.env.now() + RESTART_WINDOW_MS;
+        this._restartRetry = Math.min(10000, Math.max(250, this.dispatcher.retryMs));
+        return this._wait(this._restartDelay(), 'server restarting');
       default:
+        if (this._restartUntil && this.env.now() < this._restartUntil) {
+          return this._wait(this._restartDelay(), detail);
+        }
         return this._wait(this.backoff.next(), detail);
     }
   };
@@ -484,8 +498,13 @@
     return !Array.isArray(msg) && msg && msg.type === 'next_seq';
   };
 
+  Subscription.prototype._restartDelay = function () {
+    return Math.round(this._restartRetry * (0.5 + this.env.random()));
+  };
+
   Subscription.prototype._ok = function () {
     this.backoff.reset();
+    this._restartUntil = 0;
     if (this.state !== 'connected') this._status('connected');
   };
 

@@ -134,7 +134,8 @@ test('Dispatcher: 401/404 stop without a sign URL, re-sign with one; 429 slow; c
   assert.equal(d.dispatch({ type: '401', cname: 'c' }), 'resign');
   assert.equal(d.dispatch({ type: '404', cname: 'c' }), 'resign');
   assert.equal(d.dispatch({ type: '429', cname: 'c', content: 'Too many subscribers' }), 'slow');
-  assert.equal(d.dispatch({ type: 'reconnect', cname: 'c' }), 'backoff');
+  assert.equal(d.dispatch({ type: 'reconnect', cname: 'c', retry_ms: 2000 }), 'restart');
+  assert.equal(d.retryMs, 2000);
   assert.equal(d.dispatch({ type: 'close', cname: 'c', seq: 3 }), 'stop');
   assert.equal(d.dispatch({ type: 'error', reason: 'bad cname' }), 'stop');
   assert.deepEqual(r.log.map((e) => e[1]), ['unauthorized', 'not_found', 'unauthorized', 'not_found', 'rate_limited', 'closed', 'error']);
@@ -280,6 +281,49 @@ test('poll: a busy channel is drained without pauses; instant empty answers are 
   const w = log.filter((e) => e[1] === 'waiting').pop();
   assert.ok(w && w[2] === 1000, 'spin guard pauses 1 s');
   assert.equal(f.pending(), undefined);
+  sub.stop();
+});
+
+test('poll: after a reconnect message (graceful stop) it retries at the server\'s pace, not exponentially', async () => {
+  const f = fakeEnv();
+  const { sub, log } = newSub(f, { seq: 4 });
+  sub.start();
+  f.pending().respond(200, { type: 'reconnect', cname: 'room1', retry_ms: 1000 });
+  await f.flush();
+  const delays = () => log.filter((e) => e[1] === 'waiting').map((e) => e[2]);
+  for (let i = 0; i < 8; i++) {            // the server stays down for a while
+    await f.advance(delays().pop());
+    f.pending().fail();
+    await f.flush();
+  }
+  assert.deepEqual(delays(), Array(9).fill(1000), 'steady 1 s (jitter 0.5..1.5 x, random 0.5 here)');
+  await f.advance(1000);
+  const r = f.pending();
+  assert.equal(q(r, 'seq'), '4', 'same seq after the restart');
+  r.respond(200, { type: 'next_seq', cname: 'room1', seq: 1, epoch: 'new' });
+  await f.flush();
+  f.pending().fail();                      // a later, unrelated failure backs off normally again
+  await f.flush();
+  assert.equal(delays().pop(), 375);
+  sub.stop();
+});
+
+test('poll: the restart pace lasts a minute, then exponential backoff resumes', async () => {
+  const f = fakeEnv();
+  const { sub, log } = newSub(f, { seq: 4 });
+  sub.start();
+  f.pending().respond(200, { type: 'reconnect', cname: 'room1' });
+  await f.flush();
+  let last;
+  for (let t = 0; t < 70; t++) {
+    last = log.filter((e) => e[1] === 'waiting').pop()[2];
+    await f.advance(last);
+    f.pending().fail();
+    await f.flush();
+  }
+  const d = log.filter((e) => e[1] === 'waiting').map((e) => e[2]);
+  assert.equal(d[0], 1000, 'default retry 1 s');
+  assert.ok(d[d.length - 1] > 1000, 'back to exponential after the window: ' + d.slice(-3));
   sub.stop();
 });
 

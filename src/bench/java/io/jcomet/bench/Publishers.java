@@ -87,10 +87,13 @@ final class Publishers {
     private void loop(long count, double rate, long stop) {
         try (Admin admin = new Admin(opts)) {
             while (true) {
-                long i = ticket.getAndIncrement();
-                if (count >= 0 && i >= count) {
-                    return;
-                }
+                long i;
+                do {
+                    i = ticket.get();
+                    if (count >= 0 && i >= count) {
+                        return; // do not consume a number a later run() must still publish
+                    }
+                } while (!ticket.compareAndSet(i, i + 1));
                 if (rate > 0) {
                     long due = startNanos + (long) ((i - ticketBase) / rate * 1e9);
                     long wait;

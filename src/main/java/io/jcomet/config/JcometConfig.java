@@ -1,0 +1,188 @@
+package io.jcomet.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * jcomet's settings, typed and validated. Names follow icomet.conf where icomet has the option
+ * ({@code auth}, {@code max_channels}, {@code max_subscribers_per_channel}, {@code channel_buffer_size},
+ * {@code channel_timeout}, {@code polling_timeout}); the rest are jcomet's limits.
+ *
+ * <p>Built once at start from the merged raw key/value map ({@link ConfigSources} decides where values
+ * come from); invalid values fail the start with a {@link ConfigException} naming key and value.
+ * Immutable, so any thread may read it.
+ */
+public final class JcometConfig {
+
+    /** Every key with its default and a one-line meaning; also the documentation's source. */
+    public static final Map<String, String[]> KEYS;
+
+    static {
+        Map<String, String[]> k = new LinkedHashMap<>();
+        k.put("auth", new String[] {"none", "none: anyone may subscribe; token: a subscriber must present the token /sign returned"});
+        k.put("max_channels", new String[] {"1000000", "channels that may exist at once (the preallocated slot table); past it 429"});
+        k.put("max_subscribers_per_channel", new String[] {"16", "held subscribers per channel (icomet's default); past it 429"});
+        k.put("channel_buffer_size", new String[] {"10", "messages kept per channel for subscribers that come back with an older seq"});
+        k.put("channel_timeout", new String[] {"30", "seconds a channel with no subscriber and no publish lives on"});
+        k.put("polling_timeout", new String[] {"30", "seconds a held subscriber waits before it is sent a noop"});
+        k.put("admin_host", new String[] {"127.0.0.1", "address of the admin connector (used by the embedded launcher)"});
+        k.put("admin_port", new String[] {"8000", "requests that arrive on this local port are admin requests; all other ports are front"});
+        k.put("admin_allow", new String[] {"127.0.0.1", "comma-separated IP prefixes allowed to call the admin API"});
+        k.put("admin_deny", new String[] {"all", "comma-separated IP prefixes refused (all = everyone not allowed)"});
+        k.put("front_host", new String[] {"0.0.0.0", "address of the front connectors (embedded launcher)"});
+        k.put("front_port", new String[] {"8100", "first front port (embedded launcher)"});
+        k.put("front_count", new String[] {"100", "number of consecutive front ports (embedded launcher)"});
+        k.put("max_message_size", new String[] {"65536", "largest accepted content, in bytes of UTF-8; past it 413"});
+        k.put("max_cname_length", new String[] {"64", "longest accepted channel name"});
+        k.put("max_pending_bytes", new String[] {"262144", "output a stream/SSE/iframe subscriber may have unsent before it is dropped"});
+        k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
+        k.put("front_stats", new String[] {"true", "serve read-only counters at /stats on the front ports"});
+        KEYS = Collections.unmodifiableMap(k);
+    }
+
+    public enum Auth { NONE, TOKEN }
+
+    private final Auth auth;
+    private final int maxChannels;
+    private final int maxSubscribersPerChannel;
+    private final int channelBufferSize;
+    private final int channelTimeoutSeconds;
+    private final int pollingTimeoutSeconds;
+    private final String adminHost;
+    private final int adminPort;
+    private final List<String> adminAllow;
+    private final List<String> adminDeny;
+    private final String frontHost;
+    private final int frontPort;
+    private final int frontCount;
+    private final int maxMessageSize;
+    private final int maxCnameLength;
+    private final int maxPendingBytes;
+    private final String corsAllowOrigin;
+    private final boolean frontStats;
+    private final Map<String, String> values;
+
+    private JcometConfig(Map<String, String> v) {
+        this.values = Collections.unmodifiableMap(v);
+        String a = v.get("auth").toLowerCase(Locale.ROOT);
+        if (!a.equals("none") && !a.equals("token")) {
+            throw new ConfigException("auth", v.get("auth"), "must be none or token");
+        }
+        auth = a.equals("none") ? Auth.NONE : Auth.TOKEN;
+        maxChannels = integer(v, "max_channels", 1, 50_000_000);
+        maxSubscribersPerChannel = integer(v, "max_subscribers_per_channel", 1, 10_000_000);
+        channelBufferSize = integer(v, "channel_buffer_size", 1, 100_000);
+        channelTimeoutSeconds = integer(v, "channel_timeout", 1, 86_400 * 365);
+        pollingTimeoutSeconds = integer(v, "polling_timeout", 1, 86_400);
+        adminHost = v.get("admin_host");
+        adminPort = integer(v, "admin_port", 0, 65535);
+        adminAllow = prefixes(v, "admin_allow");
+        adminDeny = prefixes(v, "admin_deny");
+        frontHost = v.get("front_host");
+        frontPort = integer(v, "front_port", 0, 65535);
+        frontCount = integer(v, "front_count", 1, 1000);
+        if (frontPort != 0 && frontPort + frontCount - 1 > 65535) {
+            throw new ConfigException("front_count", v.get("front_count"), "front ports would end past 65535");
+        }
+        maxMessageSize = integer(v, "max_message_size", 1, 64 << 20);
+        maxCnameLength = integer(v, "max_cname_length", 1, 1024);
+        maxPendingBytes = integer(v, "max_pending_bytes", 1024, 1 << 30);
+        corsAllowOrigin = v.get("cors_allow_origin");
+        if (corsAllowOrigin.chars().anyMatch(c -> c < 0x20 || c >= 0x7f)) {
+            throw new ConfigException("cors_allow_origin", corsAllowOrigin, "must be printable ASCII");
+        }
+        frontStats = bool(v, "front_stats");
+    }
+
+    /** Defaults only. */
+    public static JcometConfig defaults() {
+        return from(Map.of());
+    }
+
+    /**
+     * Validates the raw settings over the defaults. Unknown keys are refused: a typo in a config file
+     * must not silently leave a default in force.
+     */
+    public static JcometConfig from(Map<String, String> raw) {
+        Map<String, String> v = new LinkedHashMap<>();
+        KEYS.forEach((key, meta) -> v.put(key, meta[0]));
+        List<String> unknown = new ArrayList<>();
+        raw.forEach((key, value) -> {
+            String k = key.trim().toLowerCase(Locale.ROOT);
+            if (k.startsWith("jcomet.")) {
+                k = k.substring("jcomet.".length());
+            }
+            if (!KEYS.containsKey(k)) {
+                unknown.add(key);
+            } else {
+                v.put(k, value == null ? "" : value.trim());
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new ConfigException("unknown configuration key(s) " + unknown + "; known keys: " + KEYS.keySet());
+        }
+        return new JcometConfig(v);
+    }
+
+    private static int integer(Map<String, String> v, String key, int min, int max) {
+        String s = v.get(key);
+        long n;
+        try {
+            n = Long.parseLong(s.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, s, "not an integer");
+        }
+        if (n < min || n > max) {
+            throw new ConfigException(key, s, "must be between " + min + " and " + max);
+        }
+        return (int) n;
+    }
+
+    private static boolean bool(Map<String, String> v, String key) {
+        String s = v.get(key).toLowerCase(Locale.ROOT);
+        switch (s) {
+            case "true": case "yes": case "on": case "1": return true;
+            case "false": case "no": case "off": case "0": return false;
+            default: throw new ConfigException(key, v.get(key), "must be true or false");
+        }
+    }
+
+    private static List<String> prefixes(Map<String, String> v, String key) {
+        List<String> out = new ArrayList<>();
+        for (String p : v.get(key).split("[,\\s]+")) {
+            if (p.isEmpty()) {
+                continue;
+            }
+            if (!p.equals("all") && !p.matches("[0-9a-fA-F:.]+")) {
+                throw new ConfigException(key, v.get(key), "entries must be IP prefixes such as 127.0.0.1 or 192.168, or 'all'");
+            }
+            out.add(p);
+        }
+        return List.copyOf(out);
+    }
+
+    public Auth auth() { return auth; }
+    public int maxChannels() { return maxChannels; }
+    public int maxSubscribersPerChannel() { return maxSubscribersPerChannel; }
+    public int channelBufferSize() { return channelBufferSize; }
+    public int channelTimeoutSeconds() { return channelTimeoutSeconds; }
+    public int pollingTimeoutSeconds() { return pollingTimeoutSeconds; }
+    public String adminHost() { return adminHost; }
+    public int adminPort() { return adminPort; }
+    public List<String> adminAllow() { return adminAllow; }
+    public List<String> adminDeny() { return adminDeny; }
+    public String frontHost() { return frontHost; }
+    public int frontPort() { return frontPort; }
+    public int frontCount() { return frontCount; }
+    public int maxMessageSize() { return maxMessageSize; }
+    public int maxCnameLength() { return maxCnameLength; }
+    public int maxPendingBytes() { return maxPendingBytes; }
+    public String corsAllowOrigin() { return corsAllowOrigin; }
+    public boolean frontStats() { return frontStats; }
+    /** The effective value of every key, for the start-up log. */
+    public Map<String, String> values() { return values; }
+}

@@ -1,0 +1,122 @@
+package io.jcomet.core;
+
+/**
+ * One named channel: its subscribers, its recent messages and its sequence counter.
+ *
+ * <p>Every field except the final ones is guarded by this object's monitor ({@code synchronized
+ * (channel)}); the {@link Broker} is the only code that takes it, and never holds it while taking
+ * another channel's lock or blocking. Subscribers are kept in two intrusive doubly linked lists,
+ * one-shot long-polls apart from streams, so a publish detaches every long-poll in O(1) and answers
+ * them after releasing the lock. {@code removed} is set once, under the lock, when the channel is
+ * closed or expires; a thread that looked the channel up before then sees it and looks again.
+ */
+public final class Channel {
+    final String name;
+    final int slot;
+    final int incarnation;
+
+    int nextSeq = 1;
+    MessageRing ring;          // created on first publish: a channel that only holds subscribers costs no buffer
+    String token;
+    int timeoutMillis;         // channel_timeout, or what /sign's expires asked for
+    int lastActive;            // broker clock: last publish, or when the last subscriber left
+    boolean removed;
+    boolean online;            // presence as last reported
+
+    Subscriber polls;          // one-shot subscribers (long-poll)
+    int pollCount;
+    Subscriber streams;        // streaming subscribers (stream, sse, iframe)
+    int streamCount;
+
+    Channel(String name, int slot, int incarnation, int timeoutMillis, int now) {
+        this.name = name;
+        this.slot = slot;
+        this.incarnation = incarnation;
+        this.timeoutMillis = timeoutMillis;
+        this.lastActive = now;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    int subscriberCount() {
+        return pollCount + streamCount;
+    }
+
+    /** Links {@code s}; caller holds the lock and has checked the subscriber limit. */
+    void link(Subscriber s) {
+        s.channel = this;
+        s.prev = null;
+        if (s.transport().streaming()) {
+            s.next = streams;
+            if (streams != null) {
+                streams.prev = s;
+            }
+            streams = s;
+            streamCount++;
+        } else {
+            s.next = polls;
+            if (polls != null) {
+                polls.prev = s;
+            }
+            polls = s;
+            pollCount++;
+        }
+    }
+
+    /** Unlinks {@code s} if it is linked here; caller holds the lock. */
+    boolean unlink(Subscriber s) {
+        if (s.channel != this) {
+            return false;
+        }
+        boolean streaming = s.transport().streaming();
+        if (s.prev != null) {
+            s.prev.next = s.next;
+        } else if (streaming) {
+            streams = s.next;
+        } else {
+            polls = s.next;
+        }
+        if (s.next != null) {
+            s.next.prev = s.prev;
+        }
+        s.prev = null;
+        s.next = null;
+        s.channel = null;
+        if (streaming) {
+            streamCount--;
+        } else {
+            pollCount--;
+        }
+        return true;
+    }
+
+    /**
+     * Detaches all long-poll subscribers and returns them as a chain through {@code next}; caller
+     * holds the lock. The chain is private to the caller afterwards: no one else touches the links
+     * of a subscriber whose {@code channel} is null.
+     */
+    Subscriber detachPolls() {
+        Subscriber head = polls;
+        for (Subscriber s = head; s != null; s = s.next) {
+            s.channel = null;
+            s.prev = null;
+        }
+        polls = null;
+        pollCount = 0;
+        return head;
+    }
+
+    /** Detaches the streams the same way. */
+    Subscriber detachStreams() {
+        Subscriber head = streams;
+        for (Subscriber s = head; s != null; s = s.next) {
+            s.channel = null;
+            s.prev = null;
+        }
+        streams = null;
+        streamCount = 0;
+        return head;
+    }
+}

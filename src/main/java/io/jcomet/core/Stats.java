@@ -1,0 +1,75 @@
+package io.jcomet.core;
+
+import io.jcomet.protocol.Transport;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters for /info and /stats. Written from request, I/O and sweeper threads with
+ * {@link LongAdder}s (no contention on the hot path); read by whoever asks, as a snapshot that is
+ * consistent per counter, not across counters.
+ */
+public final class Stats {
+    /** Why a request or subscriber was refused or dropped; every limit has its counter. */
+    public enum Reject {
+        BAD_REQUEST, METHOD_NOT_ALLOWED, TOO_LARGE, TOO_MANY_CHANNELS, TOO_MANY_SUBSCRIBERS,
+        TOKEN, NOT_FOUND, FORBIDDEN, WRONG_PORT;
+
+        public String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private final LongAdder[] held = adders(Transport.values().length);
+    private final LongAdder[] rejects = adders(Reject.values().length);
+    final LongAdder published = new LongAdder();
+    final LongAdder delivered = new LongAdder();
+    final LongAdder droppedSlow = new LongAdder();
+    final LongAdder disconnected = new LongAdder();
+    final LongAdder noops = new LongAdder();
+
+    private static LongAdder[] adders(int n) {
+        LongAdder[] a = new LongAdder[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new LongAdder();
+        }
+        return a;
+    }
+
+    public void held(Transport t, int delta) {
+        held[t.ordinal()].add(delta);
+    }
+
+    public void reject(Reject r) {
+        rejects[r.ordinal()].increment();
+    }
+
+    public void delivered(int n) {
+        delivered.add(n);
+    }
+
+    public void dropSlow() {
+        droppedSlow.increment();
+    }
+
+    public void disconnected() {
+        disconnected.increment();
+    }
+
+    public long held(Transport t) { return held[t.ordinal()].sum(); }
+    public long rejected(Reject r) { return rejects[r.ordinal()].sum(); }
+    public long published() { return published.sum(); }
+    public long delivered() { return delivered.sum(); }
+    public long droppedSlow() { return droppedSlow.sum(); }
+    public long disconnectedCount() { return disconnected.sum(); }
+    public long noops() { return noops.sum(); }
+
+    public Map<Reject, Long> rejects() {
+        Map<Reject, Long> m = new EnumMap<>(Reject.class);
+        for (Reject r : Reject.values()) {
+            m.put(r, rejected(r));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,100 @@
+package io.jcomet.core;
+
+import io.jcomet.protocol.Transport;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One held request, as the core sees it. The servlet layer subclasses it to write to an
+ * {@code AsyncContext}; tests subclass it to record what was sent.
+ *
+ * <p>The core links subscribers intrusively (no map or list node per subscriber): {@code prev/next}
+ * in their channel's list, guarded by the channel's lock; {@code timerPrev/timerNext} in one stripe
+ * of {@link HeldTimers}, guarded by that stripe's lock. {@link #state} is claimed once by compare
+ * and set, by whichever thread ends the subscription first (publisher, sweeper, I/O error, close),
+ * so a one-shot subscriber is answered exactly once. This object plus the subclass's fields is the
+ * whole per-connection state of the application (see docs/BENCHMARKS.md for its measured size).
+ */
+public abstract class Subscriber {
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Subscriber.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int HELD = 0;
+    private static final int ENDED = 1;
+
+    // channel list links: guarded by channel's lock
+    Subscriber prev;
+    Subscriber next;
+    Channel channel;
+    // timer links: guarded by the lock of stripe timerStripe (-1: not queued)
+    Subscriber timerPrev;
+    Subscriber timerNext;
+    int deadline;
+    byte timerStripe = -1;
+
+    @SuppressWarnings("unused") // via STATE
+    private volatile int state;
+
+    /** The noop counter the client sent; echoed in noop messages as icomet does. */
+    protected int noopSeq;
+
+    protected Subscriber(int noopSeq) {
+        this.noopSeq = noopSeq;
+    }
+
+    public abstract Transport transport();
+
+    /**
+     * Sends one message. A long-poll subscriber sends it as its whole response and ends; a
+     * streaming one frames it and stays. Returns false when the subscriber cannot take it (gone, or
+     * over its pending-output limit); the core then drops it.
+     */
+    protected abstract boolean send(Message m);
+
+    /** Sends several messages: long-poll as one JSON array response, streams one after another. */
+    protected abstract boolean sendAll(Message[] ms, int count);
+
+    /**
+     * Answers with an icomet status message (401, 404, 429) and ends. Transports that can show the
+     * HTTP status to the client use {@code status}; those a browser would discard on a 4xx (JSONP
+     * script tags, EventSource) answer 200 with the message, as icomet does.
+     */
+    protected abstract void refuse(int status, Message m);
+
+    /** Sends {@code last} (if not null) and ends the response. */
+    protected abstract void end(Message last);
+
+    /** True when the last failed send failed because the client had gone (not because it was slow). */
+    protected boolean clientGone() {
+        return false;
+    }
+
+    /** Claims the right to end this subscriber; true for exactly one caller. */
+    final boolean claim() {
+        return STATE.compareAndSet(this, HELD, ENDED);
+    }
+
+    final boolean isEnded() {
+        return state == ENDED;
+    }
+
+    /**
+     * The container saw the client go away or the response fail. Removes the subscriber from its
+     * channel and timers. Safe from any thread, any number of times.
+     */
+    public final void onClientGone(Broker broker) {
+        broker.forget(this, true);
+    }
+
+    /** The channel this subscriber is linked to, or null. Only meaningful under the channel's lock. */
+    Channel channel() {
+        return channel;
+    }
+}

@@ -1,0 +1,177 @@
+package io.jcomet.launcher;
+
+import io.jcomet.core.Broker;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * jcomet in an embedded Jetty 12: one admin connector and N front connectors, and the web app
+ * deployed from {@code webapp/} with its own web.xml, so tests exercise the same deployment a
+ * container would run. Used by the integration tests (on ephemeral ports) and by {@link Main}.
+ *
+ * <p>Connectors are opened before the server starts so that their real ports are known and the
+ * admin port can be handed to the web app's configuration. Connector settings follow the measured
+ * advice in FIELD-NOTES: no acceptor threads (the selector accepts), one selector per connector, and
+ * a small pool, because a held async request holds no thread.
+ *
+ * <p>Threads: build and start from one thread; {@link #stop} from any thread.
+ */
+public final class EmbeddedJcomet implements AutoCloseable {
+    private final Server server;
+    private final ServerConnector admin;
+    private final List<ServerConnector> fronts;
+    private final WebAppContext webapp;
+
+    private EmbeddedJcomet(Server server, ServerConnector admin, List<ServerConnector> fronts, WebAppContext webapp) {
+        this.server = server;
+        this.admin = admin;
+        this.fronts = fronts;
+        this.webapp = webapp;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int adminPort() {
+        return admin.getLocalPort();
+    }
+
+    public int frontPort(int i) {
+        return fronts.get(i).getLocalPort();
+    }
+
+    public List<Integer> frontPorts() {
+        List<Integer> p = new ArrayList<>();
+        for (ServerConnector c : fronts) {
+            p.add(c.getLocalPort());
+        }
+        return p;
+    }
+
+    public String host() {
+        String h = admin.getHost();
+        return h == null || h.equals("0.0.0.0") ? "127.0.0.1" : h;
+    }
+
+    /** The web app's broker (in-process tests and demos). */
+    public Broker broker() {
+        return (Broker) webapp.getServletContext().getAttribute(Broker.class.getName());
+    }
+
+    /** Stops the web app (held requests get {@code reconnect}) and the server. */
+    public void stop() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping jcomet", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** Options; port 0 means an ephemeral port. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private String frontHost;
+        private int adminPort = 0;
+        private int frontPort = 0;
+        private int frontCount = 1;
+        private int maxThreads = 64;
+        private String webappDir = System.getProperty("jcomet.webapp", "webapp");
+        private final Map<String, String> settings = new LinkedHashMap<>();
+
+        public Builder host(String host) { this.host = host; return this; }
+        public Builder frontHost(String frontHost) { this.frontHost = frontHost; return this; }
+        public Builder adminPort(int port) { this.adminPort = port; return this; }
+        public Builder frontPorts(int first, int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("front port count must be at least 1");
+            }
+            this.frontPort = first;
+            this.frontCount = count;
+            return this;
+        }
+        public Builder maxThreads(int n) { this.maxThreads = n; return this; }
+        public Builder webappDir(String dir) { this.webappDir = dir; return this; }
+        /** Any jcomet configuration key, passed as a context init parameter {@code jcomet.<key>}. */
+        public Builder set(String key, String value) { settings.put(key, value); return this; }
+
+        public EmbeddedJcomet start() throws Exception {
+            QueuedThreadPool pool = new QueuedThreadPool(Math.max(maxThreads, 8 + frontCount + 1), 4);
+            pool.setName("jcomet");
+            Server server = new Server(pool);
+            server.setStopAtShutdown(true);
+            server.setStopTimeout(5000);
+
+            HttpConfiguration http = new HttpConfiguration();
+            http.setSendServerVersion(false);
+            http.setSendDateHeader(false);      // one header less per message; comet clients do not use it
+            http.setOutputBufferSize(8192);     // pooled and only taken while writing, never per idle request
+            http.setRequestHeaderSize(8192);
+            http.setResponseHeaderSize(4096);
+
+            ServerConnector admin = connector(server, http, host, adminPort);
+            List<ServerConnector> fronts = new ArrayList<>();
+            String fh = frontHost == null ? host : frontHost;
+            for (int i = 0; i < frontCount; i++) {
+                fronts.add(connector(server, http, fh, frontPort == 0 ? 0 : frontPort + i));
+            }
+            for (ServerConnector c : fronts) {
+                server.addConnector(c);
+            }
+            server.addConnector(admin);
+            admin.open();
+            for (ServerConnector c : fronts) {
+                c.open();
+            }
+
+            WebAppContext webapp = new WebAppContext();
+            webapp.setContextPath("/");
+            File dir = new File(webappDir);
+            if (!new File(dir, "WEB-INF/web.xml").isFile()) {
+                throw new IllegalStateException("no web app at " + dir.getAbsolutePath()
+                        + " (run from the project directory or set -Djcomet.webapp=<dir>)");
+            }
+            webapp.setWar(dir.getAbsolutePath());
+            webapp.setParentLoaderPriority(true); // jcomet's classes come from this class path, not WEB-INF/classes
+            webapp.setThrowUnavailableOnStartupException(true);
+            settings.forEach((k, v) -> webapp.setInitParameter("jcomet." + k, v));
+            webapp.setInitParameter("jcomet.admin_port", Integer.toString(admin.getLocalPort()));
+            server.setHandler(webapp);
+            try {
+                server.start();
+            } catch (Exception e) {
+                server.stop();
+                throw e;
+            }
+            if (!webapp.isAvailable()) {
+                server.stop();
+                throw new IllegalStateException("jcomet web app failed to start", webapp.getUnavailableException());
+            }
+            return new EmbeddedJcomet(server, admin, fronts, webapp);
+        }
+
+        private ServerConnector connector(Server server, HttpConfiguration http, String host, int port) {
+            ServerConnector c = new ServerConnector(server, 0, 1, new HttpConnectionFactory(http));
+            c.setHost(host);
+            c.setPort(port);
+            c.setAcceptQueueSize(1024);
+            // longer than any polling_timeout we would configure: the sweeper ends held requests, not this
+            c.setIdleTimeout(120_000);
+            return c;
+        }
+    }
+}

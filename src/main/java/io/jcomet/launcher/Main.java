@@ -1,0 +1,69 @@
+package io.jcomet.launcher;
+
+import io.jcomet.config.JcometConfig;
+import java.util.List;
+
+/**
+ * Command-line launcher: {@code Main [--host H] [--front-host H] [--admin-port N] [--front-port N]
+ * [--front-count N] [key=value ...]} where key=value are jcomet settings. Port 0 picks a free
+ * port. Prints where it listens, warns when the open-file limit is too low for the configured
+ * capacity, and runs until killed (Jetty's shutdown hook stops the web app cleanly).
+ */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        JcometConfig defaults = JcometConfig.defaults();
+        EmbeddedJcomet.Builder b = EmbeddedJcomet.builder()
+                .host(defaults.adminHost())
+                .frontHost(defaults.frontHost())
+                .adminPort(defaults.adminPort());
+        int frontPort = defaults.frontPort();
+        int frontCount = defaults.frontCount();
+        int maxChannels = defaults.maxChannels();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--host": b.host(args[++i]); break;
+                case "--front-host": b.frontHost(args[++i]); break;
+                case "--admin-port": b.adminPort(Integer.parseInt(args[++i])); break;
+                case "--front-port": frontPort = Integer.parseInt(args[++i]); break;
+                case "--front-count": frontCount = Integer.parseInt(args[++i]); break;
+                case "--webapp": b.webappDir(args[++i]); break;
+                case "-h": case "--help":
+                    System.out.println("usage: Main [--host H] [--front-host H] [--admin-port N] [--front-port N] [--front-count N] [--webapp DIR] [key=value ...]");
+                    System.out.println("settings: " + JcometConfig.KEYS.keySet());
+                    return;
+                default:
+                    int eq = a.indexOf('=');
+                    if (eq <= 0) {
+                        System.err.println("unknown argument: " + a + " (try --help)");
+                        System.exit(2);
+                    }
+                    String key = a.substring(0, eq);
+                    b.set(key, a.substring(eq + 1));
+                    if (key.equals("max_channels")) {
+                        maxChannels = Integer.parseInt(a.substring(eq + 1));
+                    }
+            }
+        }
+        b.frontPorts(frontPort, frontCount);
+        warnOnFileLimit(maxChannels);
+        EmbeddedJcomet s = b.start();
+        List<Integer> fronts = s.frontPorts();
+        System.out.println("jcomet admin=http://" + s.host() + ":" + s.adminPort()
+                + " front=http://" + s.host() + ":" + fronts.get(0)
+                + (fronts.size() > 1 ? " .. :" + fronts.get(fronts.size() - 1) + " (" + fronts.size() + " ports)" : ""));
+        Thread.currentThread().join();
+    }
+
+    static void warnOnFileLimit(int capacity) {
+        long limit = OpenFiles.limit();
+        if (limit > 0 && limit < capacity + 1024L) {
+            System.err.println("WARNING: the open-file limit of this process is " + limit + ", so it can hold about "
+                    + Math.max(0, limit - 1024) + " connections, fewer than max_channels=" + capacity
+                    + ". Raise it with `ulimit -n 1100000` (shell), LimitNOFILE=1100000 (systemd) or"
+                    + " /etc/security/limits.conf nofile, with fs.nr_open and fs.file-max above it: see docs/TUNING.md.");
+        }
+    }
+}

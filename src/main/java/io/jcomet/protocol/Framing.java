@@ -1,0 +1,191 @@
+package io.jcomet.protocol;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * How JSON messages are laid out on the wire for one transport. Pure byte manipulation, so every
+ * transport's framing is tested without sockets (see FramingTest).
+ *
+ * <p>Instances without a callback are shared singletons; a JSONP/iframe framing carries the
+ * client's (validated) callback name. Immutable; any thread.
+ */
+public abstract class Framing {
+    private static final byte[] EMPTY = new byte[0];
+
+    /** Bytes written once when the response starts (iframe's HTML head, SSE's retry hint). */
+    public byte[] head() {
+        return EMPTY;
+    }
+
+    /** One message. {@code id} is the SSE event id (a data seq) or -1 for control messages. */
+    public abstract byte[] frame(byte[] json, long id);
+
+    /** Several messages in one response (long-poll replay); streaming transports frame each. */
+    public byte[] batch(byte[][] jsons, long[] ids, int count) {
+        if (count == 1) {
+            return frame(jsons[0], ids[0]);
+        }
+        int size = 0;
+        byte[][] parts = new byte[count][];
+        for (int i = 0; i < count; i++) {
+            parts[i] = frame(jsons[i], ids[i]);
+            size += parts[i].length;
+        }
+        return concat(size, parts);
+    }
+
+    /** Content-Type of the response. */
+    public abstract String contentType();
+
+    static byte[] concat(int size, byte[]... parts) {
+        byte[] out = new byte[size];
+        int p = 0;
+        for (byte[] part : parts) {
+            System.arraycopy(part, 0, out, p, part.length);
+            p += part.length;
+        }
+        return out;
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Long-poll: the JSON as is, several as one array; with a callback {@code cb(json);}. */
+    public static Framing longPoll(String callback) {
+        return callback == null ? LongPoll.PLAIN : new LongPoll(callback);
+    }
+
+    public static Framing stream() {
+        return Stream.INSTANCE;
+    }
+
+    public static Framing sse() {
+        return Sse.INSTANCE;
+    }
+
+    public static Framing iframe(String callback) {
+        return new Iframe(callback == null ? "icomet_cb" : callback);
+    }
+
+    /** {@code /psub}: presence lines are plain text, framed by the caller. */
+    public static Framing plainLines() {
+        return Stream.INSTANCE;
+    }
+
+    static final class LongPoll extends Framing {
+        static final LongPoll PLAIN = new LongPoll(null);
+        private final byte[] prefix;
+        private final byte[] suffix;
+
+        LongPoll(String callback) {
+            this.prefix = callback == null ? EMPTY : ascii(callback + "(");
+            this.suffix = callback == null ? EMPTY : ascii(");\n");
+        }
+
+        @Override
+        public byte[] frame(byte[] json, long id) {
+            if (prefix.length == 0) {
+                return json; // the shared encoded bytes: no copy on the hot path
+            }
+            return concat(prefix.length + json.length + suffix.length, prefix, json, suffix);
+        }
+
+        @Override
+        public byte[] batch(byte[][] jsons, long[] ids, int count) {
+            if (count == 1) {
+                return frame(jsons[0], ids[0]);
+            }
+            int size = prefix.length + suffix.length + 2 + (count - 1);
+            for (int i = 0; i < count; i++) {
+                size += jsons[i].length;
+            }
+            byte[] out = new byte[size];
+            int p = 0;
+            System.arraycopy(prefix, 0, out, p, prefix.length);
+            p += prefix.length;
+            out[p++] = '[';
+            for (int i = 0; i < count; i++) {
+                if (i > 0) {
+                    out[p++] = ',';
+                }
+                System.arraycopy(jsons[i], 0, out, p, jsons[i].length);
+                p += jsons[i].length;
+            }
+            out[p++] = ']';
+            System.arraycopy(suffix, 0, out, p, suffix.length);
+            return out;
+        }
+
+        @Override
+        public String contentType() {
+            return prefix.length == 0 ? "application/json; charset=utf-8" : "text/javascript; charset=utf-8";
+        }
+    }
+
+    static final class Stream extends Framing {
+        static final Stream INSTANCE = new Stream();
+        private static final byte[] NL = {'\n'};
+
+        @Override
+        public byte[] frame(byte[] json, long id) {
+            return concat(json.length + 1, json, NL);
+        }
+
+        @Override
+        public String contentType() {
+            return "application/json; charset=utf-8";
+        }
+    }
+
+    static final class Sse extends Framing {
+        static final Sse INSTANCE = new Sse();
+        private static final byte[] HEAD = ascii("retry: 3000\n\n");
+        private static final byte[] DATA = ascii("data: ");
+        private static final byte[] END = ascii("\n\n");
+
+        @Override
+        public byte[] head() {
+            return HEAD;
+        }
+
+        @Override
+        public byte[] frame(byte[] json, long id) {
+            byte[] idLine = id < 0 ? EMPTY : ascii("id: " + id + "\n");
+            return concat(idLine.length + DATA.length + json.length + END.length, idLine, DATA, json, END);
+        }
+
+        @Override
+        public String contentType() {
+            return "text/event-stream; charset=utf-8";
+        }
+    }
+
+    static final class Iframe extends Framing {
+        private final byte[] head;
+        private final byte[] prefix;
+        private static final byte[] SUFFIX = ascii(");</script>\n");
+
+        Iframe(String callback) {
+            // Browsers render nothing until they have some bytes; the padding gets past that buffering.
+            this.head = ascii("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>jcomet</title></head><body>\n"
+                    + "<!-- " + " ".repeat(1024) + " -->\n");
+            this.prefix = ascii("<script>parent." + callback + "(");
+        }
+
+        @Override
+        public byte[] head() {
+            return head;
+        }
+
+        @Override
+        public byte[] frame(byte[] json, long id) {
+            return concat(prefix.length + json.length + SUFFIX.length, prefix, json, SUFFIX);
+        }
+
+        @Override
+        public String contentType() {
+            return "text/html; charset=utf-8";
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.jcomet.protocol;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Encoders for every message jcomet sends, in icomet's shapes. Each returns the UTF-8 JSON bytes;
+ * a published message is encoded once and the same bytes go to every subscriber.
+ *
+ * <p>Sequence numbers are 32-bit counters that wrap; they are printed unsigned, as icomet clients
+ * expect non-negative numbers. Channel names are validated ({@link Params#cname}) before they get
+ * here but are escaped anyway. Stateless; any thread.
+ */
+public final class Messages {
+    private Messages() {}
+
+    public static byte[] data(String type, String cname, int seq, String content) {
+        StringBuilder b = new StringBuilder(48 + cname.length() + content.length());
+        b.append("{\"type\":\"").append(type).append("\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"content\":");
+        Json.quote(b, content).append('}');
+        return utf8(b);
+    }
+
+    public static byte[] nextSeq(String cname, int seq, String epoch) {
+        StringBuilder b = new StringBuilder(64).append("{\"type\":\"next_seq\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"epoch\":");
+        return utf8(Json.quote(b, epoch).append('}'));
+    }
+
+    /** jcomet: the client asked from {@code from}; everything up to {@code to} is no longer buffered. */
+    public static byte[] gap(String cname, int from, int to, String epoch) {
+        StringBuilder b = new StringBuilder(80).append("{\"type\":\"gap\",\"cname\":");
+        Json.quote(b, cname).append(",\"from\":").append(Integer.toUnsignedString(from))
+                .append(",\"to\":").append(Integer.toUnsignedString(to)).append(",\"epoch\":");
+        return utf8(Json.quote(b, epoch).append('}'));
+    }
+
+    public static byte[] noop(String cname, int noopSeq) {
+        StringBuilder b = new StringBuilder(48).append("{\"type\":\"noop\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(noopSeq)).append('}');
+        return utf8(b);
+    }
+
+    /** icomet's status messages: type "401", "404" or "429" with a human {@code content}. */
+    public static byte[] status(String type, String cname, String content) {
+        StringBuilder b = new StringBuilder(64).append("{\"type\":\"").append(type).append("\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":0,\"content\":");
+        return utf8(Json.quote(b, content).append('}'));
+    }
+
+    public static byte[] close(String cname, int nextSeq) {
+        StringBuilder b = new StringBuilder(48).append("{\"type\":\"close\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(nextSeq)).append('}');
+        return utf8(b);
+    }
+
+    /** jcomet: the server is stopping; reconnect (after a short delay) and resume with the same seq. */
+    public static byte[] reconnect(String cname, int retryMillis) {
+        StringBuilder b = new StringBuilder(64).append("{\"type\":\"reconnect\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":0,\"retry_ms\":").append(retryMillis).append('}');
+        return utf8(b);
+    }
+
+    public static byte[] error(String reason) {
+        StringBuilder b = new StringBuilder(32 + reason.length()).append("{\"type\":\"error\",\"reason\":");
+        return utf8(Json.quote(b, reason).append('}'));
+    }
+
+    public static byte[] utf8(CharSequence s) {
+        return s.toString().getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,105 @@
+package io.jcomet.protocol;
+
+/**
+ * Validation of request parameters, shared by every endpoint. Each check throws
+ * {@link BadRequestException} with a reason a client can act on.
+ *
+ * <p>Stateless; safe from any thread.
+ */
+public final class Params {
+    /** Longest accepted JSONP callback path; longer names are not real callbacks. */
+    public static final int MAX_CALLBACK_LENGTH = 64;
+
+    private Params() {}
+
+    /**
+     * A channel name: 1..maxLength characters from {@code [A-Za-z0-9_.:@-]}. The charset keeps names
+     * safe to write unescaped into logs, presence lines and JSON, and matches what icomet users use
+     * (numeric ids, user names, "room-1").
+     */
+    public static String cname(String value, int maxLength) {
+        if (value == null || value.isEmpty()) {
+            throw new BadRequestException("missing cname");
+        }
+        if (value.length() > maxLength) {
+            throw new BadRequestException("cname longer than " + maxLength + " characters");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (!isNameChar(value.charAt(i))) {
+                throw new BadRequestException("cname may only contain A-Z a-z 0-9 _ - . : @");
+            }
+        }
+        return value;
+    }
+
+    static boolean isNameChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '_' || c == '-' || c == '.' || c == ':' || c == '@';
+    }
+
+    /**
+     * A JSONP callback: a JavaScript identifier path such as {@code icomet_cb_3} or
+     * {@code app.handlers.onMsg}. Null or empty means "no callback". Anything else is refused,
+     * because icomet echoed it unchecked into a script (reflected XSS).
+     */
+    public static String callback(String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        if (value.length() > MAX_CALLBACK_LENGTH) {
+            throw new BadRequestException("cb longer than " + MAX_CALLBACK_LENGTH + " characters");
+        }
+        boolean start = true;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (start) {
+                if (!isIdentStart(c)) {
+                    throw new BadRequestException("cb must be a JavaScript identifier path like icomet_cb or app.onMessage");
+                }
+                start = false;
+            } else if (c == '.') {
+                start = true;
+            } else if (!isIdentStart(c) && !(c >= '0' && c <= '9')) {
+                throw new BadRequestException("cb must be a JavaScript identifier path like icomet_cb or app.onMessage");
+            }
+        }
+        if (start) {
+            throw new BadRequestException("cb must not end with '.'");
+        }
+        return value;
+    }
+
+    private static boolean isIdentStart(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';
+    }
+
+    /** An optional 32-bit integer (icomet's seq, noop, expires). Absent or empty gives {@code dflt}. */
+    public static int integer(String name, String value, int dflt) {
+        if (value == null || value.isEmpty()) {
+            return dflt;
+        }
+        try {
+            long v = Long.parseLong(value.trim());
+            // seq is an unsigned 32-bit counter on the wire; accept both halves and wrap
+            if (v < Integer.MIN_VALUE || v > 0xFFFFFFFFL) {
+                throw new BadRequestException(name + " out of range: " + abbreviate(value));
+            }
+            return (int) v;
+        } catch (NumberFormatException e) {
+            throw new BadRequestException(name + " must be an integer, got: " + abbreviate(value));
+        }
+    }
+
+    /** Keeps error messages short and printable when echoing what the client sent. */
+    public static String abbreviate(String value) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < value.length() && b.length() < 32; i++) {
+            char c = value.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        if (value.length() > 32) {
+            b.append("...");
+        }
+        return b.toString();
+    }
+}

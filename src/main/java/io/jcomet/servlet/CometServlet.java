@@ -1,0 +1,359 @@
+package io.jcomet.servlet;
+
+import io.jcomet.core.Broker;
+import io.jcomet.core.CometException;
+import io.jcomet.core.Stats;
+import io.jcomet.protocol.BadRequestException;
+import io.jcomet.protocol.Framing;
+import io.jcomet.protocol.Json;
+import io.jcomet.protocol.Messages;
+import io.jcomet.protocol.Params;
+import io.jcomet.protocol.Transport;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * Every jcomet endpoint, routed by path and by the port the request arrived on: requests on
+ * {@code admin_port} may only use the admin API (and only from callers {@link AdminGuard} admits);
+ * requests on any other port only the front API. A single-port container therefore serves the front
+ * API and needs a second connector for the admin API (docs/DEPLOY.md).
+ *
+ * <p>Threads: container request threads only; the servlet keeps no per-request state. Held
+ * requests are handed to the {@link Broker} as {@link HttpSubscriber}s.
+ */
+public final class CometServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    private transient Broker broker;
+    private transient AdminGuard guard;
+    private transient int adminPort;
+    private transient PresenceHub presence;
+
+    private enum Endpoint {
+        SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false),
+        SIGN(true), PUSH(true), PUB(true), BROADCAST(true), CLOSE(true), CLEAR(true), INFO(true), CHECK(true), PSUB(true);
+
+        final boolean admin;
+
+        Endpoint(boolean admin) {
+            this.admin = admin;
+        }
+    }
+
+    private static final Map<String, Endpoint> ROUTES = Map.ofEntries(
+            Map.entry("/sub", Endpoint.SUB), Map.entry("/poll", Endpoint.POLL), Map.entry("/stream", Endpoint.STREAM),
+            Map.entry("/sse", Endpoint.SSE), Map.entry("/iframe", Endpoint.IFRAME), Map.entry("/ping", Endpoint.PING),
+            Map.entry("/stats", Endpoint.STATS), Map.entry("/sign", Endpoint.SIGN), Map.entry("/push", Endpoint.PUSH),
+            Map.entry("/pub", Endpoint.PUB), Map.entry("/broadcast", Endpoint.BROADCAST), Map.entry("/close", Endpoint.CLOSE),
+            Map.entry("/clear", Endpoint.CLEAR), Map.entry("/info", Endpoint.INFO), Map.entry("/check", Endpoint.CHECK),
+            Map.entry("/psub", Endpoint.PSUB));
+
+    @Override
+    public void init() throws ServletException {
+        broker = (Broker) getServletContext().getAttribute(Broker.class.getName());
+        if (broker == null) {
+            throw new ServletException("jcomet broker missing: is io.jcomet.servlet.JcometBootstrap registered as a listener?");
+        }
+        guard = new AdminGuard(broker.config().adminAllow(), broker.config().adminDeny());
+        adminPort = broker.config().adminPort();
+        presence = new PresenceHub(broker);
+    }
+
+    @Override
+    public void destroy() {
+        if (presence != null) {
+            presence.close();
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String path = req.getServletPath();
+        if (req.getPathInfo() != null) {
+            path = path + req.getPathInfo();
+        }
+        Endpoint ep = ROUTES.get(path);
+        boolean onAdminPort = req.getLocalPort() == adminPort;
+        Stats stats = broker.stats();
+        if (ep == null || ep.admin != onAdminPort) {
+            stats.reject(Stats.Reject.WRONG_PORT);
+            error(resp, 404, ep == null ? "no such endpoint"
+                    : ep.admin ? "admin endpoint: only on the admin port" : "front endpoint: not on the admin port");
+            return;
+        }
+        if (ep.admin && !guard.admits(req.getRemoteAddr())) {
+            stats.reject(Stats.Reject.FORBIDDEN);
+            error(resp, 403, "admin API refused for " + AdminGuard.normalize(req.getRemoteAddr()));
+            return;
+        }
+        String method = req.getMethod();
+        if (!ep.admin) {
+            cors(resp);
+            if (method.equals("OPTIONS")) {
+                resp.setHeader("Access-Control-Allow-Methods", "GET, OPTIONS");
+                resp.setHeader("Access-Control-Max-Age", "86400");
+                resp.setStatus(204);
+                return;
+            }
+        }
+        boolean postAllowed = ep == Endpoint.PUSH || ep == Endpoint.PUB || ep == Endpoint.BROADCAST;
+        if (!method.equals("GET") && !(postAllowed && method.equals("POST"))) {
+            stats.reject(Stats.Reject.METHOD_NOT_ALLOWED);
+            resp.setHeader("Allow", postAllowed ? "GET, POST" : "GET");
+            error(resp, 405, method + " not allowed on " + path);
+            return;
+        }
+        try {
+            switch (ep) {
+                case SUB: case POLL: subscribe(req, resp, Transport.POLL); break;
+                case STREAM: subscribe(req, resp, Transport.STREAM); break;
+                case SSE: subscribe(req, resp, Transport.SSE); break;
+                case IFRAME: subscribe(req, resp, Transport.IFRAME); break;
+                case PING: ping(req, resp); break;
+                case STATS: stats(req, resp); break;
+                case SIGN: sign(req, resp); break;
+                case PUSH: push(req, resp, false); break;
+                case PUB: push(req, resp, true); break;
+                case BROADCAST: broadcast(req, resp); break;
+                case CLOSE: closeOrClear(req, resp, true); break;
+                case CLEAR: closeOrClear(req, resp, false); break;
+                case INFO: info(req, resp); break;
+                case CHECK: check(req, resp); break;
+                case PSUB: presence.subscribe(req); break;
+                default: throw new IllegalStateException(ep.name());
+            }
+        } catch (BadRequestException e) {
+            stats.reject(Stats.Reject.BAD_REQUEST);
+            error(resp, 400, e.getMessage());
+        } catch (CometException e) {
+            error(resp, e.status(), e.reason());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // what containers throw for an unparsable query string or form body
+            if (req.isAsyncStarted() || resp.isCommitted()) {
+                throw e;
+            }
+            stats.reject(Stats.Reject.BAD_REQUEST);
+            error(resp, 400, "malformed request: " + e.getClass().getSimpleName());
+        }
+    }
+
+    // ------------------------------------------------------------------ front
+
+    private void subscribe(HttpServletRequest req, HttpServletResponse resp, Transport transport) throws IOException {
+        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
+        int seq = Params.integer("seq", req.getParameter("seq"), 0);
+        int noop = Params.integer("noop", req.getParameter("noop"), 0);
+        String cb = Params.callback(req.getParameter("cb"));
+        String token = req.getParameter("token");
+        String epoch = req.getParameter("epoch");
+        if (epoch != null && (epoch.length() > 32 || !epoch.chars().allMatch(c -> c == '.' || Character.isLetterOrDigit(c)))) {
+            throw new BadRequestException("epoch must be what the server sent (letters, digits, dots)");
+        }
+        if (transport == Transport.SSE) {
+            String last = req.getHeader("Last-Event-ID");
+            if (last != null && !last.isEmpty()) {
+                seq = Params.integer("Last-Event-ID", last, 0) + 1;
+            }
+        }
+        Framing framing;
+        switch (transport) {
+            case POLL: framing = Framing.longPoll(cb); break;
+            case STREAM: framing = Framing.stream(); break;
+            case SSE: framing = Framing.sse(); break;
+            case IFRAME: framing = Framing.iframe(cb); break;
+            default: throw new IllegalArgumentException(transport.name());
+        }
+        resp.setStatus(200);
+        resp.setContentType(framing.contentType());
+        resp.setHeader("Cache-Control", "no-cache");
+        resp.setHeader("Expires", "0");
+        if (transport == Transport.SSE) {
+            resp.setHeader("X-Accel-Buffering", "no"); // a proxy in front must not hold events back
+        }
+        AsyncContext ctx = req.startAsync();
+        ctx.setTimeout(0); // the broker's one shared sweeper times held requests out, not a timer each
+        HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
+        s.start();
+        broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch));
+    }
+
+    private void ping(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String cb = Params.callback(req.getParameter("cb"));
+        String json = "{\"type\":\"ping\",\"sub_timeout\":" + broker.config().pollingTimeoutSeconds() + "}";
+        // icomet answers ping as JSONP with icomet_cb by default; plain JSON only when cb= is given empty
+        String c = req.getParameter("cb") == null ? "icomet_cb" : cb;
+        write(resp, 200, c, Messages.utf8(json));
+    }
+
+    private void stats(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        if (!broker.config().frontStats()) {
+            error(resp, 404, "front_stats is off");
+            return;
+        }
+        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, false, presence.count())));
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    private void sign(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
+        int expires = Params.integer("expires", req.getParameter("expires"), 0);
+        if (expires < 0) {
+            throw new BadRequestException("expires must not be negative");
+        }
+        String cb = Params.callback(req.getParameter("cb"));
+        Broker.Signed s = broker.sign(cname, expires);
+        StringBuilder b = new StringBuilder(128).append("{\"type\":\"sign\",\"cname\":");
+        Json.quote(b, s.cname()).append(",\"seq\":").append(Integer.toUnsignedString(s.seq()))
+                .append(",\"token\":\"").append(s.token()).append("\",\"expires\":").append(s.expiresSeconds())
+                .append(",\"sub_timeout\":").append(broker.config().pollingTimeoutSeconds()).append('}');
+        write(resp, 200, cb, Messages.utf8(b));
+    }
+
+    private void push(HttpServletRequest req, HttpServletResponse resp, boolean preEscaped) throws IOException {
+        long declared = req.getContentLengthLong();
+        int max = broker.config().maxMessageSize();
+        // a form body may be percent-encoded (3 bytes a byte) plus the other parameters
+        if (declared > (long) max * 3 + 4096) {
+            broker.stats().reject(Stats.Reject.TOO_LARGE);
+            error(resp, 413, "request body larger than max_message_size allows (" + max + " bytes of content)");
+            return;
+        }
+        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
+        String content = req.getParameter("content");
+        if (content == null && "POST".equals(req.getMethod()) && !isForm(req)) {
+            content = readBody(req, max);
+            if (content == null) {
+                broker.stats().reject(Stats.Reject.TOO_LARGE);
+                error(resp, 413, "content larger than max_message_size (" + max + " bytes)");
+                return;
+            }
+        }
+        if (content == null) {
+            throw new BadRequestException("missing content");
+        }
+        if (preEscaped) {
+            String decoded = Json.unescapeBody(content);
+            if (decoded == null) {
+                throw new BadRequestException("/pub content must be a JSON-escaped string body (no raw quotes or control characters)");
+            }
+            content = decoded;
+        }
+        int seq = broker.publish(cname, content);
+        write(resp, 200, null, Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}"));
+    }
+
+    private void broadcast(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String content = req.getParameter("content");
+        if (content == null && "POST".equals(req.getMethod()) && !isForm(req)) {
+            content = readBody(req, broker.config().maxMessageSize());
+            if (content == null) {
+                broker.stats().reject(Stats.Reject.TOO_LARGE);
+                error(resp, 413, "content larger than max_message_size");
+                return;
+            }
+        }
+        if (content == null) {
+            throw new BadRequestException("missing content");
+        }
+        int n = broker.broadcast(content);
+        write(resp, 200, null, Messages.utf8("{\"type\":\"ok\",\"channels\":" + n + "}"));
+    }
+
+    private void closeOrClear(HttpServletRequest req, HttpServletResponse resp, boolean close) throws IOException {
+        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
+        long next = close ? broker.close(cname) : broker.clear(cname);
+        if (next < 0) {
+            broker.stats().reject(Stats.Reject.NOT_FOUND);
+            error(resp, 404, "no such channel: " + cname);
+            return;
+        }
+        resp.setStatus(200);
+        resp.setContentType("text/plain; charset=utf-8");
+        resp.getOutputStream().write(Messages.utf8("ok " + next + "\n"));
+    }
+
+    private void info(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String cname = req.getParameter("cname");
+        if (cname != null && !cname.isEmpty()) {
+            Params.cname(cname, broker.config().maxCnameLength());
+            int n = Math.max(0, broker.subscribers(cname));
+            StringBuilder b = new StringBuilder("{\"cname\":");
+            Json.quote(b, cname).append(",\"subscribers\":").append(n).append('}');
+            write(resp, 200, null, Messages.utf8(b));
+            return;
+        }
+        if ("1".equals(req.getParameter("gc"))) {
+            System.gc(); // benchmarks read heap after a collection
+        }
+        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, true, presence.count())));
+    }
+
+    private void check(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
+        StringBuilder b = new StringBuilder("{");
+        if (broker.online(cname)) {
+            Json.quote(b, cname).append(":1");
+        }
+        write(resp, 200, null, Messages.utf8(b.append('}')));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static boolean isForm(HttpServletRequest req) {
+        String ct = req.getContentType();
+        return ct != null && (ct.startsWith("application/x-www-form-urlencoded") || ct.startsWith("multipart/form-data"));
+    }
+
+    /** Reads a raw POST body as UTF-8; null when it is longer than {@code max} bytes. */
+    private static String readBody(HttpServletRequest req, int max) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(Math.min(max, 8192));
+        byte[] buf = new byte[8192];
+        try (InputStream in = req.getInputStream()) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                if (b.size() + n > max) {
+                    return null;
+                }
+                b.write(buf, 0, n);
+            }
+        }
+        return b.toString(StandardCharsets.UTF_8);
+    }
+
+    private void cors(HttpServletResponse resp) {
+        String origin = broker.config().corsAllowOrigin();
+        if (!origin.isEmpty()) {
+            resp.setHeader("Access-Control-Allow-Origin", origin);
+        }
+    }
+
+    static void write(HttpServletResponse resp, int status, String cb, byte[] json) throws IOException {
+        byte[] body = json;
+        if (cb != null) {
+            body = Framing.longPoll(cb).frame(json, -1);
+            resp.setContentType("text/javascript; charset=utf-8");
+        } else {
+            resp.setContentType("application/json; charset=utf-8");
+        }
+        resp.setStatus(status);
+        resp.setHeader("Cache-Control", "no-cache");
+        resp.setContentLength(body.length);
+        resp.getOutputStream().write(body);
+    }
+
+    static void error(HttpServletResponse resp, int status, String reason) throws IOException {
+        if (resp.isCommitted()) {
+            return;
+        }
+        write(resp, status, null, Messages.error(reason));
+    }
+}

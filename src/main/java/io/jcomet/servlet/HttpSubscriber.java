@@ -1,0 +1,242 @@
+package io.jcomet.servlet;
+
+import io.jcomet.core.Broker;
+import io.jcomet.core.Message;
+import io.jcomet.core.Subscriber;
+import io.jcomet.protocol.Framing;
+import io.jcomet.protocol.Transport;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.ArrayDeque;
+
+/**
+ * A subscriber held in a Servlet {@link AsyncContext}, written with non-blocking output so that no
+ * client, however slow, can block a publisher or the sweeper.
+ *
+ * <p>Threads: {@link #send}, {@link #sendAll}, {@link #end} and {@link #refuse} come from request
+ * threads (publishers, subscribers answered at once) and the sweeper; {@link #onWritePossible} and
+ * {@link #onError} from container threads. All of them synchronize on this object, which guards
+ * {@code pending}, {@code pendingBytes} and {@code completeWhenDrained}. Lock order is channel, then
+ * subscriber: {@link #onError} releases this lock before it calls into the broker, which may take a
+ * channel lock.
+ *
+ * <p>Output the socket cannot take yet is queued in {@code pending} (allocated only when needed) up
+ * to {@code max_pending_bytes}; past it the subscriber is reported unable to take more and the
+ * broker drops it. Idle held requests carry no buffer at all.
+ */
+final class HttpSubscriber extends Subscriber implements WriteListener {
+    private final Broker broker;
+    private final Transport transport;
+    private final Framing framing;
+    private final AsyncContext ctx;
+    private final ServletOutputStream out;
+    private ArrayDeque<byte[]> pending;
+    private int pendingBytes;
+    private boolean completeWhenDrained;
+    private boolean gone;
+
+    HttpSubscriber(Broker broker, Transport transport, Framing framing, AsyncContext ctx, ServletOutputStream out, int noopSeq) {
+        super(noopSeq);
+        this.broker = broker;
+        this.transport = transport;
+        this.framing = framing;
+        this.ctx = ctx;
+        this.out = out;
+    }
+
+    /** Registers for non-blocking output and, for streams, writes the head so the client sees 200 at once. */
+    void start() {
+        out.setWriteListener(this);
+        if (transport.streaming()) {
+            synchronized (this) {
+                byte[] head = framing.head();
+                if (head.length > 0) {
+                    write(head);
+                } else {
+                    flushIfReady();
+                }
+            }
+        }
+    }
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    @Override
+    protected synchronized boolean send(Message m) {
+        if (gone) {
+            return false;
+        }
+        byte[] frame = framing.frame(m.json(), m.eventId());
+        if (!transport.streaming()) {
+            finish(frame);
+            return true;
+        }
+        return write(frame);
+    }
+
+    @Override
+    protected synchronized boolean sendAll(Message[] ms, int count) {
+        if (gone) {
+            return false;
+        }
+        if (!transport.streaming()) {
+            byte[][] jsons = new byte[count][];
+            long[] ids = new long[count];
+            for (int i = 0; i < count; i++) {
+                jsons[i] = ms[i].json();
+                ids[i] = ms[i].eventId();
+            }
+            finish(framing.batch(jsons, ids, count));
+            return true;
+        }
+        for (int i = 0; i < count; i++) {
+            if (!write(framing.frame(ms[i].json(), ms[i].eventId()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected synchronized void refuse(int status, Message m) {
+        if (!transport.streaming() && framing.contentType().startsWith("application/json")) {
+            ((HttpServletResponse) ctx.getResponse()).setStatus(status);
+        }
+        end(m);
+    }
+
+    @Override
+    protected synchronized void end(Message last) {
+        if (last == null) {
+            finish(null);
+        } else {
+            finish(framing.frame(last.json(), last.eventId()));
+        }
+    }
+
+    /** Writes the last bytes and completes once they are out. */
+    private void finish(byte[] bytes) {
+        if (!transport.streaming() && bytes != null && pending == null) {
+            ctx.getResponse().setContentLength(bytes.length);
+        }
+        if (bytes != null && !gone) {
+            writeRaw(bytes);
+        }
+        if (pending == null || gone) {
+            complete();
+        } else {
+            completeWhenDrained = true;
+        }
+    }
+
+    private boolean write(byte[] bytes) {
+        if (pending != null) {
+            if (pendingBytes + (long) bytes.length > broker.config().maxPendingBytes()) {
+                return false;
+            }
+            pending.add(bytes);
+            pendingBytes += bytes.length;
+            return true;
+        }
+        if (!writeRaw(bytes)) {
+            return false;
+        }
+        if (transport.streaming()) {
+            flushIfReady();
+        }
+        return true;
+    }
+
+    /** Writes now if the container can take it, else queues. False once the client is gone. */
+    private boolean writeRaw(byte[] bytes) {
+        try {
+            if (pending == null && out.isReady()) {
+                out.write(bytes);
+                return true;
+            }
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
+            pending.add(bytes);
+            pendingBytes += bytes.length;
+            return true;
+        } catch (IOException | IllegalStateException e) {
+            gone = true;
+            return false;
+        }
+    }
+
+    private void flushIfReady() {
+        try {
+            if (pending == null && out.isReady()) {
+                out.flush();
+            }
+        } catch (IOException | IllegalStateException e) {
+            gone = true;
+        }
+    }
+
+    @Override
+    public void onWritePossible() {
+        synchronized (this) {
+            try {
+                while (pending != null && out.isReady()) {
+                    byte[] b = pending.poll();
+                    if (b == null) {
+                        pending = null;
+                        pendingBytes = 0;
+                        break;
+                    }
+                    pendingBytes -= b.length;
+                    out.write(b);
+                }
+                if (pending != null && pending.isEmpty() && out.isReady()) {
+                    pending = null;
+                    pendingBytes = 0;
+                }
+                if (pending == null) {
+                    if (completeWhenDrained) {
+                        complete();
+                    } else if (transport.streaming() && out.isReady()) {
+                        out.flush();
+                    }
+                }
+                return;
+            } catch (IOException | IllegalStateException e) {
+                gone = true;
+            }
+        }
+        onClientGone(broker);
+        complete();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        synchronized (this) {
+            gone = true;
+            pending = null;
+        }
+        // outside our lock: the broker takes the channel lock (lock order channel -> subscriber)
+        onClientGone(broker);
+        complete();
+    }
+
+    private void complete() {
+        try {
+            ctx.complete();
+        } catch (IllegalStateException alreadyCompleted) {
+            // the container ended the request first (client gone, server stopping)
+        }
+    }
+
+    @Override
+    protected synchronized boolean clientGone() {
+        return gone;
+    }
+}

@@ -1,0 +1,60 @@
+package io.jcomet.servlet;
+
+import io.jcomet.config.ConfigException;
+import io.jcomet.config.ConfigSources;
+import io.jcomet.config.JcometConfig;
+import io.jcomet.core.Broker;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The web app's lifecycle: reads the configuration when the context starts (a bad value fails the
+ * deployment with a message naming key and value), creates the {@link Broker} and publishes it as
+ * the context attribute {@code io.jcomet.core.Broker}; when the context stops, every held request is
+ * answered with {@code reconnect} and the sweeper stops. Called by the container's deploying
+ * thread only.
+ */
+public final class JcometBootstrap implements ServletContextListener {
+    private static final Logger LOG = Logger.getLogger("io.jcomet");
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        ServletContext ctx = event.getServletContext();
+        JcometConfig config;
+        try {
+            ConfigSources.Loaded loaded = ConfigSources.load(ctx);
+            loaded.notes().forEach(n -> LOG.info("jcomet: " + n));
+            try {
+                config = JcometConfig.from(loaded.values());
+            } catch (ConfigException e) {
+                if (e.key() != null && loaded.origin(e.key()) != null) {
+                    throw new ConfigException(e.key(), e.value(), e.getMessage() + " (from " + loaded.origin(e.key()) + ")");
+                }
+                throw e;
+            }
+        } catch (ConfigException e) {
+            LOG.log(Level.SEVERE, "jcomet: " + e.getMessage());
+            throw e;
+        }
+        Broker broker = new Broker(config);
+        ctx.setAttribute(Broker.class.getName(), broker);
+        LOG.info("jcomet " + Broker.VERSION + " started: auth=" + config.auth().name().toLowerCase()
+                + " max_channels=" + config.maxChannels()
+                + " max_subscribers_per_channel=" + config.maxSubscribersPerChannel()
+                + " channel_buffer_size=" + config.channelBufferSize()
+                + " polling_timeout=" + config.pollingTimeoutSeconds() + "s"
+                + "; admin API only on requests that arrive on port " + config.adminPort()
+                + " (a container without a connector on that port has no admin API: see docs/DEPLOY.md)");
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        Object b = event.getServletContext().getAttribute(Broker.class.getName());
+        if (b instanceof Broker) {
+            ((Broker) b).close();
+        }
+    }
+}

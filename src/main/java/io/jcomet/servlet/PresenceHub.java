@@ -1,0 +1,76 @@
+package io.jcomet.servlet;
+
+import io.jcomet.core.Broker;
+import io.jcomet.core.Message;
+import io.jcomet.core.PresenceListener;
+import io.jcomet.protocol.Framing;
+import io.jcomet.protocol.Messages;
+import io.jcomet.protocol.Transport;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Admin {@code /psub}: endless chunked streams of presence lines, {@code 1 cname} when a channel
+ * comes online and {@code 0 cname} when it goes offline.
+ *
+ * <p>The broker calls {@link #presence} under the channel's lock (so lines of one channel stay in
+ * order); writing is non-blocking and bounded ({@link HttpSubscriber}), and a stream that cannot
+ * keep up is dropped. The set of streams is concurrent: request threads add, any thread removes.
+ */
+final class PresenceHub implements PresenceListener {
+    private final Broker broker;
+    private final Set<HttpSubscriber> streams = ConcurrentHashMap.newKeySet();
+
+    PresenceHub(Broker broker) {
+        this.broker = broker;
+        broker.addPresenceListener(this);
+    }
+
+    void subscribe(HttpServletRequest req) throws IOException {
+        AsyncContext ctx = req.startAsync();
+        ctx.setTimeout(0);
+        HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
+        r.setStatus(200);
+        r.setContentType("text/plain; charset=utf-8");
+        r.setHeader("Cache-Control", "no-cache");
+        HttpSubscriber s = new HttpSubscriber(broker, Transport.PSUB, Framing.plainLines(), ctx, r.getOutputStream(), 0);
+        streams.add(s);
+        broker.stats().held(Transport.PSUB, 1);
+        s.start();
+    }
+
+    int count() {
+        return streams.size();
+    }
+
+    @Override
+    public void presence(String cname, boolean online) {
+        if (streams.isEmpty()) {
+            return;
+        }
+        Message line = Message.control(Messages.utf8((online ? "1 " : "0 ") + cname));
+        for (HttpSubscriber s : streams) {
+            if (!s.send(line)) {
+                if (streams.remove(s)) {
+                    broker.stats().held(Transport.PSUB, -1);
+                    s.end(null);
+                }
+            }
+        }
+    }
+
+    /** Ends every presence stream (web app stopping). */
+    void close() {
+        broker.removePresenceListener(this);
+        for (HttpSubscriber s : streams) {
+            if (streams.remove(s)) {
+                broker.stats().held(Transport.PSUB, -1);
+                s.end(null);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.jcomet.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class ParamsTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"icomet_cb", "icomet_cb_12", "$", "_x", "app.handlers.onMsg", "jQuery1234_5678"})
+    void callbacksThatAreIdentifierPathsAreAccepted(String cb) {
+        assertEquals(cb, Params.callback(cb));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"alert(1)", "a b", "1abc", "a..b", "a.", ".a", "a-b", "a;b", "<script>", "a[0]", "é"})
+    void callbacksThatAreNotIdentifierPathsAreRefused(String cb) {
+        assertThrows(BadRequestException.class, () -> Params.callback(cb));
+    }
+
+    @Test
+    void callbackLengthIsBounded() {
+        assertEquals(64, Params.callback("a".repeat(64)).length());
+        assertThrows(BadRequestException.class, () -> Params.callback("a".repeat(65)));
+        assertNull(Params.callback(""));
+        assertNull(Params.callback(null));
+    }
+
+    @Test
+    void channelNamesAreBoundedAndFromTheDocumentedCharset() {
+        assertEquals("room-1_a.b:c@d", Params.cname("room-1_a.b:c@d", 64));
+        assertThrows(BadRequestException.class, () -> Params.cname("", 64));
+        assertThrows(BadRequestException.class, () -> Params.cname(null, 64));
+        assertThrows(BadRequestException.class, () -> Params.cname("x".repeat(65), 64));
+        assertThrows(BadRequestException.class, () -> Params.cname("a\"b", 64));
+        assertThrows(BadRequestException.class, () -> Params.cname("a b", 64));
+        assertThrows(BadRequestException.class, () -> Params.cname("a/b", 64));
+    }
+
+    @Test
+    void integersAcceptUnsignedSeqsAndRefuseGarbage() {
+        assertEquals(0, Params.integer("seq", null, 0));
+        assertEquals(5, Params.integer("seq", "", 5));
+        assertEquals(42, Params.integer("seq", "42", 0));
+        assertEquals(-1, Params.integer("seq", "4294967295", 0)); // 2^32-1 wraps to -1: same 32 bits
+        assertThrows(BadRequestException.class, () -> Params.integer("seq", "abc", 0));
+        assertThrows(BadRequestException.class, () -> Params.integer("seq", "1.5", 0));
+        assertThrows(BadRequestException.class, () -> Params.integer("seq", "4294967296", 0));
+    }
+}

@@ -1,0 +1,175 @@
+package io.jcomet.servlet;
+
+import static io.jcomet.support.TestServer.awaitIo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jcomet.support.TestServer;
+import io.jcomet.support.TestServer.Response;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The admin API, its port separation and its IP filter. */
+class AdminApiIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServer.start("polling_timeout", "5", "max_subscribers_per_channel", "2");
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static void awaitHeld(String cname, int n) throws Exception {
+        awaitIo(n + " held on " + cname, Duration.ofSeconds(5), () -> server.subscribers(cname) == n);
+    }
+
+    @Test
+    void pushAcceptsGetQueryPostFormAndRawPostBody() throws Exception {
+        assertEquals(200, server.admin("/push?cname=m&content=q").status());
+        Response form = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/push"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("cname=m&content=f%20orm")));
+        assertEquals("{\"type\":\"ok\",\"seq\":2}", form.body());
+        Response raw = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/push?cname=m"))
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("raw \"body\"\n")));
+        assertEquals(200, raw.status(), raw.body());
+        JsonNode all = JSON.readTree(server.front("/sub?cname=m&seq=1").body());
+        assertEquals("q", all.get(0).get("content").asText());
+        assertEquals("f orm", all.get(1).get("content").asText());
+        assertEquals("raw \"body\"\n", all.get(2).get("content").asText());
+    }
+
+    @Test
+    void pubTakesContentThatIsAlreadyJsonEscaped() throws Exception {
+        assertEquals(200, server.admin("/pub?cname=p&content=a%5C%22b%5Cu003c").status()); // a\"b\u003c
+        JsonNode m = JSON.readTree(server.front("/sub?cname=p&seq=1").body());
+        assertEquals("a\"b<", m.get("content").asText());
+        Response bad = server.admin("/pub?cname=p&content=a%22b"); // a"b: not an escaped body
+        assertEquals(400, bad.status());
+        assertTrue(bad.body().contains("\"type\":\"error\""));
+    }
+
+    @Test
+    void signReturnsATokenAndTheChannelsSeq() throws Exception {
+        JsonNode s = JSON.readTree(server.admin("/sign?cname=sg&expires=60").body());
+        assertEquals("sign", s.get("type").asText());
+        assertEquals("sg", s.get("cname").asText());
+        assertEquals(1, s.get("seq").asInt());
+        assertTrue(s.get("token").asText().matches("[0-9a-f]{32}"));
+        assertEquals(60, s.get("expires").asInt());
+        assertEquals(5, s.get("sub_timeout").asInt());
+        assertTrue(server.admin("/sign?cname=sg&cb=cb1").body().startsWith("cb1({\"type\":\"sign\""));
+    }
+
+    @Test
+    void broadcastReachesEveryChannelWithItsOwnSeq() throws Exception {
+        server.admin("/push?cname=b1&content=x");
+        server.admin("/push?cname=b2&content=x");
+        server.admin("/push?cname=b2&content=y");
+        JsonNode ok = JSON.readTree(server.admin("/broadcast?content=all").body());
+        assertEquals("ok", ok.get("type").asText());
+        JsonNode m1 = JSON.readTree(server.front("/sub?cname=b1&seq=2").body());
+        JsonNode m2 = JSON.readTree(server.front("/sub?cname=b2&seq=3").body());
+        assertEquals("broadcast", m1.get("type").asText());
+        assertEquals(2, m1.get("seq").asInt());
+        assertEquals("broadcast", m2.get("type").asText());
+        assertEquals(3, m2.get("seq").asInt());
+    }
+
+    @Test
+    void closeEndsSubscribersWithCloseAndForgetsTheChannel() throws Exception {
+        CompletableFuture<Response> sub = server.getAsync(server.front(), "/sub?cname=cl&seq=1");
+        awaitHeld("cl", 1);
+        Response r = server.admin("/close?cname=cl");
+        assertEquals("ok 1\n", r.body());
+        assertEquals("close", JSON.readTree(sub.get(5, TimeUnit.SECONDS).body()).get("type").asText());
+        assertEquals(404, server.admin("/close?cname=cl").status());
+        assertEquals("{}", server.admin("/check?cname=cl").body());
+    }
+
+    @Test
+    void clearDropsTheBuffer() throws Exception {
+        server.admin("/push?cname=clr&content=a");
+        server.admin("/push?cname=clr&content=b");
+        assertEquals("ok 3\n", server.admin("/clear?cname=clr").body());
+        JsonNode r = JSON.readTree(server.front("/sub?cname=clr&seq=1").body());
+        assertEquals("gap", r.get("type").asText(), "a cleared buffer is a gap, not silence");
+        assertEquals(2, r.get("to").asInt());
+    }
+
+    @Test
+    void infoAndCheckReportSubscribers() throws Exception {
+        CompletableFuture<Response> sub = server.getAsync(server.front(), "/sub?cname=inf&seq=1");
+        awaitHeld("inf", 1);
+        assertEquals("{\"cname\":\"inf\",\"subscribers\":1}", server.admin("/info?cname=inf").body());
+        assertEquals("{\"inf\":1}", server.admin("/check?cname=inf").body());
+        JsonNode info = JSON.readTree(server.admin("/info").body());
+        assertTrue(info.get("channels").asInt() >= 1);
+        assertTrue(info.get("subscribers").asInt() >= 1);
+        assertTrue(info.get("held_poll").asInt() >= 1);
+        assertTrue(info.get("rss_bytes").asLong() > 0);
+        assertTrue(info.get("heap_used_bytes").asLong() > 0);
+        assertTrue(info.get("rejected").has("too_many_subscribers"));
+        server.admin("/push?cname=inf&content=done");
+        sub.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void tooManySubscribersAndTooManyChannelsAre429() throws Exception {
+        CompletableFuture<Response> a = server.getAsync(server.front(), "/sub?cname=full&seq=1");
+        CompletableFuture<Response> b = server.getAsync(server.front(), "/sub?cname=full&seq=1");
+        awaitHeld("full", 2);
+        Response third = server.front("/sub?cname=full&seq=1");
+        assertEquals(429, third.status());
+        assertEquals("429", JSON.readTree(third.body()).get("type").asText());
+        Response jsonp = server.front("/sub?cname=full&seq=1&cb=cb");
+        assertEquals(200, jsonp.status(), "JSONP answers 200 or the browser would never run the callback");
+        assertTrue(jsonp.body().startsWith("cb({\"type\":\"429\""));
+        server.admin("/push?cname=full&content=x");
+        a.get(5, TimeUnit.SECONDS);
+        b.get(5, TimeUnit.SECONDS);
+        try (TestServer small = TestServer.start("max_channels", "3")) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, small.admin("/push?cname=many" + i + "&content=x").status());
+            }
+            Response push = small.admin("/push?cname=many3&content=x");
+            assertEquals(429, push.status());
+            assertTrue(push.body().contains("Too many channels"));
+            Response sub = small.front("/sub?cname=yetanother&seq=1");
+            assertEquals(429, sub.status());
+            assertTrue(sub.body().contains("Too many channels"));
+            assertEquals(2, small.info("too_many_channels"));
+        }
+    }
+
+    @Test
+    void adminEndpointsAreRefusedOnAFrontPortAndFrontOnesOnTheAdminPort() throws Exception {
+        Response a = server.front("/push?cname=x&content=y");
+        assertEquals(404, a.status());
+        assertTrue(a.body().contains("admin endpoint"));
+        Response f = server.admin("/sub?cname=x&seq=1");
+        assertEquals(404, f.status());
+        assertTrue(f.body().contains("front endpoint"));
+    }
+
+    @Test
+    void adminIpFilterRefusesCallersNotAllowed() throws Exception {
+        try (TestServer strict = TestServer.start("admin_allow", "10.1.", "admin_deny", "all")) {
+            Response r = strict.admin("/info");
+            assertEquals(403, r.status());
+            assertTrue(r.body().contains("\"type\":\"error\""));
+        }
+    }
+}

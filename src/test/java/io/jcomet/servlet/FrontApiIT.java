@@ -1,0 +1,205 @@
+package io.jcomet.servlet;
+
+import static io.jcomet.support.TestServer.await;
+import static io.jcomet.support.TestServer.awaitIo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jcomet.support.RawStream;
+import io.jcomet.support.TestServer;
+import io.jcomet.support.TestServer.Response;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The front API over real HTTP, one behaviour per test. */
+class FrontApiIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServer.start(2, "polling_timeout", "1", "channel_buffer_size", "5");
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static void awaitHeld(String cname, int n) throws Exception {
+        awaitIo(n + " subscriber(s) held on " + cname, Duration.ofSeconds(5), () -> server.subscribers(cname) == n);
+    }
+
+    @Test
+    void subThenPushDeliversIcometsExactMessage() throws Exception {
+        CompletableFuture<Response> sub = server.getAsync(server.front(), "/sub?cname=12&seq=1");
+        awaitHeld("12", 1);
+        Response push = server.admin("/push?cname=12&content=hi");
+        assertEquals(200, push.status());
+        assertEquals("{\"type\":\"ok\",\"seq\":1}", push.body());
+        Response r = sub.get(5, TimeUnit.SECONDS);
+        assertEquals(200, r.status());
+        assertEquals("{\"type\":\"data\",\"cname\":\"12\",\"seq\":1,\"content\":\"hi\"}", r.body());
+        assertEquals("no-cache", r.header("cache-control"));
+        assertEquals("*", r.header("access-control-allow-origin"));
+        assertTrue(r.header("content-type").startsWith("application/json"));
+    }
+
+    @Test
+    void subscriberOnOnePortGetsPushesLikeOneOnAnother() throws Exception {
+        CompletableFuture<Response> a = server.getAsync(server.server.frontPort(0), "/poll?cname=ports&seq=1");
+        CompletableFuture<Response> b = server.getAsync(server.server.frontPort(1), "/sub?cname=ports&seq=1");
+        awaitHeld("ports", 2);
+        server.admin("/push?cname=ports&content=both");
+        assertTrue(a.get(5, TimeUnit.SECONDS).body().contains("\"content\":\"both\""));
+        assertTrue(b.get(5, TimeUnit.SECONDS).body().contains("\"content\":\"both\""));
+    }
+
+    @Test
+    void pushThenSubWithAnOlderSeqReplaysAsOneArray() throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            server.admin("/push?cname=replay&content=m" + i);
+        }
+        JsonNode arr = JSON.readTree(server.front("/sub?cname=replay&seq=2").body());
+        assertTrue(arr.isArray());
+        assertEquals(2, arr.size());
+        assertEquals(2, arr.get(0).get("seq").asInt());
+        assertEquals("m3", arr.get(1).get("content").asText());
+    }
+
+    @Test
+    void seqZeroGetsNextSeq() throws Exception {
+        server.admin("/push?cname=nx&content=a");
+        JsonNode m = JSON.readTree(server.front("/sub?cname=nx&seq=0").body());
+        assertEquals("next_seq", m.get("type").asText());
+        assertEquals(2, m.get("seq").asInt());
+        assertTrue(m.get("epoch").asText().length() > 3);
+    }
+
+    @Test
+    void seqOlderThanTheBufferGetsAGapFirst() throws Exception {
+        for (int i = 1; i <= 8; i++) {
+            server.admin("/push?cname=gap&content=m" + i);
+        }
+        JsonNode arr = JSON.readTree(server.front("/sub?cname=gap&seq=1").body());
+        assertEquals("gap", arr.get(0).get("type").asText());
+        assertEquals(1, arr.get(0).get("from").asInt());
+        assertEquals(3, arr.get(0).get("to").asInt());
+        assertEquals(4, arr.get(1).get("seq").asInt());
+        assertEquals(6, arr.size());
+    }
+
+    @Test
+    void noopAfterPollingTimeoutEchoesTheNoopCounter() throws Exception {
+        Response r = server.front("/sub?cname=quiet&seq=1&noop=5");
+        assertEquals("{\"type\":\"noop\",\"cname\":\"quiet\",\"seq\":5}", r.body());
+    }
+
+    @Test
+    void jsonpWrapsInTheCallback() throws Exception {
+        server.admin("/push?cname=jp&content=x");
+        Response r = server.front("/sub?cname=jp&seq=1&cb=icomet_cb_3");
+        assertTrue(r.body().startsWith("icomet_cb_3([{\"type\":\"data\"") || r.body().startsWith("icomet_cb_3({\"type\":\"data\""), r.body());
+        assertTrue(r.body().trim().endsWith(");"));
+        assertTrue(r.header("content-type").startsWith("text/javascript"));
+    }
+
+    @Test
+    void streamIsOneJsonPerLineAndStaysOpen() throws Exception {
+        try (RawStream s = new RawStream(server.front(), "/stream?cname=st&seq=1")) {
+            assertEquals(200, s.status);
+            awaitHeld("st", 1);
+            server.admin("/push?cname=st&content=one");
+            server.admin("/push?cname=st&content=two");
+            String body = s.awaitBody("\"content\":\"two\"", 5000);
+            String[] lines = body.trim().split("\n");
+            assertEquals(2, lines.length, body);
+            assertEquals("one", JSON.readTree(lines[0]).get("content").asText());
+            assertEquals(1, server.subscribers("st"), "a stream stays subscribed");
+        }
+    }
+
+    @Test
+    void sseResumesFromLastEventId() throws Exception {
+        for (int i = 1; i <= 4; i++) {
+            server.admin("/push?cname=sse&content=e" + i);
+        }
+        try (RawStream s = new RawStream(server.front(), "/sse?cname=sse&seq=1", "Last-Event-ID: 2")) {
+            assertTrue(s.header("content-type").startsWith("text/event-stream"));
+            String body = s.awaitBody("\"content\":\"e4\"", 5000);
+            assertTrue(body.contains("id: 3\ndata: {\"type\":\"data\",\"cname\":\"sse\",\"seq\":3"), body);
+            assertTrue(!body.contains("\"e2\""), "Last-Event-ID 2 resumes at 3: " + body);
+            server.admin("/push?cname=sse&content=e5");
+            s.awaitBody("id: 5\ndata:", 5000);
+        }
+    }
+
+    @Test
+    void sseStaysOpenAfterNextSeqAndNoop() throws Exception {
+        try (RawStream s = new RawStream(server.front(), "/sse?cname=ssenoop&seq=0&cb=icomet_cb_0")) {
+            s.awaitBody("next_seq", 5000);
+            s.awaitBody("\"type\":\"noop\"", 5000);
+            server.admin("/push?cname=ssenoop&content=after");
+            s.awaitBody("\"content\":\"after\"", 5000);
+        }
+    }
+
+    @Test
+    void iframeCallsTheParentCallback() throws Exception {
+        try (RawStream s = new RawStream(server.front(), "/iframe?cname=ifr&seq=1&cb=my_cb")) {
+            assertTrue(s.header("content-type").startsWith("text/html"));
+            awaitHeld("ifr", 1);
+            server.admin("/push?cname=ifr&content=%3C%2Fscript%3E");
+            String body = s.awaitBody("</script>\n", 5000);
+            assertTrue(body.contains("<script>parent.my_cb({\"type\":\"data\",\"cname\":\"ifr\",\"seq\":1,\"content\":\"\\u003c/script\\u003e\"});</script>"), body);
+        }
+    }
+
+    @Test
+    void pingAnswersSubTimeout() throws Exception {
+        assertEquals("icomet_cb({\"type\":\"ping\",\"sub_timeout\":1});\n", server.front("/ping").body());
+        assertEquals("x.y({\"type\":\"ping\",\"sub_timeout\":1});\n", server.front("/ping?cb=x.y").body());
+    }
+
+    @Test
+    void unknownParametersAndAnEmptyTokenAreIgnoredAsIcometJsSendsThem() throws Exception {
+        server.admin("/push?cname=icjs&content=x");
+        Response r = server.front("/sub?cb=icomet_cb_0&cname=icjs&seq=1&noop=0&token=&_=1700000000000");
+        assertTrue(r.body().contains("\"content\":\"x\""), r.body());
+    }
+
+    @Test
+    void aClientThatLeftIsRemovedWithinOnePollingTimeout() throws Exception {
+        java.net.Socket held = new java.net.Socket("127.0.0.1", server.front());
+        held.getOutputStream().write("GET /sub?cname=leaver&seq=1 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+        awaitHeld("leaver", 1);
+        held.close();
+        long start = System.nanoTime();
+        awaitIo("the departed client to be removed", Duration.ofSeconds(3), () -> server.subscribers("leaver") == 0);
+        assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(2500));
+    }
+
+    @Test
+    void presenceLinesOnPsub() throws Exception {
+        try (RawStream psub = new RawStream(server.admin(), "/psub")) {
+            assertEquals(200, psub.status);
+            await("psub registered", Duration.ofSeconds(5), () -> {
+                try {
+                    return server.info("held_psub") == 1;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            CompletableFuture<Response> sub = server.getAsync(server.front(), "/sub?cname=pres&seq=1");
+            psub.awaitBody("1 pres\n", 5000);
+            sub.get(5, TimeUnit.SECONDS); // noop after 1 s; the channel then goes offline
+            psub.awaitBody("0 pres\n", 5000);
+        }
+    }
+}

@@ -41,7 +41,7 @@ final class Options {
             "",
             "options (defaults in brackets):",
             "  --host H            front host [127.0.0.1]",
-            "  --ports A-B         front ports, used round-robin [8100-8199]",
+            "  --ports A-B         front ports, used round-robin; also a list: 8100,8102-8105 [8100-8199]",
             "  --admin URL         admin base URL [http://127.0.0.1:8000]",
             "  --sources A-B       local source addresses, e.g. 127.0.0.1-127.0.0.8, bound round-robin",
             "                      (each gives its own ~28k ephemeral ports) [kernel's choice]",
@@ -232,7 +232,7 @@ final class Options {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("scenario", scenario);
         m.put("host", host);
-        m.put("ports", ports[0] + "-" + ports[ports.length - 1]);
+        m.put("ports", portsText());
         m.put("admin", "http://" + adminHost + ":" + adminPort);
         List<String> src = new ArrayList<>();
         for (InetAddress a : sources) {
@@ -257,6 +257,21 @@ final class Options {
         return m;
     }
 
+    String portsText() {
+        boolean consecutive = true;
+        for (int i = 1; i < ports.length; i++) {
+            consecutive &= ports[i] == ports[i - 1] + 1;
+        }
+        if (consecutive) {
+            return ports.length == 1 ? String.valueOf(ports[0]) : ports[0] + "-" + ports[ports.length - 1];
+        }
+        StringBuilder b = new StringBuilder();
+        for (int p : ports) {
+            b.append(b.length() == 0 ? "" : ",").append(p);
+        }
+        return b.toString();
+    }
+
     // ---------------------------------------------------------------- helpers
 
     static InetAddress loopback(String host, String what) throws UsageException {
@@ -273,7 +288,22 @@ final class Options {
         return a;
     }
 
+    /** Ports as {@code A-B}, or a comma-separated list of ports and ranges ({@code 8100,8105-8107}). */
     static int[] range(String s) throws UsageException {
+        if (s.contains(",")) {
+            List<Integer> all = new ArrayList<>();
+            for (String part : s.split(",")) {
+                if (!part.isBlank()) {
+                    for (int p : range(part.trim())) {
+                        all.add(p);
+                    }
+                }
+            }
+            if (all.isEmpty()) {
+                throw new UsageException("--ports: no port in " + s);
+            }
+            return all.stream().mapToInt(Integer::intValue).toArray();
+        }
         try {
             int dash = s.indexOf('-');
             int a = Integer.parseInt(dash < 0 ? s.trim() : s.substring(0, dash).trim());

@@ -45,6 +45,12 @@ final class SubscriberPool implements AutoCloseable {
 
     private static final int MAX_FAILURES = 50;
 
+    /**
+     * Test hook simulating a BROKEN client: when &gt; 0, subscriber 0 throws away the data message
+     * with this seq as if it had never arrived. Only tests set it.
+     */
+    static volatile int testDropSeq;
+
     /** One subscriber: a channel name, a target port, its cursor and its accounting. */
     static final class Sub {
         final int id;
@@ -94,6 +100,8 @@ final class SubscriberPool implements AutoCloseable {
     final AtomicLong noops = new AtomicLong();
     final AtomicLong nextSeqs = new AtomicLong();
     final AtomicLong gaps = new AtomicLong();
+    /** Seqs the server declared lost in gap messages (they will never arrive). */
+    final AtomicLong gapSeqs = new AtomicLong();
     final AtomicLong badStatus = new AtomicLong();
     final AtomicLong badBody = new AtomicLong();
     final AtomicLong gaveUp = new AtomicLong();
@@ -230,6 +238,7 @@ final class SubscriberPool implements AutoCloseable {
         m.put("noops", noops.get());
         m.put("next_seq", nextSeqs.get());
         m.put("gap_messages", gaps.get());
+        m.put("gap_seqs", gapSeqs.get());
         m.put("bad_status", badStatus.get());
         m.put("bad_body", badBody.get());
         m.put("gave_up", gaveUp.get());
@@ -603,6 +612,9 @@ final class SubscriberPool implements AutoCloseable {
                 switch (type) {
                     case "data", "broadcast" -> {
                         int seq = (int) Json.getLong(m, "seq", Long.MIN_VALUE);
+                        if (testDropSeq > 0 && seq == testDropSeq && s.id == 0) {
+                            continue;
+                        }
                         s.acct.onData(seq);
                         s.deliveries++;
                         s.failures = 0;
@@ -633,7 +645,12 @@ final class SubscriberPool implements AutoCloseable {
                     }
                     case "gap" -> {
                         gaps.incrementAndGet();
-                        s.acct.onGap((int) Json.getLong(m, "from", 0), (int) Json.getLong(m, "to", -1));
+                        int from = (int) Json.getLong(m, "from", 0);
+                        int to = (int) Json.getLong(m, "to", -1);
+                        if (to - from >= 0) {
+                            gapSeqs.addAndGet((long) (to - from) + 1);
+                        }
+                        s.acct.onGap(from, to);
                     }
                     case "429", "reconnect" -> {
                         count(type);

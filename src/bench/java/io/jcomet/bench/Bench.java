@@ -91,6 +91,7 @@ public final class Bench {
         result.put("started_at", Instant.now().toString());
         result.put("parameters", o.toMap());
         result.put("machine", machine());
+        long clientCpu0 = clientCpuNanos();
         admin = new Admin(o);
         Map<String, Object> info0;
         try {
@@ -116,6 +117,7 @@ public final class Bench {
             finished = true;
             admin.close();
         }
+        figures.put("client_cpu_s", round((clientCpuNanos() - clientCpu0) / 1e9));
         result.put("figures", figures);
         result.put("warnings", warnings);
         result.put("exit_status", rc);
@@ -124,6 +126,8 @@ public final class Bench {
         if (svg != null) {
             write(o.svg, svg);
         }
+        out.printf(Locale.ROOT, "client CPU %.2f s in %.1f s%n", (clientCpuNanos() - clientCpu0) / 1e9,
+                (System.nanoTime() - t0) / 1e9);
         out.println("result: " + o.out + (svg != null ? "  chart: " + o.svg : ""));
         return rc;
     }
@@ -201,21 +205,35 @@ public final class Bench {
             out.println();
             out.println("hold: " + fmtInt(n) + " long-polls, ports " + o.portsText()
                     + ", channels " + o.toMap().get("channels"));
-            out.printf(Locale.ROOT, "%12s %12s %14s %14s %14s %12s%n", "connections", "held", "RSS MB",
-                    "heap MB", "heap(GC) MB", "server subs");
+            out.printf(Locale.ROOT, "%12s %12s %10s %10s %12s %14s %14s %12s%n", "connections", "held", "RSS MB",
+                    "heap MB", "heap(GC) MB", "RSS B/conn*", "heap(GC) B/c*", "server subs");
+            Map<String, Object> prev = null;
             for (Map<String, Object> s : samples) {
-                out.printf(Locale.ROOT, "%12s %12s %14.1f %14.1f %14.1f %12s%n",
+                String dRss = "";
+                String dHeap = "";
+                if (prev != null) {
+                    double dc = ((Number) s.get("connections")).doubleValue() - ((Number) prev.get("connections")).doubleValue();
+                    if (dc > 0) {
+                        dRss = String.format(Locale.ROOT, "%,.0f", (((Number) s.get("rss_bytes")).doubleValue()
+                                - ((Number) prev.get("rss_bytes")).doubleValue()) / dc);
+                        dHeap = String.format(Locale.ROOT, "%,.0f", (((Number) s.get("heap_after_gc_bytes")).doubleValue()
+                                - ((Number) prev.get("heap_after_gc_bytes")).doubleValue()) / dc);
+                    }
+                }
+                out.printf(Locale.ROOT, "%12s %12s %10.1f %10.1f %12.1f %14s %14s %12s%n",
                         fmtInt(((Number) s.get("connections")).longValue()), fmtInt(((Number) s.get("held")).longValue()),
                         mb(s.get("rss_bytes")), mb(s.get("heap_used_bytes")), mb(s.get("heap_after_gc_bytes")),
-                        fmtInt(((Number) s.get("server_subscribers")).longValue()));
+                        dRss, dHeap, fmtInt(((Number) s.get("server_subscribers")).longValue()));
+                prev = s;
             }
+            out.println("(* since the previous step)");
             out.printf(Locale.ROOT, "slope (least squares): RSS %,.0f B/conn, RSS after GC %,.0f B/conn,"
                     + " heap after GC %,.0f B/conn%n", rssSlope, rssGcSlope, heapSlope);
             out.printf(Locale.ROOT, "idle %.1f s: server CPU %.2f%% of one core; connected %s..%s, held at end %s of %s,"
                             + " noops re-polled %s%n", (tb - ta) / 1e9, idlePct, fmtInt(minHeld), fmtInt(maxHeld),
                     fmtInt(heldEnd), fmtInt(n), fmtInt(pool.noops.get() - noops0));
             printErrors(pool);
-            svg = Svg.lineChart("jcomet hold: server memory vs held long-polls",
+            svg = Svg.lineChart("hold: server memory vs held long-polls",
                     String.format(Locale.ROOT, "RSS %,.0f B/conn, heap after GC %,.0f B/conn, %s, %s",
                             rssSlope, heapSlope, serverVersion(info0), Instant.now().toString().substring(0, 16)),
                     "held connections", "MB",
@@ -527,6 +545,10 @@ public final class Bench {
 
     private void printLoss(LossReport loss) {
         out.printf(Locale.ROOT, "  verification   %s%n", loss.verdictText());
+        if (loss.gapLost > 0) {
+            out.println("                 server-reported gaps: subscribers re-polled more than channel_buffer_size"
+                    + " messages late (server or client short of CPU?); lower --msg-rate or raise channel_buffer_size");
+        }
         out.printf(Locale.ROOT, "                 %s subscribers checked, %s clean; expected %s, received %s,"
                         + " missing %s, duplicates %s, out of order %s, server-reported gaps %s, unexpected %s%n",
                 fmtInt(loss.subscribers), fmtInt(loss.subscribersClean), fmtInt(loss.expected), fmtInt(loss.received),
@@ -568,8 +590,13 @@ public final class Bench {
         ticks.add(new Svg.Tick(xMax, "max"));
         double[] x = xs.stream().mapToDouble(Double::doubleValue).toArray();
         double[] y = ys.stream().mapToDouble(Double::doubleValue).toArray();
-        return Svg.lineChart("latency by percentile (" + fmtInt(h.count()) + " samples)", subtitle, "percentile",
-                "microseconds", List.of(new Svg.Series("latency", "#1f77b4", x, y)), ticks);
+        String unit = "microseconds";
+        if (h.max() > 10_000_000L) {
+            unit = "milliseconds";
+            y = scale(y, 1e-3);
+        }
+        return Svg.lineChart(o.scenario + ": latency by percentile (" + fmtInt(h.count()) + " samples)", subtitle,
+                "percentile", unit, List.of(new Svg.Series("latency", "#1f77b4", x, y)), ticks);
     }
 
     /**
@@ -709,6 +736,15 @@ public final class Bench {
         return v == null ? "server" : "server " + v;
     }
 
+    /** CPU time of this client process (all threads), to show the client was not the bottleneck. */
+    private static long clientCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getProcessCpuTime();
+        }
+        return -1;
+    }
+
     /** Soft "Max open files" of this process from /proc/self/limits (-1 if unknown). */
     static long clientMaxFds() {
         try {
@@ -739,7 +775,9 @@ public final class Bench {
 
     private static long ephemeralPorts() {
         try {
-            String[] p = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            // readAllLines, not readString: some kernels report a bogus size for /proc/sys files
+            String[] p = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
+                    .split("\\s+");
             return Long.parseLong(p[1]) - Long.parseLong(p[0]) + 1;
         } catch (IOException | RuntimeException e) {
             return -1;

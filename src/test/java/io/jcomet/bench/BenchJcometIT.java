@@ -38,6 +38,10 @@ class BenchJcometIT {
         server = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 2)
                 .set("max_subscribers_per_channel", "1000")
                 .set("polling_timeout", "2")
+                // larger than any run's message count: a subscriber slowed down by a loaded machine
+                // then replays from the buffer instead of getting a gap, so "no loss" is
+                // deterministic and any loss is a real bug
+                .set("channel_buffer_size", "100")
                 .start();
     }
 

@@ -16,13 +16,20 @@ import java.util.Map;
 final class Admin implements Closeable {
 
     private final BlockingHttpClient http;
+    private final long serverPid;
 
     Admin(Options o) {
-        this(o.adminHost, o.adminPort);
+        this(o.adminHost, o.adminPort, o.serverPid);
     }
 
     Admin(String host, int port) {
+        this(host, port, 0);
+    }
+
+    /** With {@code serverPid} &gt; 0, RSS, CPU and fd figures come from /proc/PID instead of /info. */
+    Admin(String host, int port, long serverPid) {
         http = new BlockingHttpClient(host, port, 30_000);
+        this.serverPid = serverPid;
     }
 
     /** Global /info (with {@code gc}: the server runs a GC first, so heap_used is live data). */
@@ -31,12 +38,17 @@ final class Admin implements Closeable {
         if (r.status() != 200) {
             throw new IOException("/info answered HTTP " + r.status() + ": " + Json.abbreviate(r.bodyText()));
         }
+        Map<String, Object> info;
         try {
-            return Json.asObject(Json.parse(r.bodyText().trim()));
+            info = new java.util.LinkedHashMap<>(Json.asObject(Json.parse(r.bodyText().trim())));
         } catch (Json.JsonException e) {
             throw new IOException("/info answered something that is not a JSON object: "
                     + Json.abbreviate(r.bodyText()));
         }
+        if (serverPid > 0) {
+            ProcStats.overlay(serverPid, info);
+        }
+        return info;
     }
 
     /** Outcome of one push: the seq the server assigned (or -1 if it did not say), or an error text. */

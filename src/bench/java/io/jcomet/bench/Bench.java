@@ -154,7 +154,7 @@ public final class Bench {
                             + round(wait) + " s");
                 }
                 if (baseSubs >= 0) {
-                    waitServerSubscribers(baseSubs + pool.outstanding.get(), 10);
+                    waitServerSubscribers(baseSubs + pool.outstanding.get(), 3);
                 }
                 samples.add(sample(target, pool.outstanding.get()));
             }

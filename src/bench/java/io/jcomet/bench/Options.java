@@ -66,12 +66,14 @@ final class Options {
             "  --out FILE          JSON result [target/bench/<scenario>.json]",
             "  --svg FILE          SVG chart [target/bench/<scenario>.svg]",
             "  --timeout S         hard deadline for the whole run; the client exits by itself [300]",
+            "  --server-pid PID    read the server's RSS, CPU and open files from /proc/PID instead of",
+            "                      /info (for servers whose /info lacks them, e.g. icomet) [off]",
             "  --help              this text",
             "");
 
     private static final Set<String> KEYS = Set.of("host", "ports", "admin", "sources", "connections", "rate",
             "reconnect-rate", "channels", "messages", "msg-rate", "publishers", "duration", "step", "idle", "drain",
-            "threads", "prefix", "content-size", "out", "svg", "timeout");
+            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid");
 
     final String scenario;
     final String host;
@@ -98,6 +100,8 @@ final class Options {
     final String out;
     final String svg;
     final double timeout;
+    /** Server process id for /proc figures (RSS, CPU, fds) when its /info lacks them; 0 = none. */
+    final long serverPid;
     final Map<String, String> given;
 
     static final class UsageException extends Exception {
@@ -159,6 +163,10 @@ final class Options {
         out = kv.getOrDefault("out", "target/bench/" + scenario + ".json");
         svg = kv.getOrDefault("svg", "target/bench/" + scenario + ".svg");
         timeout = dblOpt(kv, "timeout", 300, 1, 86400);
+        serverPid = intOpt(kv, "server-pid", 0, 0, Integer.MAX_VALUE);
+        if (serverPid > 0 && !java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/" + serverPid))) {
+            throw new UsageException("--server-pid: no process " + serverPid);
+        }
     }
 
     /** Parses the command line; returns null when --help was asked. */
@@ -255,6 +263,7 @@ final class Options {
         m.put("prefix", prefix);
         m.put("content_size", contentSize);
         m.put("timeout_s", timeout);
+        m.put("server_pid", serverPid);
         return m;
     }
 

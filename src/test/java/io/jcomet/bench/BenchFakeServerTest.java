@@ -48,7 +48,7 @@ class BenchFakeServerTest {
     @Test
     void fanoutAgainstACorrectServerVerifiesNoLoss() throws Exception {
         try (FakeIcomet s = new FakeIcomet(5000)) {
-            int rc = run(s, "fanout --connections 20 --messages 50 --msg-rate 0 --publishers 2");
+            int rc = run(s, "fanout --connections 20 --messages 50 --msg-rate 0 --publishers 2 --sources 127.0.0.1-127.0.0.3");
             assertEquals(0, rc, printed);
             Map<String, Object> v = fig("verification");
             assertEquals(Boolean.TRUE, v.get("no_loss"), printed);
@@ -78,7 +78,7 @@ class BenchFakeServerTest {
     @Test
     void holdSamplesEveryStepAndRepollsAfterNoop() throws Exception {
         try (FakeIcomet s = new FakeIcomet(300)) {
-            int rc = run(s, "hold --connections 30 --step 10 --rate 0 --idle 1");
+            int rc = run(s, "hold --connections 30 --step 10 --rate 0 --idle 1 --server-pid " + ProcessHandle.current().pid());
             assertEquals(0, rc, printed);
             Map<String, Object> f = (Map<String, Object>) result.get("figures");
             List<?> samples = (List<?>) f.get("samples");
@@ -87,13 +87,15 @@ class BenchFakeServerTest {
             Map<String, Object> idle = fig("idle");
             assertTrue((Long) idle.get("noops_during_idle") > 0, "noops arrive every 300 ms and are re-polled");
             assertEquals(30L, idle.get("connected_min"));
+            Map<?, ?> first = (Map<?, ?>) samples.get(0);
+            assertTrue(((Number) first.get("rss_bytes")).longValue() > 0, "RSS from /proc/<pid> (--server-pid)");
         }
     }
 
     @Test
     void churnResumesFromLastSeqWithoutLoss() throws Exception {
         try (FakeIcomet s = new FakeIcomet(5000)) {
-            int rc = run(s, "churn --connections 20 --channels 5 --messages 30 --publishers 2");
+            int rc = run(s, "churn --connections 20 --channels 5 --messages 30 --publishers 2 --threads 2");
             assertEquals(0, rc, printed);
             assertEquals(Boolean.TRUE, fig("verification").get("no_loss"), printed);
             assertEquals(20L * (1 + 6), fig("verification").get("expected_deliveries"),

@@ -68,9 +68,19 @@ public final class EmbeddedJcomet implements AutoCloseable {
         return (Broker) webapp.getServletContext().getAttribute(Broker.class.getName());
     }
 
-    /** Stops the web app (held requests get {@code reconnect}) and the server. */
-    public void stop() {
+    /**
+     * Stops the web app and the server. The broker is closed first, so every held request is
+     * answered ({@code reconnect}) before Jetty's graceful stop waits for open requests to end.
+     */
+    public synchronized void stop() {
+        if (server.isStopped()) {
+            return;
+        }
         try {
+            Broker b = broker();
+            if (b != null) {
+                b.close();
+            }
             server.stop();
         } catch (Exception e) {
             throw new IllegalStateException("stopping jcomet", e);
@@ -90,6 +100,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
         private int frontPort = 0;
         private int frontCount = 1;
         private int maxThreads = 64;
+        private long idleTimeoutMillis = 120_000;
         private String webappDir = System.getProperty("jcomet.webapp", "webapp");
         private final Map<String, String> settings = new LinkedHashMap<>();
 
@@ -105,6 +116,8 @@ public final class EmbeddedJcomet implements AutoCloseable {
             return this;
         }
         public Builder maxThreads(int n) { this.maxThreads = n; return this; }
+        /** Connector idle timeout; 0 disables it (saves a timer per connection; see BENCHMARKS.md). */
+        public Builder idleTimeout(long millis) { this.idleTimeoutMillis = millis; return this; }
         public Builder webappDir(String dir) { this.webappDir = dir; return this; }
         /** Any jcomet configuration key, passed as a context init parameter {@code jcomet.<key>}. */
         public Builder set(String key, String value) { settings.put(key, value); return this; }
@@ -113,7 +126,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
             QueuedThreadPool pool = new QueuedThreadPool(Math.max(maxThreads, 8 + frontCount + 1), 4);
             pool.setName("jcomet");
             Server server = new Server(pool);
-            server.setStopAtShutdown(true);
+            server.setStopAtShutdown(false); // Main registers a hook that calls stop(): broker first
             server.setStopTimeout(5000);
 
             HttpConfiguration http = new HttpConfiguration();
@@ -138,7 +151,9 @@ public final class EmbeddedJcomet implements AutoCloseable {
                 c.open();
             }
 
-            WebAppContext webapp = new WebAppContext();
+            // No HttpSession support: comet clients have no use for one, and the session machinery
+            // keeps objects with every request (measured: docs/BENCHMARKS.md).
+            WebAppContext webapp = new WebAppContext(null, null, null, null, null, 0);
             webapp.setContextPath("/");
             File dir = new File(webappDir);
             if (!new File(dir, "WEB-INF/web.xml").isFile()) {
@@ -170,7 +185,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
             c.setPort(port);
             c.setAcceptQueueSize(1024);
             // longer than any polling_timeout we would configure: the sweeper ends held requests, not this
-            c.setIdleTimeout(120_000);
+            c.setIdleTimeout(idleTimeoutMillis);
             return c;
         }
     }

@@ -30,8 +30,9 @@ public final class Main {
                 case "--front-port": frontPort = Integer.parseInt(args[++i]); break;
                 case "--front-count": frontCount = Integer.parseInt(args[++i]); break;
                 case "--webapp": b.webappDir(args[++i]); break;
+                case "--idle-timeout": b.idleTimeout(Long.parseLong(args[++i])); break;
                 case "-h": case "--help":
-                    System.out.println("usage: Main [--host H] [--front-host H] [--admin-port N] [--front-port N] [--front-count N] [--webapp DIR] [key=value ...]");
+                    System.out.println("usage: Main [--host H] [--front-host H] [--admin-port N] [--front-port N] [--front-count N] [--webapp DIR] [--idle-timeout MS] [key=value ...]");
                     System.out.println("settings: " + JcometConfig.KEYS.keySet());
                     return;
                 default:
@@ -50,6 +51,7 @@ public final class Main {
         b.frontPorts(frontPort, frontCount);
         warnOnFileLimit(maxChannels);
         EmbeddedJcomet s = b.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(s::stop, "jcomet-shutdown"));
         List<Integer> fronts = s.frontPorts();
         System.out.println("jcomet admin=http://" + s.host() + ":" + s.adminPort()
                 + " front=http://" + s.host() + ":" + fronts.get(0)

@@ -70,7 +70,7 @@ public abstract class Framing {
 
     /** {@code /psub}: presence lines are plain text, framed by the caller. */
     public static Framing plainLines() {
-        return Stream.INSTANCE;
+        return PlainLines.INSTANCE;
     }
 
     static final class LongPoll extends Framing {
@@ -135,6 +135,20 @@ public abstract class Framing {
         @Override
         public String contentType() {
             return "application/json; charset=utf-8";
+        }
+    }
+
+    static final class PlainLines extends Framing {
+        static final PlainLines INSTANCE = new PlainLines();
+
+        @Override
+        public byte[] frame(byte[] line, long id) {
+            return Stream.INSTANCE.frame(line, id);
+        }
+
+        @Override
+        public String contentType() {
+            return "text/plain; charset=utf-8";
         }
     }
 

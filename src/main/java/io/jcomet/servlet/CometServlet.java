@@ -8,6 +8,7 @@ import io.jcomet.protocol.Framing;
 import io.jcomet.protocol.Json;
 import io.jcomet.protocol.Messages;
 import io.jcomet.protocol.Params;
+import io.jcomet.protocol.Query;
 import io.jcomet.protocol.Transport;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletException;
@@ -96,8 +97,8 @@ public final class CometServlet extends HttpServlet {
         }
         String method = req.getMethod();
         if (!ep.admin) {
-            cors(resp);
             if (method.equals("OPTIONS")) {
+                cors(resp);
                 resp.setHeader("Access-Control-Allow-Methods", "GET, OPTIONS");
                 resp.setHeader("Access-Control-Max-Age", "86400");
                 resp.setStatus(204);
@@ -132,6 +133,9 @@ public final class CometServlet extends HttpServlet {
             }
         } catch (BadRequestException e) {
             stats.reject(Stats.Reject.BAD_REQUEST);
+            if (!ep.admin) {
+                cors(resp); // so a cross-origin page can read why
+            }
             error(resp, 400, e.getMessage());
         } catch (CometException e) {
             error(resp, e.status(), e.reason());
@@ -148,12 +152,15 @@ public final class CometServlet extends HttpServlet {
     // ------------------------------------------------------------------ front
 
     private void subscribe(HttpServletRequest req, HttpServletResponse resp, Transport transport) throws IOException {
-        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
-        int seq = Params.integer("seq", req.getParameter("seq"), 0);
-        int noop = Params.integer("noop", req.getParameter("noop"), 0);
-        String cb = Params.callback(req.getParameter("cb"));
-        String token = req.getParameter("token");
-        String epoch = req.getParameter("epoch");
+        // read from the raw query: getParameter would build a parameter map that stays attached
+        // to the request for as long as it is held
+        String q = req.getQueryString();
+        String cname = Params.cname(Query.get(q, "cname"), broker.config().maxCnameLength());
+        int seq = Params.integer("seq", Query.get(q, "seq"), 0);
+        int noop = Params.integer("noop", Query.get(q, "noop"), 0);
+        String cb = Params.callback(Query.get(q, "cb"));
+        String token = Query.get(q, "token");
+        String epoch = Query.get(q, "epoch");
         if (epoch != null && (epoch.length() > 32 || !epoch.chars().allMatch(c -> c == '.' || Character.isLetterOrDigit(c)))) {
             throw new BadRequestException("epoch must be what the server sent (letters, digits, dots)");
         }
@@ -171,15 +178,9 @@ public final class CometServlet extends HttpServlet {
             case IFRAME: framing = Framing.iframe(cb); break;
             default: throw new IllegalArgumentException(transport.name());
         }
-        resp.setStatus(200);
-        resp.setContentType(framing.contentType());
-        resp.setHeader("Cache-Control", "no-cache");
-        resp.setHeader("Expires", "0");
-        if (transport == Transport.SSE) {
-            resp.setHeader("X-Accel-Buffering", "no"); // a proxy in front must not hold events back
-        }
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0); // the broker's one shared sweeper times held requests out, not a timer each
+        // response headers are set when the answer is written, so a held request carries none
         HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
         s.start();
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch));
@@ -190,6 +191,7 @@ public final class CometServlet extends HttpServlet {
         String json = "{\"type\":\"ping\",\"sub_timeout\":" + broker.config().pollingTimeoutSeconds() + "}";
         // icomet answers ping as JSONP with icomet_cb by default; plain JSON only when cb= is given empty
         String c = req.getParameter("cb") == null ? "icomet_cb" : cb;
+        cors(resp);
         write(resp, 200, c, Messages.utf8(json));
     }
 
@@ -198,6 +200,7 @@ public final class CometServlet extends HttpServlet {
             error(resp, 404, "front_stats is off");
             return;
         }
+        cors(resp);
         write(resp, 200, null, Messages.utf8(InfoJson.global(broker, false, presence.count())));
     }
 

@@ -52,6 +52,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener {
         out.setWriteListener(this);
         if (transport.streaming()) {
             synchronized (this) {
+                headers(200);
                 byte[] head = framing.head();
                 if (head.length > 0) {
                     write(head);
@@ -105,10 +106,9 @@ final class HttpSubscriber extends Subscriber implements WriteListener {
 
     @Override
     protected synchronized void refuse(int status, Message m) {
-        if (!transport.streaming() && framing.contentType().startsWith("application/json")) {
-            ((HttpServletResponse) ctx.getResponse()).setStatus(status);
-        }
-        end(m);
+        // JSONP and streams answer 200: a browser drops a script or event stream with a 4xx status
+        boolean showStatus = !transport.streaming() && framing.contentType().startsWith("application/json");
+        finish(framing.frame(m.json(), m.eventId()), showStatus ? status : 200);
     }
 
     @Override
@@ -120,10 +120,39 @@ final class HttpSubscriber extends Subscriber implements WriteListener {
         }
     }
 
+    /**
+     * Sets the response headers. Done when the answer is written (long-poll) or the stream starts,
+     * never while a long-poll is held, so an idle held request carries no header objects.
+     */
+    private void headers(int status) {
+        HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
+        if (r.isCommitted()) {
+            return;
+        }
+        r.setStatus(status);
+        r.setContentType(framing.contentType());
+        r.setHeader("Cache-Control", "no-cache");
+        r.setHeader("Expires", "0");
+        String origin = broker.config().corsAllowOrigin();
+        if (!origin.isEmpty()) {
+            r.setHeader("Access-Control-Allow-Origin", origin);
+        }
+        if (transport == Transport.SSE) {
+            r.setHeader("X-Accel-Buffering", "no"); // a proxy in front must not hold events back
+        }
+    }
+
     /** Writes the last bytes and completes once they are out. */
     private void finish(byte[] bytes) {
-        if (!transport.streaming() && bytes != null && pending == null) {
-            ctx.getResponse().setContentLength(bytes.length);
+        finish(bytes, 200);
+    }
+
+    private void finish(byte[] bytes, int status) {
+        if (!transport.streaming() && pending == null && !gone) {
+            headers(status);
+            if (bytes != null) {
+                ctx.getResponse().setContentLength(bytes.length);
+            }
         }
         if (bytes != null && !gone) {
             writeRaw(bytes);

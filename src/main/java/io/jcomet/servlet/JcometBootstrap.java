@@ -19,6 +19,7 @@ import java.util.logging.Logger;
  */
 public final class JcometBootstrap implements ServletContextListener {
     private static final Logger LOG = Logger.getLogger("io.jcomet");
+    private Thread shutdownHook;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -41,6 +42,15 @@ public final class JcometBootstrap implements ServletContextListener {
         }
         Broker broker = new Broker(config);
         ctx.setAttribute(Broker.class.getName(), broker);
+        // On SIGTERM a container first stops accepting and closes connections, and only then
+        // destroys contexts: by then held clients could no longer be told to reconnect. A JVM
+        // shutdown hook answers them first (portable: no container API).
+        shutdownHook = new Thread(broker::close, "jcomet-reconnect-on-exit");
+        try {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        } catch (IllegalStateException | SecurityException e) {
+            shutdownHook = null; // already shutting down, or not permitted: contextDestroyed still closes
+        }
         LOG.info("jcomet " + Broker.VERSION + " started: auth=" + config.auth().name().toLowerCase()
                 + " max_channels=" + config.maxChannels()
                 + " max_subscribers_per_channel=" + config.maxSubscribersPerChannel()
@@ -52,6 +62,13 @@ public final class JcometBootstrap implements ServletContextListener {
 
     @Override
     public void contextDestroyed(ServletContextEvent event) {
+        if (shutdownHook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // the JVM is exiting: the hook runs (or ran) anyway
+            }
+        }
         Object b = event.getServletContext().getAttribute(Broker.class.getName());
         if (b instanceof Broker) {
             ((Broker) b).close();

@@ -34,9 +34,6 @@ final class PresenceHub implements PresenceListener {
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0);
         HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
-        r.setStatus(200);
-        r.setContentType("text/plain; charset=utf-8");
-        r.setHeader("Cache-Control", "no-cache");
         HttpSubscriber s = new HttpSubscriber(broker, Transport.PSUB, Framing.plainLines(), ctx, r.getOutputStream(), 0);
         streams.add(s);
         broker.stats().held(Transport.PSUB, 1);

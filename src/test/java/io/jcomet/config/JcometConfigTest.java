@@ -1,0 +1,59 @@
+package io.jcomet.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class JcometConfigTest {
+    @Test
+    void defaultsAreIcometsWithJcometsLimits() {
+        JcometConfig c = JcometConfig.defaults();
+        assertEquals(JcometConfig.Auth.NONE, c.auth());
+        assertEquals(1_000_000, c.maxChannels());
+        assertEquals(16, c.maxSubscribersPerChannel());
+        assertEquals(10, c.channelBufferSize());
+        assertEquals(30, c.channelTimeoutSeconds());
+        assertEquals(30, c.pollingTimeoutSeconds());
+        assertEquals(8000, c.adminPort());
+        assertEquals(List.of("127.0.0.1"), c.adminAllow());
+        assertEquals(List.of("all"), c.adminDeny());
+        assertEquals(65536, c.maxMessageSize());
+        assertEquals(64, c.maxCnameLength());
+        assertEquals("*", c.corsAllowOrigin());
+    }
+
+    @Test
+    void valuesOverrideDefaultsWithOrWithoutPrefix() {
+        JcometConfig c = JcometConfig.from(Map.of("auth", "TOKEN", "jcomet.polling_timeout", "5",
+                "max_channels", "1_000", "admin_allow", "127.0.0.1, 192.168"));
+        assertEquals(JcometConfig.Auth.TOKEN, c.auth());
+        assertEquals(5, c.pollingTimeoutSeconds());
+        assertEquals(1000, c.maxChannels());
+        assertEquals(List.of("127.0.0.1", "192.168"), c.adminAllow());
+    }
+
+    @Test
+    void invalidValuesNameTheKeyAndTheValue() {
+        ConfigException e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("polling_timeout", "abc")));
+        assertEquals("polling_timeout", e.key());
+        assertTrue(e.getMessage().contains("polling_timeout=abc"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("max_channels", "0")));
+        assertTrue(e.getMessage().contains("max_channels=0") && e.getMessage().contains("between"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("auth", "basic")));
+        assertTrue(e.getMessage().contains("auth=basic"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("admin_allow", "localhost")));
+        assertTrue(e.getMessage().contains("admin_allow=localhost"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("front_stats", "maybe")));
+        assertTrue(e.getMessage().contains("front_stats=maybe"), e.getMessage());
+    }
+
+    @Test
+    void unknownKeysAreRefusedSoTyposDoNotPassSilently() {
+        ConfigException e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("polling_timout", "5")));
+        assertTrue(e.getMessage().contains("polling_timout"), e.getMessage());
+    }
+}

@@ -277,21 +277,33 @@ public final class Bench {
         SubscriberPool pool = new SubscriberPool(o, 1);
         try {
             openAndHold(pool, n, baseSubs);
-            int publishers = Math.max(1, Math.min(o.publishers, o.messages));
+            int publishers = Math.max(1, Math.min(o.publishers, Math.max(1, o.messages)));
             Publishers pubs = new Publishers(o, publishers, k, o::channelName);
-            progress = () -> poolLine(pool, n) + " | pushed " + fmtInt(pubs.ok.get()) + "/" + fmtInt(o.messages)
-                    + " push errors " + pubs.errors.get();
+            progress = () -> poolLine(pool, n) + " | pushed " + fmtInt(pubs.ok.get()) + "/"
+                    + fmtInt((long) o.warmup + o.messages) + " push errors " + pubs.errors.get();
+            if (o.warmup > 0) {
+                pubs.run(o.warmup, 0, o.msgRate, deadline);
+                long warm = expectedDeliveries(pool, pubs, k);
+                if (!waitUntil(() -> pool.deliveries.get() + pool.gapSeqs.get() >= warm
+                        && pool.outstanding.get() >= n, o.drain)) {
+                    warn("warm-up: only " + pool.deliveries.get() + " of " + warm + " deliveries arrived");
+                }
+                pool.resetLatency();
+            }
+            long delivered0 = pool.deliveries.get();
+            long pushed0 = pubs.ok.get();
             Map<String, Object> a = admin.info(false);
-            pubs.run(o.messages, 0, o.msgRate, deadline);
+            pubs.run((long) o.warmup + o.messages, 0, o.msgRate, deadline);
             long expected = expectedDeliveries(pool, pubs, k);
             // messages the server declared lost will never come: stop waiting for them
             boolean drained = waitUntil(() -> pool.deliveries.get() + pool.gapSeqs.get() >= expected, o.drain);
             Map<String, Object> b = admin.info(false);
             pool.stop();
-            long delivered = pool.deliveries.get();
+            long delivered = pool.deliveries.get() - delivered0;
             long cpu = Admin.num(b, "process_cpu_ns") - Admin.num(a, "process_cpu_ns");
             LossReport loss = verify(pool, pubs);
             LogHistogram lat = pool.latency();
+            LogHistogram last = pool.lastDeliveryLatency();
             double spanS = (pool.lastDeliveryNanos.get() - pubs.startNanos) / 1e9;
             double perS = spanS > 0 ? delivered / spanS : 0;
             double cpuUs = delivered > 0 && Admin.num(a, "process_cpu_ns") >= 0 ? cpu / 1000.0 / delivered : -1;
@@ -299,11 +311,15 @@ public final class Bench {
             figures.put("subscribers", n);
             figures.put("channels", k);
             figures.put("published", pubs.toMap());
+            figures.put("warmup_messages_excluded", o.warmup);
+            figures.put("measured_messages", pubs.ok.get() - pushed0);
             figures.put("expected_deliveries", expected);
-            figures.put("delivered", delivered);
+            figures.put("delivered_total", pool.deliveries.get());
+            figures.put("delivered_measured", delivered);
             figures.put("drained", drained);
             figures.put("deliveries_per_s", round(perS));
             figures.put("latency", lat.summaryMicros());
+            figures.put("last_delivery_latency_per_message", last.summaryMicros());
             figures.put("latency_buckets_ns", lat.buckets());
             figures.put("server_cpu_ns", cpu);
             figures.put("server_cpu_us_per_delivery", round(cpuUs));
@@ -316,12 +332,19 @@ public final class Bench {
             out.printf(Locale.ROOT, "fanout: %s subscribers on %s channel(s), %s messages pushed at %s/s by %d"
                             + " publisher(s)%n", fmtInt(n), fmtInt(k), fmtInt(pubs.ok.get()),
                     o.msgRate > 0 ? fmtInt((long) o.msgRate) : "max", publishers);
-            out.printf(Locale.ROOT, "  delivered      %s of %s expected (%s)%n", fmtInt(delivered), fmtInt(expected),
+            if (o.warmup > 0) {
+                out.printf(Locale.ROOT, "  warm-up        %s messages first, left out of latency and CPU%n",
+                        fmtInt(o.warmup));
+            }
+            out.printf(Locale.ROOT, "  delivered      %s of %s expected (%s)%n", fmtInt(pool.deliveries.get()),
+                    fmtInt(expected),
                     drained ? "all arrived" : "NOT all arrived within --drain " + o.drain + " s");
             out.printf(Locale.ROOT, "  deliveries/s   %,.0f%n", perS);
             out.printf(Locale.ROOT, "  latency us     p50 %,.0f  p99 %,.0f  p99.9 %,.0f  max %,.0f  (mean %,.0f)%n",
                     lat.percentile(50) / 1e3, lat.percentile(99) / 1e3, lat.percentile(99.9) / 1e3, lat.max() / 1e3,
                     lat.mean() / 1e3);
+            out.printf(Locale.ROOT, "  last delivery  per message (all subscribers have it) us: p50 %,.0f  p99 %,.0f"
+                    + "  max %,.0f%n", last.percentile(50) / 1e3, last.percentile(99) / 1e3, last.max() / 1e3);
             out.printf(Locale.ROOT, "  server CPU     %,.1f us per delivered message (incl. the pushes)%n", cpuUs);
             printLoss(loss);
             printErrors(pool);

@@ -75,6 +75,14 @@ final class LogHistogram {
         }
     }
 
+    void clear() {
+        java.util.Arrays.fill(counts, 0);
+        count = 0;
+        sum = 0;
+        min = Long.MAX_VALUE;
+        max = Long.MIN_VALUE;
+    }
+
     void add(LogHistogram o) {
         for (int i = 0; i < BUCKETS; i++) {
             counts[i] += o.counts[i];

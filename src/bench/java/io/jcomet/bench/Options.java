@@ -52,6 +52,8 @@ final class Options {
             "  --channels C        one | per-connection | K (a number)",
             "                      [hold, churn: per-connection; fanout, publish: one]",
             "  --messages M        fanout: messages to publish [100]; churn: during the reconnect [N]",
+            "  --warmup W          fanout: messages published and delivered first, left out of the latency",
+            "                      and CPU figures (JIT warm-up) but verified like the others [0]",
             "  --msg-rate R        pushes per second, 0 = as fast as possible",
             "                      [fanout: 100; publish, churn: 0]",
             "  --publishers P      keep-alive publisher connections [16; fanout: 1]",
@@ -73,7 +75,7 @@ final class Options {
 
     private static final Set<String> KEYS = Set.of("host", "ports", "admin", "sources", "connections", "rate",
             "reconnect-rate", "channels", "messages", "msg-rate", "publishers", "duration", "step", "idle", "drain",
-            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid");
+            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup");
 
     final String scenario;
     final String host;
@@ -88,6 +90,7 @@ final class Options {
     /** 0 = one channel per connection, otherwise the number of channels. */
     final int channels;
     final int messages;
+    final int warmup;
     final double msgRate;
     final int publishers;
     final double duration;
@@ -143,6 +146,7 @@ final class Options {
             channels = intOpt(kv, "channels", 1, 1, 10_000_000);
         }
         messages = intOpt(kv, "messages", "churn".equals(scenario) ? Math.max(1, connections) : 100, 0, 100_000_000);
+        warmup = intOpt(kv, "warmup", 0, 0, 100_000_000);
         msgRate = dblOpt(kv, "msg-rate", "fanout".equals(scenario) ? 100 : 0, 0, 1e7);
         // fanout: one publisher keeps the message rate even; several would catch up in bursts after a
         // stall, and a burst longer than the channel buffer turns slow re-polls into gaps
@@ -253,6 +257,7 @@ final class Options {
         m.put("reconnect_rate", reconnectRate);
         m.put("channels", channels == 0 ? "per-connection" : channels == 1 ? "one" : String.valueOf(channels));
         m.put("messages", messages);
+        m.put("warmup", warmup);
         m.put("msg_rate", msgRate);
         m.put("publishers", publishers);
         m.put("duration_s", duration);

@@ -55,6 +55,7 @@ final class SubscriberPool implements AutoCloseable {
     static final class Sub {
         final int id;
         final String cname;
+        final int chan;
         final InetSocketAddress target;
         final InetSocketAddress source;
         final Reactor reactor;
@@ -71,9 +72,11 @@ final class SubscriberPool implements AutoCloseable {
         int failures;
         long deliveries;
 
-        Sub(int id, String cname, InetSocketAddress target, InetSocketAddress source, Reactor reactor, int startSeq) {
+        Sub(int id, String cname, int chan, InetSocketAddress target, InetSocketAddress source, Reactor reactor,
+            int startSeq) {
             this.id = id;
             this.cname = cname;
+            this.chan = chan;
             this.target = target;
             this.source = source;
             this.reactor = reactor;
@@ -153,7 +156,7 @@ final class SubscriberPool implements AutoCloseable {
                 InetAddress a = opts.sources.get(i % opts.sources.size());
                 source = new InetSocketAddress(a, 0);
             }
-            Sub s = new Sub(i, opts.channelOf(i), target, source, r, startSeq);
+            Sub s = new Sub(i, opts.channelOf(i), opts.channelIndex(i), target, source, r, startSeq);
             subs.add(s);
             perReactor.get(r.index).add(s);
         }
@@ -193,6 +196,32 @@ final class SubscriberPool implements AutoCloseable {
                 }
                 r.queueConnects(mine, perRate);
             });
+        }
+    }
+
+    /**
+     * Per message (channel, seq): the latency of its LAST delivery, i.e. how long until every
+     * subscriber had it. Nanoseconds, one value per message.
+     */
+    LogHistogram lastDeliveryLatency() {
+        Map<Long, Long> merged = new java.util.HashMap<>();
+        for (Reactor r : reactors) {
+            synchronized (r.latency) {
+                r.lastPerMessage.forEach((k, v) -> merged.merge(k, v, Math::max));
+            }
+        }
+        LogHistogram h = new LogHistogram();
+        merged.values().forEach(h::record);
+        return h;
+    }
+
+    /** Forgets the latencies recorded so far (after a warm-up). */
+    void resetLatency() {
+        for (Reactor r : reactors) {
+            synchronized (r.latency) {
+                r.latency.clear();
+                r.lastPerMessage.clear();
+            }
         }
     }
 
@@ -282,6 +311,8 @@ final class SubscriberPool implements AutoCloseable {
         final ArrayDeque<Sub> connectQueue = new ArrayDeque<>();
         final PriorityQueue<Delayed> delayed = new PriorityQueue<>((a, b) -> Long.compare(a.at - b.at, 0));
         final LogHistogram latency = new LogHistogram();
+        /** (channel index &lt;&lt; 32 | seq) to the largest latency seen for that message; under latency's lock. */
+        final Map<Long, Long> lastPerMessage = new java.util.HashMap<>();
         final ByteBuffer readBuf = ByteBuffer.allocateDirect(64 * 1024);
         volatile boolean running = true;
         double connectRate; // per second, 0 = unlimited
@@ -625,6 +656,7 @@ final class SubscriberPool implements AutoCloseable {
                         if (t != 0) {
                             synchronized (latency) {
                                 latency.record(now - t);
+                                lastPerMessage.merge(((long) s.chan << 32) | (seq & 0xffffffffL), now - t, Math::max);
                             }
                         }
                     }

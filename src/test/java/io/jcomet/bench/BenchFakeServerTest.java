@@ -61,6 +61,21 @@ class BenchFakeServerTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void warmupMessagesAreVerifiedButLeftOutOfTheFigures() throws Exception {
+        try (FakeIcomet s = new FakeIcomet(5000)) {
+            int rc = run(s, "fanout --connections 10 --warmup 5 --messages 20 --msg-rate 0");
+            assertEquals(0, rc, printed);
+            Map<String, Object> f = (Map<String, Object>) result.get("figures");
+            assertEquals(250L, fig("verification").get("expected_deliveries"), "warm-up messages are verified too");
+            assertEquals(250L, f.get("delivered_total"));
+            assertEquals(200L, f.get("delivered_measured"));
+            assertEquals(200L, fig("latency").get("count"), "latency only of the measured messages");
+            assertEquals(20L, fig("last_delivery_latency_per_message").get("count"), "one value per message");
+        }
+    }
+
+    @Test
     void fanoutAgainstAServerThatDropsAMessageReportsTheLoss() throws Exception {
         try (FakeIcomet s = new FakeIcomet(5000)) {
             s.dropSeq = 7; // seq 7 of channel ...x0 is never delivered

@@ -80,7 +80,7 @@ class BenchJcometIT {
         assertEquals(Boolean.TRUE, verification().get("no_loss"), printed);
         assertEquals(1000L, verification().get("expected_deliveries"));
         assertEquals(1000L, verification().get("received"));
-        assertEquals(1000L, figures().get("delivered"));
+        assertEquals(1000L, figures().get("delivered_total"));
         assertTrue(printed.contains("OK: no loss"), printed);
     }
 

@@ -338,7 +338,8 @@ public final class Bench {
             }
             out.printf(Locale.ROOT, "  delivered      %s of %s expected (%s)%n", fmtInt(pool.deliveries.get()),
                     fmtInt(expected),
-                    drained ? "all arrived" : "NOT all arrived within --drain " + o.drain + " s");
+                    !drained ? "NOT all arrived within --drain " + o.drain + " s"
+                            : pool.gapSeqs.get() > 0 ? "the rest declared lost by the server" : "all arrived");
             out.printf(Locale.ROOT, "  deliveries/s   %,.0f%n", perS);
             out.printf(Locale.ROOT, "  latency us     p50 %,.0f  p99 %,.0f  p99.9 %,.0f  max %,.0f  (mean %,.0f)%n",
                     lat.percentile(50) / 1e3, lat.percentile(99) / 1e3, lat.percentile(99.9) / 1e3, lat.max() / 1e3,

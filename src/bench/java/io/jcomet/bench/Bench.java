@@ -184,6 +184,14 @@ public final class Bench {
             double rssSlope = slope(xs, col(samples, "rss_bytes"));
             double heapSlope = slope(xs, col(samples, "heap_after_gc_bytes"));
             double rssGcSlope = slope(xs, col(samples, "rss_after_gc_bytes"));
+            // The first step also pays one-time costs (JIT compilation, class loading, first old-gen
+            // growth) that a million-connection server pays once: report the slope without it too.
+            List<Map<String, Object>> later = samples.size() > 2 ? samples.subList(1, samples.size()) : samples;
+            double[] xsLater = col(later, "connections");
+            double rssSlopeLater = slope(xsLater, col(later, "rss_bytes"));
+            double heapSlopeLater = slope(xsLater, col(later, "heap_after_gc_bytes"));
+            figures.put("rss_bytes_per_connection_after_first_step", round(rssSlopeLater));
+            figures.put("heap_after_gc_bytes_per_connection_after_first_step", round(heapSlopeLater));
             figures.put("connections", n);
             figures.put("held_at_end", heldEnd);
             figures.put("samples", samples);
@@ -229,6 +237,8 @@ public final class Bench {
             out.println("(* since the previous step)");
             out.printf(Locale.ROOT, "slope (least squares): RSS %,.0f B/conn, RSS after GC %,.0f B/conn,"
                     + " heap after GC %,.0f B/conn%n", rssSlope, rssGcSlope, heapSlope);
+            out.printf(Locale.ROOT, "slope without the first step (JIT and class loading): RSS %,.0f B/conn,"
+                    + " heap after GC %,.0f B/conn%n", rssSlopeLater, heapSlopeLater);
             out.printf(Locale.ROOT, "idle %.1f s: server CPU %.2f%% of one core; connected %s..%s, held at end %s of %s,"
                             + " noops re-polled %s%n", (tb - ta) / 1e9, idlePct, fmtInt(minHeld), fmtInt(maxHeld),
                     fmtInt(heldEnd), fmtInt(n), fmtInt(pool.noops.get() - noops0));

@@ -173,6 +173,7 @@ public final class Broker implements AutoCloseable {
                     dropSlow(s);
                     return true;
                 }
+                stats.delivered(dataMessages(batch, count));
             }
             if (s.isEnded()) {
                 return true; // the client left while we were deciding
@@ -189,10 +190,21 @@ public final class Broker implements AutoCloseable {
     }
 
     private boolean answer(Subscriber s, Message[] batch, int count) {
-        if (s.claim()) {
-            s.sendAll(batch, count);
+        if (s.claim() && s.sendAll(batch, count)) {
+            stats.delivered(dataMessages(batch, count));
         }
         return true;
+    }
+
+    /** Published messages among {@code batch}: what "delivered" counts (control messages are not). */
+    private static int dataMessages(Message[] batch, int count) {
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (batch[i].kind() != Message.Kind.CONTROL) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private void refuse(Subscriber s, int status, Stats.Reject reason, byte[] json) {

@@ -201,7 +201,7 @@ public final class CometServlet extends HttpServlet {
             return;
         }
         cors(resp);
-        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, false, presence.count())));
+        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, presence.count())));
     }
 
     // ------------------------------------------------------------------ admin
@@ -297,7 +297,7 @@ public final class CometServlet extends HttpServlet {
         if ("1".equals(req.getParameter("gc"))) {
             System.gc(); // benchmarks read heap after a collection
         }
-        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, true, presence.count())));
+        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, presence.count())));
     }
 
     private void check(HttpServletRequest req, HttpServletResponse resp) throws IOException {

@@ -12,7 +12,7 @@ import io.jcomet.protocol.Transport;
 final class InfoJson {
     private InfoJson() {}
 
-    static String global(Broker broker, boolean admin, int psubStreams) {
+    static String global(Broker broker, int psubStreams) {
         Stats s = broker.stats();
         StringBuilder b = new StringBuilder(768);
         b.append("{\"version\":\"").append(Broker.VERSION).append('"')
@@ -43,10 +43,8 @@ final class InfoJson {
                 .append(",\"rss_bytes\":").append(ProcessInfo.rssBytes())
                 .append(",\"process_cpu_ns\":").append(ProcessInfo.cpuNanos())
                 .append(",\"uptime_ms\":").append(broker.uptimeMillis());
-        if (admin) {
-            b.append(",\"open_fds\":").append(ProcessInfo.openFds())
-                    .append(",\"max_fds\":").append(ProcessInfo.maxFds());
-        }
+        b.append(",\"open_fds\":").append(ProcessInfo.openFds())
+                .append(",\"max_fds\":").append(ProcessInfo.maxFds());
         return b.append('}').toString();
     }
 }

@@ -63,6 +63,7 @@ class BrokerTest {
         assertTrue(s.sent().get(0).contains("\"seq\":2"));
         assertTrue(s.sent().get(1).contains("\"seq\":3"));
         assertTrue(s.ended);
+        assertEquals(2, b.stats().delivered(), "replayed messages count as delivered, one by one");
     }
 
     @Test

@@ -1,0 +1,94 @@
+'use strict';
+// A fake browser for jcomet.js: manual clock and timers, scripted fetch, EventSource and <script>.
+// Single-threaded like a page; tests drive it step by step and await microtasks with flush().
+
+function fakeEnv() {
+  let now = 1_000_000;
+  let nextId = 1;
+  const timers = new Map(); // id -> {fn, at}
+  const requests = [];      // fetch calls, oldest first
+  const sources = [];       // EventSource instances
+  const scripts = [];       // appended <script> elements
+  const global = {};
+
+  function response(status, body) {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return { status, ok: status >= 200 && status < 300, text: async () => text };
+  }
+
+  const env = {
+    global,
+    AbortController,
+    random: () => 0.5,
+    now: () => now,
+    setTimeout(fn, ms) { const id = nextId++; timers.set(id, { fn, at: now + Math.max(0, ms | 0) }); return id; },
+    clearTimeout(id) { timers.delete(id); },
+    fetch(url, init = {}) {
+      return new Promise((resolve, reject) => {
+        const req = {
+          url: new URL(url, 'http://front.test'),
+          rawUrl: url,
+          init,
+          aborted: false,
+          settled: false,
+          respond(status, body) { if (!this.settled) { this.settled = true; resolve(response(status, body)); } },
+          fail(err) { if (!this.settled) { this.settled = true; reject(err || new TypeError('Failed to fetch')); } },
+        };
+        if (init.signal) {
+          if (init.signal.aborted) { req.aborted = true; req.fail(new Error('AbortError')); }
+          init.signal.addEventListener('abort', () => { req.aborted = true; req.fail(new Error('AbortError')); });
+        }
+        requests.push(req);
+      });
+    },
+    EventSource: class FakeEventSource {
+      constructor(url) {
+        this.url = new URL(url, 'http://front.test');
+        this.closed = false;
+        this.onmessage = this.onerror = this.onopen = null;
+        sources.push(this);
+      }
+      close() { this.closed = true; }
+      open() { if (this.onopen) this.onopen({}); }
+      send(msg, id) { if (!this.closed && this.onmessage) this.onmessage({ data: JSON.stringify(msg), lastEventId: id == null ? '' : String(id) }); }
+      error() { if (this.onerror) this.onerror({}); }
+    },
+    document: {
+      head: {
+        appendChild(el) { el.parentNode = this; scripts.push(el); },
+        removeChild(el) { el.parentNode = null; el.removed = true; },
+      },
+      createElement(tag) { return { tag, src: '', parentNode: null, removed: false }; },
+      getElementsByTagName() { return [this.head]; },
+    },
+  };
+
+  /** Lets pending promise callbacks run. */
+  async function flush() {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  }
+  /** Moves the clock, firing due timers in time order. */
+  async function advance(ms) {
+    const end = now + ms;
+    for (;;) {
+      let first = null;
+      for (const [id, t] of timers) if (t.at <= end && (!first || t.at < first[1].at)) first = [id, t];
+      if (!first) break;
+      timers.delete(first[0]);
+      now = first[1].at;
+      first[1].fn();
+      await flush();
+    }
+    now = end;
+    await flush();
+  }
+  /** The newest request not yet answered. */
+  function pending() {
+    const open = requests.filter((r) => !r.settled);
+    return open[open.length - 1];
+  }
+
+  return { env, requests, sources, scripts, timers, flush, advance, pending, global };
+}
+
+module.exports = { fakeEnv };

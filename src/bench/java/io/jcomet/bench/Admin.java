@@ -56,8 +56,12 @@ final class Admin implements Closeable {
     }
 
     PushResult push(String cname, String content) throws IOException {
-        HttpResponse r = http.get("/push?cname=" + cname + "&content="
-                + URLEncoder.encode(content, StandardCharsets.UTF_8));
+        return pushResult(http.get("/push?cname=" + cname + "&content="
+                + URLEncoder.encode(content, StandardCharsets.UTF_8)));
+    }
+
+    /** Reads a /push answer: jcomet's {"type":"ok","seq":N}, icomet's {"type":"ok"} or "ok". */
+    static PushResult pushResult(HttpResponse r) {
         String body = r.bodyText().trim();
         if (r.status() != 200) {
             return new PushResult(false, -1, "HTTP " + r.status() + " " + Json.abbreviate(body));

@@ -1,6 +1,14 @@
 package io.jcomet.bench;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -10,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 
 /**
- * P publisher threads, each with its own keep-alive admin connection, pushing
+ * P publishers, each with its own keep-alive admin connection, pushing
  * {@code t=<System.nanoTime()>} (padded to --content-size) to channels round-robin, at a global
  * rate or as fast as they can, for a number of messages or a duration, never past a deadline.
  *
@@ -19,7 +27,7 @@ import java.util.function.IntFunction;
  * subscribers saw.
  *
  * <p>Threads: {@link #run} is called by one scenario thread and blocks until its publisher
- * threads end; the per-channel records and the histogram are written under this object's lock
+ * threads end (paced runs: one thread per connection; unpaced: one selector thread for all); the per-channel records and the histogram are written under this object's lock
  * and read after {@link #run} returned (thread join = happens-before).
  */
 final class Publishers {
@@ -70,6 +78,14 @@ final class Publishers {
             stopAt = deadlineNanos;
         }
         final long stop = stopAt;
+        if (rate <= 0) {
+            Thread th = new Thread(() -> unpaced(count, stop, deadlineNanos), "bench-publishers");
+            th.setDaemon(true);
+            th.start();
+            th.join(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000 + 35_000));
+            endNanos = System.nanoTime();
+            return;
+        }
         List<Thread> ts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             Thread th = new Thread(() -> loop(count, rate, stop), "bench-publisher-" + t);
@@ -132,6 +148,198 @@ final class Publishers {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * As fast as the server answers: ONE thread and one selector drive all P keep-alive
+     * connections, each with one request in flight. (A thread per blocking connection cost the
+     * client ~15 us of CPU per push on 2 cores, mostly thread wake-ups, which starved the server
+     * it measures: docs/BENCHMARKS.md.) No new push is sent after {@code stop}; answers to pushes
+     * in flight are still read until {@code deadline}, so every push sent is accounted for.
+     */
+    private void unpaced(long count, long stop, long deadline) {
+        String host = "Host: " + opts.adminHost + ":" + opts.adminPort + "\r\n\r\n";
+        String encodedPadding = URLEncoder.encode(padding, StandardCharsets.UTF_8);
+        InetSocketAddress admin = new InetSocketAddress(opts.adminHost, opts.adminPort);
+        Conn[] conns = new Conn[threads];
+        try (Selector selector = Selector.open()) {
+            for (int p = 0; p < threads; p++) {
+                conns[p] = new Conn();
+            }
+            while (true) {
+                long now = System.nanoTime();
+                boolean sending = now - stop < 0 && (count < 0 || ticket.get() < count);
+                if (!sending && !anyBusy(conns) || now - deadline > 0) {
+                    return;
+                }
+                long wakeAt = sending ? stop : deadline;
+                for (Conn c : conns) {
+                    if (c.channel != null || !sending) {
+                        continue;
+                    }
+                    if (now - c.retryAt < 0) {
+                        wakeAt = c.retryAt - wakeAt < 0 ? c.retryAt : wakeAt;
+                        continue;
+                    }
+                    try {
+                        c.open(selector, admin);
+                    } catch (IOException e) {
+                        fail(c, null, "connect to admin: " + e);
+                        continue;
+                    }
+                    send(c, count, host, encodedPadding);
+                }
+                selector.select(Math.max(1, (wakeAt - System.nanoTime()) / 1_000_000));
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Conn c = (Conn) key.attachment();
+                    if (!c.busy) {
+                        c.close(); // the server closed an idle connection (or sent what nobody asked)
+                        continue;
+                    }
+                    HttpResponse r;
+                    try {
+                        r = c.read();
+                    } catch (IOException | HttpResponseParser.BadResponseException e) {
+                        fail(c, c.cname, e.toString());
+                        continue;
+                    }
+                    if (r == null) {
+                        continue;
+                    }
+                    c.busy = false;
+                    long t1 = System.nanoTime();
+                    Admin.PushResult result = Admin.pushResult(r);
+                    if (result.ok()) {
+                        ok.incrementAndGet();
+                        record(c.channelIndex, result.seq(), t1 - c.sentAt);
+                    } else {
+                        fail(c, c.cname, result.error());
+                        continue;
+                    }
+                    if (!r.keepAlive()) {
+                        c.close();
+                    } else if (t1 - stop < 0) {
+                        send(c, count, host, encodedPadding);
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+        } catch (IOException e) {
+            errors.incrementAndGet();
+            if (firstError == null) {
+                firstError = "publisher selector: " + e;
+            }
+        } finally {
+            for (Conn c : conns) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    private static boolean anyBusy(Conn[] conns) {
+        for (Conn c : conns) {
+            if (c.busy) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Takes the next message number and sends its push on c; false when there is none left. */
+    private boolean send(Conn c, long count, String host, String encodedPadding) {
+        long i;
+        do {
+            i = ticket.get();
+            if (count >= 0 && i >= count) {
+                return false;
+            }
+        } while (!ticket.compareAndSet(i, i + 1));
+        c.channelIndex = (int) (i % channelCount);
+        c.cname = channelName.apply(c.channelIndex);
+        c.sentAt = System.nanoTime();
+        byte[] req = ("GET /push?cname=" + c.cname + "&content=t%3D" + c.sentAt + encodedPadding
+                + " HTTP/1.1\r\n" + host).getBytes(StandardCharsets.ISO_8859_1);
+        try {
+            c.write(req);
+            c.busy = true;
+            return true;
+        } catch (IOException e) {
+            fail(c, c.cname, e.toString());
+            return false;
+        }
+    }
+
+    private void fail(Conn c, String cname, String error) {
+        errors.incrementAndGet();
+        if (firstError == null) {
+            firstError = (cname == null ? "" : "push to " + cname + ": ") + error;
+        }
+        c.busy = false;
+        c.close();
+        c.retryAt = System.nanoTime() + 100_000_000L; // do not spin on a dead server
+    }
+
+    /** One non-blocking keep-alive admin connection with at most one push in flight. */
+    private static final class Conn {
+        SocketChannel channel;
+        final ByteBuffer in = ByteBuffer.allocate(16 * 1024);
+        final HttpResponseParser parser = new HttpResponseParser();
+        long retryAt = System.nanoTime();
+        long sentAt;
+        boolean busy; // a push was sent and its answer is not read yet
+        int channelIndex;
+        String cname;
+
+        void open(Selector selector, InetSocketAddress address) throws IOException {
+            SocketChannel ch = SocketChannel.open();
+            try {
+                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                ch.connect(address); // blocking: loopback, once per connection
+                ch.configureBlocking(false);
+                ch.register(selector, SelectionKey.OP_READ, this);
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+            channel = ch;
+            parser.reset();
+        }
+
+        /** A request is ~100 bytes: the socket buffer takes it whole, or the connection is broken. */
+        void write(byte[] req) throws IOException {
+            ByteBuffer b = ByteBuffer.wrap(req);
+            channel.write(b);
+            if (b.hasRemaining()) {
+                throw new IOException("socket buffer full for a " + req.length + "-byte request");
+            }
+        }
+
+        HttpResponse read() throws IOException, HttpResponseParser.BadResponseException {
+            in.clear();
+            int n = channel.read(in);
+            if (n < 0) {
+                HttpResponse r = parser.eof();
+                if (r == null) {
+                    throw new IOException("connection closed before the answer");
+                }
+                return r;
+            }
+            in.flip();
+            return parser.feed(in);
+        }
+
+        void close() {
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+                channel = null;
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -130,14 +131,23 @@ public final class EmbeddedJcomet implements AutoCloseable {
             // more than dispatching the request to the pool. Measured with bench publish, 16 keep-alive
             // publishers: 43k -> 52k pushes/s, 25 -> 21 us of server CPU per push (BENCHMARKS.md).
             pool.setReservedThreads(0);
-            Server server = new Server(pool);
+            // 1 KB buckets (Jetty's default is 4 KB): the buffers every write takes for a moment
+            // (chunk and response headers) and the output buffer an open stream keeps for its whole
+            // life land in different buckets, so a bucket never scans past thousands of buffers held
+            // by open streams (10,000 streams: 101 -> 15 us of CPU per delivery; docs/BENCHMARKS.md).
+            // Idle memory bounded at 64 MB heap + 64 MB direct, as in jetty-base.
+            ArrayByteBufferPool buffers = new ArrayByteBufferPool(0, 1024, 65536, -1, 64L << 20, 64L << 20);
+            Server server = new Server(pool, null, buffers);
             server.setStopAtShutdown(false); // Main registers a hook that calls stop(): broker first
             server.setStopTimeout(5000);
 
             HttpConfiguration http = new HttpConfiguration();
             http.setSendServerVersion(false);
             http.setSendDateHeader(false);      // one header less per message; comet clients do not use it
-            http.setOutputBufferSize(8192);     // pooled and only taken while writing, never per idle request
+            // Taken while writing; an open stream keeps it from its first message until it ends (Jetty
+            // aggregates small writes into it): ~3.5 KB RSS per stream, measured. 3 KB: its own bucket.
+            http.setOutputBufferSize(3072);
+            http.setOutputAggregationSize(2048);
             http.setRequestHeaderSize(8192);
             http.setResponseHeaderSize(4096);
             // Jetty's parser builds a header-field cache (an ArrayTrie of ~47 KB) on a connection's

@@ -45,6 +45,29 @@ final class HttpResponseParser {
     private byte[] body = new byte[0];
     private int bodyLen;
     private long remaining; // body bytes left (Content-Length or current chunk)
+    private boolean streaming; // see streaming()
+
+    /**
+     * Streaming mode, for an endless 200 response (a comet stream): {@link #feed} returns the head
+     * (status and headers, empty body) as soon as it is complete and then keeps the body, which
+     * the caller takes line by line with {@link #takeLine()}. Other responses parse as usual.
+     */
+    void streaming(boolean on) {
+        streaming = on;
+    }
+
+    /** Streaming: the next complete body line (without its LF), or null when none is complete. */
+    String takeLine() {
+        for (int i = 0; i < bodyLen; i++) {
+            if (body[i] == '\n') {
+                String l = new String(body, 0, i, StandardCharsets.UTF_8);
+                System.arraycopy(body, i + 1, body, 0, bodyLen - i - 1);
+                bodyLen -= i + 1;
+                return l;
+            }
+        }
+        return null;
+    }
 
     /** Resets for the next response on the same connection. */
     void reset() {
@@ -126,7 +149,7 @@ final class HttpResponseParser {
                     } catch (NumberFormatException e) {
                         throw new BadResponseException("bad chunk size: " + l);
                     }
-                    if (size < 0 || bodyLen + size > MAX_BODY) {
+                    if (size < 0 || bodyLen + size > MAX_BODY) { // streaming: unread lines count too
                         throw new BadResponseException("chunk too large: " + size);
                     }
                     if (size == 0) {
@@ -238,7 +261,7 @@ final class HttpResponseParser {
         String cl = headers.get("content-length");
         if (te != null && te.toLowerCase(Locale.ROOT).contains("chunked")) {
             state = State.CHUNK_SIZE;
-            return null;
+            return streaming && status == 200 ? new HttpResponse(status, headers, new byte[0], true) : null;
         }
         if (status == 204 || status == 304) {
             return complete();

@@ -65,6 +65,8 @@ final class Options {
             "  --prefix P          channel name prefix, [A-Za-z0-9]{1,24}; give each client process its",
             "                      own when several run against one server [random]",
             "  --content-size B    pad message content to about B bytes [0]",
+            "  --transport T       poll (long-poll /sub, re-polled after every answer) | stream",
+            "                      (/stream: one request, messages as JSON lines) [poll]",
             "  --out FILE          JSON result [target/bench/<scenario>.json]",
             "  --svg FILE          SVG chart [target/bench/<scenario>.svg]",
             "  --timeout S         hard deadline for the whole run; the client exits by itself [300]",
@@ -75,7 +77,7 @@ final class Options {
 
     private static final Set<String> KEYS = Set.of("host", "ports", "admin", "sources", "connections", "rate",
             "reconnect-rate", "channels", "messages", "msg-rate", "publishers", "duration", "step", "idle", "drain",
-            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup");
+            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup", "transport");
 
     final String scenario;
     final String host;
@@ -100,6 +102,8 @@ final class Options {
     final int threads;
     final String prefix;
     final int contentSize;
+    /** Subscribers use /stream (one endless chunked response) instead of long-polling /sub. */
+    final boolean stream;
     final String out;
     final String svg;
     final double timeout;
@@ -164,6 +168,11 @@ final class Options {
         }
         prefix = p;
         contentSize = intOpt(kv, "content-size", 0, 0, 1 << 20);
+        String transport = kv.getOrDefault("transport", "poll");
+        if (!transport.equals("poll") && !transport.equals("stream")) {
+            throw new UsageException("--transport: poll or stream, got '" + transport + "'");
+        }
+        stream = transport.equals("stream");
         out = kv.getOrDefault("out", "target/bench/" + scenario + ".json");
         svg = kv.getOrDefault("svg", "target/bench/" + scenario + ".svg");
         timeout = dblOpt(kv, "timeout", 300, 1, 86400);

@@ -66,6 +66,7 @@ final class SubscriberPool implements AutoCloseable {
         ByteBuffer pending;
         byte state = CLOSED;
         boolean outstanding;
+        boolean streamOpen; // --transport stream: the head of the endless answer has arrived
         boolean wanted = true; // false after closeAll(): do not reconnect by itself
         boolean owned; // listed in its reactor's 'mine'
         int noop;
@@ -527,8 +528,11 @@ final class SubscriberPool implements AutoCloseable {
         }
 
         private void sendRequest(Sub s) {
-            String req = "GET /sub?cname=" + s.cname + "&seq=" + s.acct.expected() + "&noop=" + s.noop
+            String req = (opts.stream ? "GET /stream?cname=" : "GET /sub?cname=") + s.cname
+                    + "&seq=" + s.acct.expected() + "&noop=" + s.noop
                     + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n\r\n";
+            s.parser.streaming(opts.stream);
+            s.streamOpen = false;
             ByteBuffer b = ByteBuffer.wrap(req.getBytes(StandardCharsets.ISO_8859_1));
             s.outstanding = true;
             outstanding.incrementAndGet();
@@ -579,15 +583,58 @@ final class SubscriberPool implements AutoCloseable {
                     retryLater(s, 1000);
                     return;
                 }
-                if (r == null) {
-                    return;
-                }
-                if (!s.outstanding) {
+                if (r != null && !s.outstanding) {
                     count("unsolicited_response");
                     continue;
                 }
+                if (r != null && opts.stream && s.parser.inProgress()) {
+                    s.streamOpen = true; // the head of the stream; its lines follow
+                    continue;
+                }
+                if (s.streamOpen && !takeStreamLines(s)) {
+                    return;
+                }
+                if (r == null) {
+                    return;
+                }
                 handle(s, r, r.keepAlive());
             }
+        }
+
+        /**
+         * Accounts the complete lines a stream has delivered so far. Returns false when the
+         * subscriber was closed because of what a line said (429, reconnect, 401, 404, close).
+         */
+        private boolean takeStreamLines(Sub s) {
+            String line;
+            while ((line = s.parser.takeLine()) != null) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                List<Map<String, Object>> msgs;
+                try {
+                    msgs = Json.messages(line);
+                } catch (Json.JsonException e) {
+                    badBody.incrementAndGet();
+                    noteError("bad stream line for " + s.cname + ": " + e.getMessage());
+                    continue;
+                }
+                int action = account(s, msgs, System.nanoTime(), false);
+                if (action != 0) {
+                    s.outstanding = false;
+                    outstanding.decrementAndGet();
+                    closeSub(s);
+                    if (action == 2) {
+                        s.wanted = false;
+                        s.state = DONE;
+                        gaveUp.incrementAndGet();
+                    } else {
+                        retryLater(s, 1000);
+                    }
+                    return false;
+                }
+            }
+            return true;
         }
 
         private void eof(Sub s) {
@@ -625,15 +672,55 @@ final class SubscriberPool implements AutoCloseable {
                 action = 1;
             }
             List<Map<String, Object>> msgs = List.of();
+            String text = r.bodyText();
+            if (s.streamOpen) {
+                // the end of a stream: its last lines (one JSON message each)
+                text = "[" + String.join(",", text.strip().split("\n")) + "]";
+                s.streamOpen = false;
+            }
             if (r.body().length > 0) {
                 try {
-                    msgs = Json.messages(r.bodyText());
+                    msgs = Json.messages(text);
                 } catch (Json.JsonException e) {
                     badBody.incrementAndGet();
                     noteError("bad body for " + s.cname + ": " + e.getMessage());
                     action = Math.max(action, 1);
                 }
             }
+            action = Math.max(action, account(s, msgs, now, true));
+            if (action == 0) {
+                s.failures = 0;
+            }
+            if (action == 2) {
+                s.wanted = false;
+                closeSub(s);
+                s.state = DONE;
+                gaveUp.incrementAndGet();
+                return;
+            }
+            if (!keepAlive) {
+                closeSub(s);
+                if (action == 0) {
+                    reconnects.incrementAndGet();
+                    connect(s);
+                } else {
+                    retryLater(s, 1000);
+                }
+                return;
+            }
+            if (action == 0) {
+                sendRequest(s);
+            } else {
+                retryLater(s, 1000);
+            }
+        }
+
+        /**
+         * Accounts the messages of one answer (long-poll) or one line (stream); returns what to do
+         * next: 0 = go on, 1 = retry later, 2 = stop (401, 404, close, error).
+         */
+        private int account(Sub s, List<Map<String, Object>> msgs, long now, boolean poll) {
+            int action = 0;
             for (Map<String, Object> m : msgs) {
                 String type = Json.getString(m, "type");
                 if (type == null) {
@@ -664,7 +751,7 @@ final class SubscriberPool implements AutoCloseable {
                         nextSeqs.incrementAndGet();
                         int asked = s.acct.expected();
                         s.acct.onNextSeq((int) Json.getLong(m, "seq", asked));
-                        if (msgs.size() == 1 && s.acct.expected() == asked) {
+                        if (poll && msgs.size() == 1 && s.acct.expected() == asked) {
                             // the server keeps answering next_seq for the seq we ask: do not spin
                             count("next_seq_repeated");
                             action = Math.max(action, 1);
@@ -696,31 +783,7 @@ final class SubscriberPool implements AutoCloseable {
                     }
                 }
             }
-            if (action == 0) {
-                s.failures = 0;
-            }
-            if (action == 2) {
-                s.wanted = false;
-                closeSub(s);
-                s.state = DONE;
-                gaveUp.incrementAndGet();
-                return;
-            }
-            if (!keepAlive) {
-                closeSub(s);
-                if (action == 0) {
-                    reconnects.incrementAndGet();
-                    connect(s);
-                } else {
-                    retryLater(s, 1000);
-                }
-                return;
-            }
-            if (action == 0) {
-                sendRequest(s);
-            } else {
-                retryLater(s, 1000);
-            }
+            return action;
         }
 
         private void closeSub(Sub s) {

@@ -85,6 +85,25 @@ class BenchJcometIT {
     }
 
     @Test
+    void fanoutOverStreamsHasNoLossAndADroppedMessageIsCaught() throws Exception {
+        int rc = run("fanout --transport stream --connections 20 --messages 50 --msg-rate 200 --publishers 1");
+        assertEquals(0, rc, printed);
+        assertEquals(Boolean.TRUE, verification().get("no_loss"), printed);
+        assertEquals(1000L, verification().get("received"));
+        assertEquals(20L, ((Number) ((Map<?, ?>) figures().get("client")).get("requests")).longValue(),
+                "one request per subscriber: a stream, not re-polls");
+
+        SubscriberPool.testDropSeq = 5;
+        try {
+            rc = run("fanout --transport stream --connections 20 --messages 30 --msg-rate 200 --publishers 1 --drain 2");
+            assertEquals(1, rc, printed);
+            assertEquals(1L, verification().get("missing"), "subscriber 0 threw seq 5 away");
+        } finally {
+            SubscriberPool.testDropSeq = 0;
+        }
+    }
+
+    @Test
     void aClientThatDropsAMessageCannotReportNoLoss() throws Exception {
         SubscriberPool.testDropSeq = 5;
         try {

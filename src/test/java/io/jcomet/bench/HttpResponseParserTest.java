@@ -49,6 +49,45 @@ class HttpResponseParserTest {
     }
 
     @Test
+    void streamingGivesTheHeadThenEveryLineWhateverTheSplit() throws Exception {
+        String l1 = "{\"type\":\"data\",\"seq\":1,\"content\":\"a\u00e9\"}\n";
+        String l2 = "{\"type\":\"noop\",\"seq\":0}\n";
+        byte[] body = (l1 + l2).getBytes(StandardCharsets.UTF_8);
+        // the server's chunks do not follow the lines: one chunk ends inside the second line
+        int cutInBody = l1.getBytes(StandardCharsets.UTF_8).length + 5;
+        java.io.ByteArrayOutputStream w = new java.io.ByteArrayOutputStream();
+        w.writeBytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        w.writeBytes((Integer.toHexString(cutInBody) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        w.write(body, 0, cutInBody);
+        w.writeBytes(("\r\n" + Integer.toHexString(body.length - cutInBody) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        w.write(body, cutInBody, body.length - cutInBody);
+        w.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] all = w.toByteArray();
+        for (int cut = 1; cut < all.length; cut++) {
+            HttpResponseParser p = new HttpResponseParser();
+            p.streaming(true);
+            List<String> lines = new java.util.ArrayList<>();
+            HttpResponse head = null;
+            for (ByteBuffer part : new ByteBuffer[] {ByteBuffer.wrap(all, 0, cut), ByteBuffer.wrap(all, cut, all.length - cut)}) {
+                while (part.hasRemaining()) {
+                    HttpResponse r = p.feed(part);
+                    if (r != null) {
+                        assertNull(head, "one head only, at cut " + cut);
+                        head = r;
+                        assertTrue(p.inProgress(), "the stream goes on after its head");
+                    }
+                    for (String l; (l = p.takeLine()) != null; ) {
+                        lines.add(l);
+                    }
+                }
+            }
+            assertNotNull(head, "head at cut " + cut);
+            assertEquals(200, head.status());
+            assertEquals(List.of(l1.strip(), l2.strip()), lines, "cut " + cut);
+        }
+    }
+
+    @Test
     void everySplitPointGivesTheSameResponse() throws Exception {
         for (String wire : new String[] {LENGTH, CHUNKED}) {
             byte[] all = wire.getBytes(StandardCharsets.UTF_8);

@@ -66,7 +66,7 @@ final class Options {
             "                      own when several run against one server [random]",
             "  --content-size B    pad message content to about B bytes [0]",
             "  --transport T       poll (long-poll /sub, re-polled after every answer) | stream",
-            "                      (/stream: one request, messages as JSON lines) [poll]",
+            "                      (/stream: one request, messages as JSON lines) | sse (/sse) [poll]",
             "  --out FILE          JSON result [target/bench/<scenario>.json]",
             "  --svg FILE          SVG chart [target/bench/<scenario>.svg]",
             "  --timeout S         hard deadline for the whole run; the client exits by itself [300]",
@@ -102,8 +102,10 @@ final class Options {
     final int threads;
     final String prefix;
     final int contentSize;
-    /** Subscribers use /stream (one endless chunked response) instead of long-polling /sub. */
+    /** Subscribers use /stream or /sse (one endless chunked response) instead of long-polling /sub. */
     final boolean stream;
+    /** The stream is /sse: messages are the {@code data:} lines of events. */
+    final boolean sse;
     final String out;
     final String svg;
     final double timeout;
@@ -169,10 +171,11 @@ final class Options {
         prefix = p;
         contentSize = intOpt(kv, "content-size", 0, 0, 1 << 20);
         String transport = kv.getOrDefault("transport", "poll");
-        if (!transport.equals("poll") && !transport.equals("stream")) {
-            throw new UsageException("--transport: poll or stream, got '" + transport + "'");
+        if (!transport.equals("poll") && !transport.equals("stream") && !transport.equals("sse")) {
+            throw new UsageException("--transport: poll, stream or sse, got '" + transport + "'");
         }
-        stream = transport.equals("stream");
+        sse = transport.equals("sse");
+        stream = sse || transport.equals("stream");
         out = kv.getOrDefault("out", "target/bench/" + scenario + ".json");
         svg = kv.getOrDefault("svg", "target/bench/" + scenario + ".svg");
         timeout = dblOpt(kv, "timeout", 300, 1, 86400);

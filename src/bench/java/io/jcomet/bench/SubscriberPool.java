@@ -528,7 +528,7 @@ final class SubscriberPool implements AutoCloseable {
         }
 
         private void sendRequest(Sub s) {
-            String req = (opts.stream ? "GET /stream?cname=" : "GET /sub?cname=") + s.cname
+            String req = (opts.sse ? "GET /sse?cname=" : opts.stream ? "GET /stream?cname=" : "GET /sub?cname=") + s.cname
                     + "&seq=" + s.acct.expected() + "&noop=" + s.noop
                     + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n\r\n";
             s.parser.streaming(opts.stream);
@@ -608,6 +608,13 @@ final class SubscriberPool implements AutoCloseable {
         private boolean takeStreamLines(Sub s) {
             String line;
             while ((line = s.parser.takeLine()) != null) {
+                if (opts.sse) {
+                    // an event: "id: N", "data: {json}", blank line; only data lines carry messages
+                    if (!line.startsWith("data:")) {
+                        continue;
+                    }
+                    line = line.substring(5);
+                }
                 if (line.isBlank()) {
                     continue;
                 }
@@ -674,8 +681,20 @@ final class SubscriberPool implements AutoCloseable {
             List<Map<String, Object>> msgs = List.of();
             String text = r.bodyText();
             if (s.streamOpen) {
-                // the end of a stream: its last lines (one JSON message each)
-                text = "[" + String.join(",", text.strip().split("\n")) + "]";
+                // the end of a stream: its last lines (one JSON message each; SSE: the data lines)
+                List<String> kept = new java.util.ArrayList<>();
+                for (String l : text.split("\n")) {
+                    if (opts.sse) {
+                        if (!l.startsWith("data:")) {
+                            continue;
+                        }
+                        l = l.substring(5);
+                    }
+                    if (!l.isBlank()) {
+                        kept.add(l);
+                    }
+                }
+                text = "[" + String.join(",", kept) + "]";
                 s.streamOpen = false;
             }
             if (r.body().length > 0) {

@@ -104,6 +104,15 @@ class BenchJcometIT {
     }
 
     @Test
+    void fanoutOverServerSentEventsHasNoLoss() throws Exception {
+        int rc = run("fanout --transport sse --connections 20 --messages 50 --msg-rate 200 --publishers 1");
+        assertEquals(0, rc, printed);
+        assertEquals(Boolean.TRUE, verification().get("no_loss"), printed);
+        assertEquals(1000L, verification().get("received"));
+        assertEquals(20L, ((Number) ((Map<?, ?>) figures().get("client")).get("requests")).longValue());
+    }
+
+    @Test
     void aClientThatDropsAMessageCannotReportNoLoss() throws Exception {
         SubscriberPool.testDropSeq = 5;
         try {

@@ -466,6 +466,10 @@ public final class Bench {
             pool.closeAll();
             long tClose = System.nanoTime();
             long[] tConnected = {0};
+            // timeline for the chart: ms since the close, reconnected, held, delivered (waitUntil polls every 10 ms)
+            List<double[]> timeline = new ArrayList<>();
+            Runnable sample = () -> timeline.add(new double[] {(System.nanoTime() - tClose) / 1e6,
+                    pool.connects.get() - connectsBefore, pool.outstanding.get(), pool.deliveries.get() - pre});
             Thread publisher = new Thread(() -> {
                 try {
                     pubs.run((long) k + o.messages, 0, o.msgRate, deadline);
@@ -479,6 +483,7 @@ public final class Bench {
             progress = () -> poolLine(pool, n) + " | reconnected " + fmtInt(pool.connects.get() - connectsBefore)
                     + " pushed " + fmtInt(pubs.ok.get() - k) + "/" + fmtInt(o.messages);
             boolean allConnected = waitUntil(() -> {
+                sample.run();
                 if (tConnected[0] == 0 && pool.connects.get() - connectsBefore >= n) {
                     tConnected[0] = System.nanoTime();
                 }
@@ -487,8 +492,11 @@ public final class Bench {
             publisher.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             long tPublished = System.nanoTime();
             long expected = expectedDeliveries(pool, pubs, k);
-            boolean caughtUp = waitUntil(() -> pool.deliveries.get() + pool.gapSeqs.get() >= expected
-                    && pool.outstanding.get() >= n, o.drain);
+            boolean caughtUp = waitUntil(() -> {
+                sample.run();
+                return pool.deliveries.get() + pool.gapSeqs.get() >= expected && pool.outstanding.get() >= n;
+            }, o.drain);
+            sample.run();
             long tHeld = System.nanoTime();
             Map<String, Object> b = admin.info(false);
             pool.stop();
@@ -522,6 +530,23 @@ public final class Bench {
                     fmtInt(Admin.num(b, "subscribers")));
             printLoss(loss);
             printErrors(pool);
+            double[] ms = new double[timeline.size()];
+            double[][] cols = new double[3][timeline.size()];
+            for (int i = 0; i < timeline.size(); i++) {
+                ms[i] = timeline.get(i)[0];
+                for (int c = 0; c < 3; c++) {
+                    cols[c][i] = timeline.get(i)[c + 1];
+                }
+            }
+            svg = Svg.lineChart(String.format(Locale.ROOT, "churn: %,d subscribers reconnect at once", n),
+                    String.format(Locale.ROOT, "%s channel(s), %s messages published meanwhile; all held again in %s",
+                            fmtInt(k), fmtInt(pubs.ok.get() - k),
+                            caughtUp ? String.format(Locale.ROOT, "%,.0f ms", (tHeld - tClose) / 1e6) : "NEVER"),
+                    "ms since every connection was closed", "subscribers / messages",
+                    List.of(new Svg.Series("reconnected", "#1f77b4", ms, cols[0]),
+                            new Svg.Series("held (request waiting)", "#2ca02c", ms, cols[1]),
+                            new Svg.Series("messages delivered since the close", "#d62728", ms, cols[2])),
+                    null);
             boolean ok = loss.noLoss() && allConnected && caughtUp && pubs.errors.get() == 0;
             out.println("churn: " + (ok ? "OK" : "FAILED"));
             return ok ? 0 : 1;

@@ -177,6 +177,8 @@ class BenchJcometIT {
         assertEquals(0, run("churn --connections 30 --channels 10 --messages 20 --publishers 2"), printed);
         assertEquals(Boolean.TRUE, verification().get("no_loss"), printed);
         assertEquals(30L * 3, verification().get("expected_deliveries"), "1 before + 2 during per channel");
+        String chart = Files.readString(dir.resolve("r.svg"));
+        assertTrue(chart.startsWith("<svg") && chart.contains("churn: 30 subscribers"), "churn draws its timeline");
     }
 
     @Test

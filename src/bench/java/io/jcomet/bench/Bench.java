@@ -532,17 +532,18 @@ public final class Bench {
             printErrors(pool);
             double[] ms = new double[timeline.size()];
             double[][] cols = new double[3][timeline.size()];
+            double[] full = {n, n, Math.max(1, expected - pre)}; // each line as % of where it must end
             for (int i = 0; i < timeline.size(); i++) {
                 ms[i] = timeline.get(i)[0];
                 for (int c = 0; c < 3; c++) {
-                    cols[c][i] = timeline.get(i)[c + 1];
+                    cols[c][i] = 100.0 * timeline.get(i)[c + 1] / full[c];
                 }
             }
             svg = Svg.lineChart(String.format(Locale.ROOT, "churn: %,d subscribers reconnect at once", n),
                     String.format(Locale.ROOT, "%s channel(s), %s messages published meanwhile; all held again in %s",
                             fmtInt(k), fmtInt(pubs.ok.get() - k),
                             caughtUp ? String.format(Locale.ROOT, "%,.0f ms", (tHeld - tClose) / 1e6) : "NEVER"),
-                    "ms since every connection was closed", "subscribers / messages",
+                    "ms since every connection was closed", "% of subscribers / of messages due",
                     List.of(new Svg.Series("reconnected", "#1f77b4", ms, cols[0]),
                             new Svg.Series("held (request waiting)", "#2ca02c", ms, cols[1]),
                             new Svg.Series("messages delivered since the close", "#d62728", ms, cols[2])),

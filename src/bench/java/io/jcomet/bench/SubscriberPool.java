@@ -608,14 +608,8 @@ final class SubscriberPool implements AutoCloseable {
         private boolean takeStreamLines(Sub s) {
             String line;
             while ((line = s.parser.takeLine()) != null) {
-                if (opts.sse) {
-                    // an event: "id: N", "data: {json}", blank line; only data lines carry messages
-                    if (!line.startsWith("data:")) {
-                        continue;
-                    }
-                    line = line.substring(5);
-                }
-                if (line.isBlank()) {
+                line = messageJson(line);
+                if (line == null) {
                     continue;
                 }
                 List<Map<String, Object>> msgs;
@@ -630,18 +624,35 @@ final class SubscriberPool implements AutoCloseable {
                 if (action != 0) {
                     s.outstanding = false;
                     outstanding.decrementAndGet();
-                    closeSub(s);
                     if (action == 2) {
-                        s.wanted = false;
-                        s.state = DONE;
-                        gaveUp.incrementAndGet();
+                        giveUp(s);
                     } else {
+                        closeSub(s);
                         retryLater(s, 1000);
                     }
                     return false;
                 }
             }
             return true;
+        }
+
+        /** A stream line's JSON message, or null for a line without one (blank; SSE id/retry lines). */
+        private String messageJson(String line) {
+            if (opts.sse) {
+                // an event: "id: N", "data: {json}", blank line; only data lines carry messages
+                if (!line.startsWith("data:")) {
+                    return null;
+                }
+                line = line.substring(5);
+            }
+            return line.isBlank() ? null : line;
+        }
+
+        private void giveUp(Sub s) {
+            s.wanted = false;
+            closeSub(s);
+            s.state = DONE;
+            gaveUp.incrementAndGet();
         }
 
         private void eof(Sub s) {
@@ -684,14 +695,9 @@ final class SubscriberPool implements AutoCloseable {
                 // the end of a stream: its last lines (one JSON message each; SSE: the data lines)
                 List<String> kept = new java.util.ArrayList<>();
                 for (String l : text.split("\n")) {
-                    if (opts.sse) {
-                        if (!l.startsWith("data:")) {
-                            continue;
-                        }
-                        l = l.substring(5);
-                    }
-                    if (!l.isBlank()) {
-                        kept.add(l);
+                    String json = messageJson(l);
+                    if (json != null) {
+                        kept.add(json);
                     }
                 }
                 text = "[" + String.join(",", kept) + "]";
@@ -711,10 +717,7 @@ final class SubscriberPool implements AutoCloseable {
                 s.failures = 0;
             }
             if (action == 2) {
-                s.wanted = false;
-                closeSub(s);
-                s.state = DONE;
-                gaveUp.incrementAndGet();
+                giveUp(s);
                 return;
             }
             if (!keepAlive) {

@@ -103,13 +103,10 @@ final class Publishers {
     private void loop(long count, double rate, long stop) {
         try (Admin admin = new Admin(opts)) {
             while (true) {
-                long i;
-                do {
-                    i = ticket.get();
-                    if (count >= 0 && i >= count) {
-                        return; // do not consume a number a later run() must still publish
-                    }
-                } while (!ticket.compareAndSet(i, i + 1));
+                long i = takeTicket(count);
+                if (i < 0) {
+                    return;
+                }
                 if (rate > 0) {
                     long due = startNanos + (long) ((i - ticketBase) / rate * 1e9);
                     long wait;
@@ -239,6 +236,21 @@ final class Publishers {
         }
     }
 
+    /**
+     * The next message number, or -1 when {@code count} (&gt;= 0) are taken: a number is only
+     * consumed when it will be published, so a later run() continues the numbering.
+     */
+    private long takeTicket(long count) {
+        long i;
+        do {
+            i = ticket.get();
+            if (count >= 0 && i >= count) {
+                return -1;
+            }
+        } while (!ticket.compareAndSet(i, i + 1));
+        return i;
+    }
+
     private static boolean anyBusy(Conn[] conns) {
         for (Conn c : conns) {
             if (c.busy) {
@@ -250,13 +262,10 @@ final class Publishers {
 
     /** Takes the next message number and sends its push on c; false when there is none left. */
     private boolean send(Conn c, long count, String host, String encodedPadding) {
-        long i;
-        do {
-            i = ticket.get();
-            if (count >= 0 && i >= count) {
-                return false;
-            }
-        } while (!ticket.compareAndSet(i, i + 1));
+        long i = takeTicket(count);
+        if (i < 0) {
+            return false;
+        }
         c.channelIndex = (int) (i % channelCount);
         c.cname = channelName.apply(c.channelIndex);
         c.sentAt = System.nanoTime();

@@ -489,7 +489,11 @@ public final class Bench {
                 }
                 return tConnected[0] != 0;
             }, Math.max(30, o.drain));
-            publisher.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            waitUntil(() -> {
+                sample.run();
+                return !publisher.isAlive();
+            }, Math.max(0.001, (deadline - System.nanoTime()) / 1e9));
+            publisher.join(1000); // ended (or past the deadline: the scenario then reports what it has)
             long tPublished = System.nanoTime();
             long expected = expectedDeliveries(pool, pubs, k);
             boolean caughtUp = waitUntil(() -> {

@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
  * location keys {@code config} and {@code icomet_conf} are consumed here and never appear in the
  * result; setting them inside jcomet.properties is an error (they would come too late). A named
  * file that is missing or unreadable is a {@link ConfigException} naming the property and the path.
+ * The system property {@code jcomet.war} belongs to the Jetty base (the WAR it deploys) and is
+ * skipped.
  * Relative paths are resolved against the process working directory.
  *
  * <p>Threads: stateless; {@code load} runs once on the thread that starts jcomet (the container's
@@ -61,6 +63,11 @@ public final class ConfigSources {
     public static final String CONFIG_KEY = "config";
     /** Key whose value is the path of an icomet.conf file to migrate from. */
     public static final String ICOMET_CONF_KEY = "icomet_conf";
+    /**
+     * System property {@code jcomet.war}: the WAR that jetty-base's context XML deploys. The
+     * container reads it, not jcomet, so it is skipped here instead of refused as unknown.
+     */
+    public static final String WAR_KEY = "war";
 
     public static final String ORIGIN_INIT_PARAM = "web.xml init-param";
     public static final String ORIGIN_ICOMET_CONF = "icomet.conf";
@@ -155,7 +162,8 @@ public final class ConfigSources {
         Map<String, String[]> fromSys = new TreeMap<>();
         for (String name : systemProperties.stringPropertyNames()) {
             String value = systemProperties.getProperty(name);
-            if (value != null && name.toLowerCase(Locale.ROOT).startsWith(PREFIX)) {
+            if (value != null && name.toLowerCase(Locale.ROOT).startsWith(PREFIX)
+                    && !name.substring(PREFIX.length()).equals(WAR_KEY)) {
                 put(fromSys, key(name.substring(PREFIX.length()), ORIGIN_SYSTEM_PROPERTY + " " + name),
                         value, ORIGIN_SYSTEM_PROPERTY + " " + name);
             }

@@ -252,6 +252,18 @@ class ConfigSourcesTest {
     }
 
     @Test
+    void theJettyBaseWarPropertyIsNotASetting() {
+        // jetty-base's context XML deploys -Djcomet.war; it must not stop jcomet as an unknown key
+        sys.setProperty("jcomet.war", "/opt/jcomet/jcomet.war");
+        sys.setProperty("jcomet.polling_timeout", "20");
+        assertEquals(Map.of("polling_timeout", "20"), load().values());
+
+        // only that system property: anywhere else "war" is a key like any other (and unknown later)
+        env.put("JCOMET_WAR", "/x.war");
+        assertEquals("/x.war", load().values().get("war"));
+    }
+
+    @Test
     void keyThatIsNotSnakeCaseIsRejectedNamingItsSource() {
         sys.setProperty("jcomet.admin.port", "8000");
         ConfigException e = loadFails();

@@ -77,7 +77,9 @@ class JettyDistIT {
     /**
      * {@code bin/jetty-dist --fork}: plain {@code java -jar start.jar}, which with jvm.ini's --exec
      * forks the server as a child JVM. The child holds the sockets; stopping it (SIGTERM) must stop
-     * the server cleanly and let the launcher exit.
+     * the server cleanly and let the launcher exit. It also deploys a WAR from elsewhere through the
+     * {@code -Djcomet.war} system property, as the production set-up does (jcomet must not take it
+     * for one of its settings).
      */
     @Test
     void startJarExecForksTheServerAndStopsWithIt() throws Exception {
@@ -87,6 +89,8 @@ class JettyDistIT {
             awaitAdmin(server, ports);
             List<ProcessHandle> kids = server.descendants();
             assertEquals(1, kids.size(), "start.jar forked one server JVM (--exec): " + kids);
+            assertTrue(server.logText().contains("jcomet-elsewhere.war"),
+                    "the WAR named by -Djcomet.war is the one deployed; log:\n" + server.tail(30));
             for (int port : List.of(ports.front(), ports.lastFront())) {
                 HttpResponse<String> r = Http.get(port, "/ping");
                 assertEquals(200, r.statusCode(), port + ": " + r.body());
@@ -109,6 +113,11 @@ class JettyDistIT {
         List<String> cmd = new ArrayList<>(List.of(BASEDIR.resolve("bin/jetty-dist").toString(), "--no-build"));
         if (fork) {
             cmd.add("--fork");
+            // the production set-up points the base at a WAR elsewhere (docs/DEPLOY.md)
+            Path war = BASEDIR.resolve("target/it-war/jcomet-elsewhere.war");
+            Files.createDirectories(war.getParent());
+            Files.copy(BASEDIR.resolve("target/jcomet.war"), war, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            cmd.add("-Djcomet.war=" + war);
         }
         cmd.addAll(List.of(
                 "jetty.http.port=" + ports.admin(),

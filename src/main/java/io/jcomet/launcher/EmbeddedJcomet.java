@@ -132,9 +132,10 @@ public final class EmbeddedJcomet implements AutoCloseable {
             // publishers: 43k -> 52k pushes/s, 25 -> 21 us of server CPU per push (BENCHMARKS.md).
             pool.setReservedThreads(0);
             // 1 KB buckets (Jetty's default is 4 KB): the buffers every write takes for a moment
-            // (chunk and response headers) and the output buffer an open stream keeps for its whole
-            // life land in different buckets, so a bucket never scans past thousands of buffers held
-            // by open streams (10,000 streams: 101 -> 15 us of CPU per delivery; docs/BENCHMARKS.md).
+            // (chunk and response headers) and output buffers held for a long time (open streams, if
+            // output aggregation is ever turned on) land in different buckets, so a bucket never
+            // scans past thousands of held buffers (measured with 10,000 aggregating streams: 101 ->
+            // 15 us of CPU per delivery; docs/BENCHMARKS.md).
             // Idle memory bounded at 64 MB heap + 64 MB direct, as in jetty-base.
             ArrayByteBufferPool buffers = new ArrayByteBufferPool(0, 1024, 65536, -1, 64L << 20, 64L << 20);
             Server server = new Server(pool, null, buffers);

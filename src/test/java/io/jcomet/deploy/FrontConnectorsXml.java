@@ -140,10 +140,13 @@ public final class FrontConnectorsXml {
 
                   <!-- shared by the front connectors: no per-connection header-field cache (Jetty builds
                        one on a connection's 2nd request; measured ~100 KB of heap per re-polling
-                       long-poll client, docs/TUNING.md) -->
+                       long-poll client, docs/TUNING.md), and no output aggregation (an aggregating
+                       response keeps its buffer for an open stream's whole life: ~3.5 KB each) -->
                   <New id="jcometFrontHttpConfig" class="org.eclipse.jetty.server.HttpConfiguration">
                     <Set name="headerCacheSize" type="int">0</Set>
                     <Set name="sendServerVersion" type="boolean">false</Set>
+                    <Set name="outputBufferSize" type="int">3072</Set>
+                    <Set name="outputAggregationSize" type="int">1</Set>
                   </New>
 
                   <!-- new ServerConnector(server, 0 acceptors (the selector accepts), 1 selector, http/1.1) -->

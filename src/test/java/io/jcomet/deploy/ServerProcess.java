@@ -158,7 +158,10 @@ final class ServerProcess implements AutoCloseable {
                 process.destroy();
             }
         }
-        waitFor(process.toHandle(), deadline);
+        // Process.waitFor, not the handle: the handle reports the OS process gone a moment before
+        // Process.isAlive() does (the exit status is reaped by another thread), which made a clean
+        // stop look like one that needed SIGKILL
+        process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         boolean graceful = !process.isAlive() && kids.stream().noneMatch(ProcessHandle::isAlive);
         kill();
         try {

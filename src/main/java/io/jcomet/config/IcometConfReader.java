@@ -14,42 +14,36 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads an existing icomet.conf so an icomet installation can switch to jcomet without rewriting
- * its configuration, and maps the settings jcomet understands to jcomet keys.
+ * Reads an icomet.conf exactly as icomet 0.2.5 reads it (its {@code util/config.cpp} and
+ * {@code icomet-server.cpp}), so an icomet installation switches to jcomet with its file unchanged.
  *
- * <p>The format is icomet's (ssdb's) hierarchical text file:
+ * <p>The format, rule for rule as icomet's loader:
  * <ul>
- *   <li>{@code # ...} comment lines (at any indentation) and blank lines are skipped;</li>
- *   <li>one level of nesting is one leading tab; four leading spaces also count as one level
- *       (tabs are canonical, any other number of spaces is an error);</li>
- *   <li>{@code key: value} (or icomet's alternative {@code key = value}) sets a value, the
- *       separator is the first {@code :} or {@code =}, so {@code listen: 127.0.0.1:8000} works;</li>
- *   <li>{@code key:} with nothing after it opens a section for the more indented lines below it.</li>
+ *   <li>blank lines are skipped; a line whose first character after its leading tabs is {@code #}
+ *       is a comment;</li>
+ *   <li>nesting is by leading tabs, one tab a level, at most one level deeper than the line
+ *       before; a space where a key should start is an error (icomet refuses the file too);</li>
+ *   <li>{@code key: value} or {@code key = value}: the key ends at the first {@code :} or
+ *       {@code =}, key and value are trimmed, so {@code listen: 127.0.0.1:8000} works;</li>
+ *   <li>a key given twice: the last one counts (icomet looks names up from the end).</li>
  * </ul>
- * A line without a separator, with an empty key, or indented more than one level deeper than the
- * line before it is malformed: a {@link ConfigException} names the line number and its text.
  *
- * <p>Mapping (icomet key → jcomet key):
+ * <p>What icomet reads, and what jcomet makes of it:
  * <pre>
- * server.front.auth                        → auth
- * server.front.max_channels                → max_channels
- * server.front.max_subscribers_per_channel → max_subscribers_per_channel
- * server.front.channel_buffer_size         → channel_buffer_size
- * server.front.channel_timeout             → channel_timeout
- * server.front.polling_timeout             → polling_timeout
- * server.front.listen  host:port           → front_host, front_port (the first front port)
- * server.admin.listen  host:port           → admin_host, admin_port
- * server.admin.allow   (every such line)   → admin_allow, the prefixes joined with ","
- * server.admin.deny    (every such line)   → admin_deny,  the prefixes joined with ","
+ * front.listen  host:port            → front_host, front_port (the first front port)
+ * front.auth, front.max_channels, front.max_subscribers_per_channel, front.channel_buffer_size,
+ * front.channel_timeout, front.polling_timeout → the jcomet keys of the same names
+ *     (a channel_timeout of 0 or less is half the polling_timeout, as in icomet)
+ * admin.listen  host:port            → admin_host, admin_port
+ * admin.allow / admin.deny (every line of the section) → admin_allow / admin_deny; a file
+ *     without any (like icomet's test_icomet.conf) admits every caller, as icomet does
+ * pidfile, logger.level, logger.output, logger.rotate.size → no jcomet use: listed in
+ *     {@link Result#ignored()} so the start-up log names each once
  * </pre>
- * Values are passed on as raw trimmed strings (type checks belong to {@code JcometConfig}); only
- * {@code listen} is checked here because it has to be split. Everything else ({@code version},
- * {@code logger.*}, {@code server.front.sub_timeout}, {@code work_dir}, ...) and a repeated
- * single-valued key (like icomet, the first occurrence wins) is not mapped but listed in
- * {@link Result#ignored()} so the caller can log it.
+ * Any other key is listed as ignored too. Values are passed on as trimmed strings (type checks
+ * belong to {@link JcometConfig}); only {@code listen} is checked here because it has to be split.
  *
- * <p>Threads: stateless; every call works on its own local state, so any thread may call it. It is
- * used once at startup by {@link ConfigSources}.
+ * <p>Threads: stateless; any thread may call it. Used once at start by {@link ConfigSources}.
  */
 public final class IcometConfReader {
 
@@ -70,7 +64,7 @@ public final class IcometConfReader {
     }
 
     /**
-     * @param values  jcomet key → raw value, in the order the settings first appear in the file
+     * @param values  jcomet key → raw value
      * @param ignored the settings that were not mapped, in file order
      */
     public record Result(Map<String, String> values, List<Ignored> ignored) {
@@ -103,69 +97,90 @@ public final class IcometConfReader {
      * Parses icomet.conf text.
      *
      * @param source how to call the input in error messages, e.g. {@code icomet.conf /etc/icomet.conf}
-     * @throws ConfigException on a malformed line or listen address, or when the reader fails
+     * @throws ConfigException on a line icomet would refuse, a bad listen address, or a read error
      */
     public static Result parse(Reader in, String source) {
-        List<Entry> entries = entries(in, source);
+        Node root = load(in, source);
         Map<String, String> values = new LinkedHashMap<>();
-        Map<String, Integer> firstLine = new LinkedHashMap<>();
         List<Ignored> ignored = new ArrayList<>();
-        for (Entry e : entries) {
-            if (e.hasChildren && e.value.isEmpty()) {
-                continue; // a section header
-            }
-            String k = e.path;
-            if (k.equals("server.admin.allow") || k.equals("server.admin.deny")) {
-                if (!e.value.isEmpty()) {
-                    values.merge(k.equals("server.admin.allow") ? "admin_allow" : "admin_deny",
-                            e.value, (a, b) -> a + "," + b);
+
+        // the admin IP filter: icomet reads every allow/deny line of the (last) admin section
+        Node admin = root.child("admin");
+        List<String> allow = new ArrayList<>();
+        List<String> deny = new ArrayList<>();
+        if (admin != null) {
+            for (Node c : admin.children) {
+                if (c.key.equals("allow") && !c.value.isEmpty()) {
+                    allow.add(c.value);
+                } else if (c.key.equals("deny") && !c.value.isEmpty()) {
+                    deny.add(c.value);
                 }
-                continue;
-            }
-            String[] targets = targets(k);
-            if (targets == null) {
-                ignored.add(new Ignored(k, e.value, e.line, "no jcomet equivalent"));
-                continue;
-            }
-            Integer first = firstLine.putIfAbsent(k, e.line);
-            if (first != null) {
-                ignored.add(new Ignored(k, e.value, e.line,
-                        "repeated; the first one (line " + first + ") is used"));
-                continue;
-            }
-            if (targets.length == 1) {
-                values.put(targets[0], e.value);
-            } else {
-                String[] hostPort = splitListen(k, e, source);
-                if (!hostPort[0].isEmpty()) {
-                    values.put(targets[0], hostPort[0]);
-                }
-                values.put(targets[1], hostPort[1]);
             }
         }
+        Node polling = null;
+        Node channelTimeout = null;
+        for (Node n : root.all()) {
+            if (!n.children.isEmpty() || n.parent == null) {
+                continue; // a section: its keys are listed one by one
+            }
+            String path = n.path();
+            if (path.equals("admin.allow") || path.equals("admin.deny")) {
+                continue;
+            }
+            Node used = root.get(path);
+            if (used != n) {
+                ignored.add(new Ignored(path, n.value, n.line, "repeated; the last one (line " + used.line + ") is used, as by icomet"));
+                continue;
+            }
+            if (path.equals("front.listen") || path.equals("admin.listen")) {
+                String[] hostPort = splitListen(path, n, source);
+                String side = path.startsWith("front") ? "front" : "admin";
+                if (!hostPort[0].isEmpty()) {
+                    values.put(side + "_host", hostPort[0]);
+                }
+                values.put(side + "_port", hostPort[1]);
+            } else if (path.startsWith("front.") && SAME_NAME_FRONT_KEYS.contains(path.substring(6))) {
+                String key = path.substring(6);
+                if (key.equals("channel_timeout")) {
+                    channelTimeout = n;
+                } else {
+                    if (key.equals("polling_timeout")) {
+                        polling = n;
+                    }
+                    values.put(key, n.value);
+                }
+            } else {
+                ignored.add(new Ignored(path, n.value, n.line, "no jcomet equivalent"));
+            }
+        }
+        if (channelTimeout != null) {
+            String v = channelTimeout.value;
+            if (atoi(v) <= 0 && polling != null && atoi(polling.value) > 0) {
+                v = Integer.toString(Math.max(1, atoi(polling.value) / 2)); // icomet: 0.5 * polling_timeout
+            }
+            values.put("channel_timeout", v);
+        }
+        values.put("admin_allow", String.join(",", allow));
+        values.put("admin_deny", String.join(",", deny));
         return new Result(values, ignored);
     }
 
-    /** jcomet key(s) for an icomet key, or null when jcomet has no equivalent. */
-    private static String[] targets(String icometKey) {
-        switch (icometKey) {
-            case "server.front.listen":
-                return new String[] {"front_host", "front_port"};
-            case "server.admin.listen":
-                return new String[] {"admin_host", "admin_port"};
-            default:
-                if (icometKey.startsWith("server.front.")) {
-                    String name = icometKey.substring("server.front.".length());
-                    if (SAME_NAME_FRONT_KEYS.contains(name)) {
-                        return new String[] {name};
-                    }
-                }
-                return null;
+    /** C's atoi: leading digits (with a sign), else 0. */
+    private static int atoi(String s) {
+        int i = 0;
+        int sign = 1;
+        if (i < s.length() && (s.charAt(i) == '-' || s.charAt(i) == '+')) {
+            sign = s.charAt(i++) == '-' ? -1 : 1;
         }
+        long v = 0;
+        while (i < s.length() && Character.isDigit(s.charAt(i)) && v < Integer.MAX_VALUE) {
+            v = v * 10 + (s.charAt(i++) - '0');
+        }
+        return (int) Math.min(Integer.MAX_VALUE, v) * sign;
     }
 
     /** {@code host:port}, {@code [v6]:port} or {@code :port} → {host (maybe empty), port}. */
-    private static String[] splitListen(String key, Entry e, String source) {
+    private static String[] splitListen(String key, Node e, String source) {
         String v = e.value;
         String host;
         String port;
@@ -191,28 +206,68 @@ public final class IcometConfReader {
         return new String[] {host, port};
     }
 
-    private static ConfigException badListen(String key, Entry e, String source) {
+    private static ConfigException badListen(String key, Node e, String source) {
         return new ConfigException(key, e.value,
                 source + " line " + e.line + ": expected host:port with a port 0-65535");
     }
 
-    /** One {@code key: value} or {@code section:} line, with its dotted path. */
-    private static final class Entry {
-        final String path;
+    /** One {@code key: value} line (or section) of the tree icomet builds. */
+    private static final class Node {
+        final Node parent;
+        final String key;
         final String value;
         final int line;
-        boolean hasChildren;
+        final List<Node> children = new ArrayList<>();
 
-        Entry(String path, String value, int line) {
-            this.path = path;
+        Node(Node parent, String key, String value, int line) {
+            this.parent = parent;
+            this.key = key;
             this.value = value;
             this.line = line;
         }
+
+        /** icomet's find_child: the LAST child of that name. */
+        Node child(String name) {
+            for (int i = children.size() - 1; i >= 0; i--) {
+                if (children.get(i).key.equals(name)) {
+                    return children.get(i);
+                }
+            }
+            return null;
+        }
+
+        /** icomet's get("a.b"): find_child at each level. */
+        Node get(String path) {
+            Node n = this;
+            for (String part : path.split("\\.")) {
+                n = n.child(part);
+                if (n == null) {
+                    return null;
+                }
+            }
+            return n;
+        }
+
+        String path() {
+            return parent == null || parent.parent == null ? key : parent.path() + "." + key;
+        }
+
+        /** Every node below this one, in file order. */
+        List<Node> all() {
+            List<Node> out = new ArrayList<>();
+            for (Node c : children) {
+                out.add(c);
+                out.addAll(c.all());
+            }
+            return out;
+        }
     }
 
-    private static List<Entry> entries(Reader reader, String source) {
-        List<Entry> entries = new ArrayList<>();
-        List<Entry> stack = new ArrayList<>(); // the previous line and its ancestors, by level
+    /** icomet's Config::load. */
+    private static Node load(Reader reader, String source) {
+        Node root = new Node(null, "root", "", 0);
+        Node cfg = root;
+        int lastIndent = 0;
         BufferedReader in = reader instanceof BufferedReader b ? b : new BufferedReader(reader);
         int lineNo = 0;
         try {
@@ -225,63 +280,41 @@ public final class IcometConfReader {
                 if (line.isBlank()) {
                     continue;
                 }
-                int pos = 0;
-                int level = 0;
-                int spaces = 0;
-                while (pos < line.length() && (line.charAt(pos) == '\t' || line.charAt(pos) == ' ')) {
-                    if (line.charAt(pos) == '\t') {
-                        if (spaces % 4 != 0) {
-                            break; // reported below
-                        }
-                        level++;
-                    } else {
-                        spaces++;
-                        if (spaces % 4 == 0) {
-                            level++;
-                        }
-                    }
-                    pos++;
+                int indent = 0;
+                while (indent < line.length() && line.charAt(indent) == '\t') {
+                    indent++;
                 }
-                String rest = line.substring(pos).strip();
+                String rest = line.substring(indent);
                 if (rest.startsWith("#")) {
                     continue;
                 }
-                if (spaces % 4 != 0) {
-                    throw malformed(source, lineNo, line,
-                            "indented by " + spaces + " spaces; indent with tabs (or 4 spaces per level)");
+                if (indent <= lastIndent) {
+                    for (int i = indent; i <= lastIndent; i++) {
+                        if (cfg != root) {
+                            cfg = cfg.parent;
+                        }
+                    }
+                } else if (indent > lastIndent + 1) {
+                    throw malformed(source, lineNo, line, "indented more than one tab deeper than the line above");
                 }
-                if (level > stack.size()) {
-                    throw malformed(source, lineNo, line, stack.isEmpty()
-                            ? "indented, but there is no section above it"
-                            : "indented " + (level - stack.size() + 1)
-                                    + " levels deeper than the line above; one level at a time");
+                if (Character.isWhitespace(rest.charAt(0))) {
+                    throw malformed(source, lineNo, line, "unexpected whitespace; icomet.conf is indented with tabs only");
                 }
                 int sep = indexOfSeparator(rest);
                 if (sep < 0) {
-                    throw malformed(source, lineNo, line, "expected 'key: value' or 'section:'");
+                    throw malformed(source, lineNo, line, "expected 'key: value' or 'key = value'");
                 }
                 String key = rest.substring(0, sep).strip();
-                if (key.isEmpty()) {
-                    throw malformed(source, lineNo, line, "missing key before '" + rest.charAt(sep) + "'");
-                }
                 String value = rest.substring(sep + 1).strip();
-                while (stack.size() > level) {
-                    stack.remove(stack.size() - 1);
-                }
-                String path = key;
-                if (!stack.isEmpty()) {
-                    Entry parent = stack.get(stack.size() - 1);
-                    parent.hasChildren = true;
-                    path = parent.path + "." + key;
-                }
-                Entry e = new Entry(path, value, lineNo);
-                stack.add(e);
-                entries.add(e);
+                Node n = new Node(cfg, key, value, lineNo);
+                cfg.children.add(n);
+                cfg = n;
+                lastIndent = indent;
             }
         } catch (IOException e) {
             throw new ConfigException(null, null, "cannot read " + source + ": " + e, e);
         }
-        return entries;
+        return root;
     }
 
     private static int indexOfSeparator(String s) {

@@ -31,13 +31,13 @@ public final class JcometConfig {
         k.put("polling_timeout", new String[] {"30", "seconds a held subscriber waits before it is sent a noop"});
         k.put("admin_host", new String[] {"127.0.0.1", "address of the admin connector (used by the embedded launcher)"});
         k.put("admin_port", new String[] {"8000", "requests that arrive on this local port are admin requests; all other ports are front"});
-        k.put("admin_allow", new String[] {"127.0.0.1", "comma-separated IP prefixes allowed to call the admin API"});
-        k.put("admin_deny", new String[] {"all", "comma-separated IP prefixes refused (all = everyone not allowed)"});
+        k.put("admin_allow", new String[] {"127.0.0.1", "comma-separated addresses (exact: 127.0.0.1) or prefixes (192.168) allowed to call the admin API, or all"});
+        k.put("admin_deny", new String[] {"all", "comma-separated addresses or prefixes refused, or all (everyone not allowed); both lists empty admits everyone, as icomet"});
         k.put("front_host", new String[] {"0.0.0.0", "address of the front connectors (embedded launcher)"});
         k.put("front_port", new String[] {"8100", "first front port (embedded launcher)"});
         k.put("front_count", new String[] {"100", "number of consecutive front ports (embedded launcher)"});
         k.put("max_message_size", new String[] {"65536", "largest accepted content, in bytes of UTF-8; past it 413"});
-        k.put("max_cname_length", new String[] {"64", "longest accepted channel name"});
+        k.put("max_cname_length", new String[] {"64", "longest accepted channel name, in bytes of UTF-8"});
         k.put("max_pending_bytes", new String[] {"262144", "output a stream/SSE/iframe subscriber may have unsent before it is dropped"});
         k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
         k.put("front_stats", new String[] {"true", "serve read-only counters at /stats on the front ports"});
@@ -157,7 +157,7 @@ public final class JcometConfig {
             if (p.isEmpty()) {
                 continue;
             }
-            if (!p.equals("all") && !p.matches("[0-9a-fA-F:.]+")) {
+            if (!p.equals("all") && !p.equals("*") && !p.matches("[0-9a-fA-F:.]+")) {
                 throw new ConfigException(key, v.get(key), "entries must be IP prefixes such as 127.0.0.1 or 192.168, or 'all'");
             }
             out.add(p);

@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * <li>Container I/O threads call {@link #forget} (via {@link Subscriber#onClientGone}) when a client
  * goes away.</li>
  * <li>One sweeper thread ({@code jcomet-sweeper}) sends noops to subscribers whose
- * {@code polling_timeout} passed, expires idle channels and reports presence offline.</li>
+ * {@code polling_timeout} passed, expires idle channels (presence {@code 0 cname}) and repeats
+ * {@code 1 cname} for live channels every {@code channel_timeout}.</li>
  * </ul>
  * Long-poll subscribers are answered after the channel lock is released; streaming subscribers are
  * written to under it so that two concurrent publishes reach each stream in seq order (their
@@ -80,8 +81,21 @@ public final class Broker implements AutoCloseable {
 
     // ------------------------------------------------------------------ subscribe
 
-    /** What a subscriber asks for. {@code seq} 0 means "tell me where the channel is". */
-    public record SubscribeRequest(String cname, int seq, String token, String epoch) {}
+    /**
+     * What a subscriber asks for. {@code seq} 0 means "tell me where the channel is".
+     *
+     * <p>{@code epoch} non-null (even empty) marks a jcomet client: only it is told {@code gap} and
+     * about another epoch; an icomet client (no epoch parameter) is answered as icomet answers it.
+     * {@code oneMessage}: answer with one message at a time, never an array. icomet.js's JSONP
+     * long-poll stops polling for good after an array answer (it sets its pause flag and never
+     * clears it), so icomet-style JSONP callers get the oldest pending message and come back for
+     * the next.
+     */
+    public record SubscribeRequest(String cname, int seq, String token, String epoch, boolean oneMessage) {
+        public SubscribeRequest(String cname, int seq, String token, String epoch) {
+            this(cname, seq, token, epoch, false);
+        }
+    }
 
     /**
      * Subscribes {@code s}: answers at once (next_seq, buffered messages, gap, 401/404/429) or links
@@ -105,7 +119,8 @@ public final class Broker implements AutoCloseable {
             } else {
                 ch = table.get(req.cname());
                 if (ch == null) {
-                    refuse(s, 404, Stats.Reject.NOT_FOUND, Messages.status("404", req.cname(), "Not Found"));
+                    // icomet answers an unsigned channel as a token error: a client cannot tell them apart anyway
+                    refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", req.cname(), "Token error"));
                     return;
                 }
             }
@@ -124,6 +139,7 @@ public final class Broker implements AutoCloseable {
             if (ch.removed) {
                 return false;
             }
+            announce(ch);
             if (config.auth() == JcometConfig.Auth.TOKEN && (ch.token == null || !ch.token.equals(req.token()))) {
                 refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", ch.name, "Token error"));
                 return true;
@@ -157,13 +173,18 @@ public final class Broker implements AutoCloseable {
             if (Seq.diff(from, next) < 0) {
                 // the client is behind: replay what the buffer holds, saying first what it no longer holds
                 int oldest = ringSize > 0 ? ch.ring.oldestSeq() : next;
-                if (Seq.diff(from, oldest) < 0) {
+                if (Seq.diff(from, oldest) < 0 && req.epoch() != null) {
+                    // only a jcomet client knows gap; icomet's clients get what is buffered (as from icomet)
+                    // or, with nothing buffered (after /clear), are held until the next message
                     int lastLost = oldest - 1 == 0 ? -1 : oldest - 1; // seq 0 is never used
                     batch[count++] = Message.control(Messages.gap(ch.name, from, lastLost, epoch));
                 }
                 if (ringSize > 0) {
                     count += ch.ring.copyFrom(from, batch, count);
                 }
+            }
+            if (req.oneMessage() && !streaming && count > 1) {
+                count = 1;
             }
             if (!streaming && count > 0) {
                 return answer(s, batch, count);
@@ -181,10 +202,6 @@ public final class Broker implements AutoCloseable {
             ch.link(s);
             stats.held(s.transport(), 1);
             timers.add(s, now() + pollingTimeoutMillis);
-            if (!ch.online) {
-                ch.online = true;
-                firePresence(ch.name, true);
-            }
         }
         return true;
     }
@@ -207,10 +224,15 @@ public final class Broker implements AutoCloseable {
         return n;
     }
 
-    private void refuse(Subscriber s, int status, Stats.Reject reason, byte[] json) {
+    /**
+     * icomet's refusals on subscribe are protocol messages: HTTP 200 with the type ("401", "429") in
+     * the body, which native clients that read bodies only on 2xx depend on. {@code icometType} is
+     * kept for the reason counters and the log only.
+     */
+    private void refuse(Subscriber s, int icometType, Stats.Reject reason, byte[] json) {
         stats.reject(reason);
         if (s.claim()) {
-            s.refuse(status, Message.control(json));
+            s.refuse(200, Message.control(json));
         }
     }
 
@@ -251,6 +273,7 @@ public final class Broker implements AutoCloseable {
             if (ch.removed) {
                 return null;
             }
+            announce(ch);
             int seq = ch.nextSeq;
             ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
             m = new Message(kind, seq, withHead(type, ch.name, seq, tail));
@@ -359,6 +382,7 @@ public final class Broker implements AutoCloseable {
                 if (ch.removed) {
                     continue;
                 }
+                announce(ch);
                 if (ch.token == null) {
                     byte[] b = new byte[16];
                     random.nextBytes(b);
@@ -367,7 +391,9 @@ public final class Broker implements AutoCloseable {
                 int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
                 ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, expires * 1000L);
                 ch.lastActive = now();
-                return new Signed(ch.name, ch.nextSeq, ch.token, expires);
+                // icomet: the seq of the oldest message still buffered, so a client starting there misses nothing
+                int oldest = ch.ring != null && ch.ring.size() > 0 ? ch.ring.oldestSeq() : ch.nextSeq;
+                return new Signed(ch.name, oldest, ch.token, expires);
             }
         }
     }
@@ -453,9 +479,13 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** icomet's /check: a channel is online while it has subscribers. */
+    /**
+     * icomet's /check: a channel is reported while it exists (signed, published to or subscribed, and
+     * not yet expired or closed), whether or not a request is held on it at this moment: a long-poll
+     * client is between two requests most of the time.
+     */
     public boolean online(String cname) {
-        return subscribers(cname) > 0;
+        return subscribers(cname) >= 0;
     }
 
     public int channels() { return table.size(); }
@@ -470,6 +500,19 @@ public final class Broker implements AutoCloseable {
 
     public void addPresenceListener(PresenceListener l) { presence.add(l); }
     public void removePresenceListener(PresenceListener l) { presence.remove(l); }
+
+    /**
+     * icomet's presence: {@code 1 cname} when a channel is created (by sign, publish or subscribe),
+     * again every {@code channel_timeout} while it lives (the sweeper), {@code 0 cname} when it is
+     * freed. Called under the channel's lock on every operation that may have created it.
+     */
+    private void announce(Channel ch) {
+        if (!ch.online) {
+            ch.online = true;
+            ch.announcedAt = now();
+            firePresence(ch.name, true);
+        }
+    }
 
     private void firePresence(String cname, boolean online) {
         for (PresenceListener l : presence) {
@@ -594,11 +637,12 @@ public final class Broker implements AutoCloseable {
                     if (now - ch.lastActive >= ch.timeoutMillis) {
                         markRemoved(ch);
                         remove = true;
-                    } else if (ch.online && now - ch.lastActive >= 1000) {
-                        // long-polls leave and come back between messages: report offline only after a second
-                        ch.online = false;
-                        firePresence(ch.name, false);
                     }
+                }
+                if (!remove && !ch.removed && ch.online && now - ch.announcedAt >= channelTimeoutMillis) {
+                    // icomet repeats "1 cname" every channel_timeout while the channel lives
+                    ch.announcedAt = now;
+                    firePresence(ch.name, true);
                 }
             }
             if (remove) {

@@ -21,7 +21,8 @@ public final class Channel {
     int timeoutMillis;         // channel_timeout, or what /sign's expires asked for
     int lastActive;            // broker clock: last publish, or when the last subscriber left
     boolean removed;
-    boolean online;            // presence as last reported
+    boolean online;            // presence as last reported: "1 cname" sent and "0 cname" not yet
+    int announcedAt;           // broker clock: when "1 cname" was last sent
 
     Subscriber polls;          // one-shot subscribers (long-poll)
     int pollCount;

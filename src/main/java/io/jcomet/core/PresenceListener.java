@@ -1,7 +1,8 @@
 package io.jcomet.core;
 
 /**
- * Told when a channel gets its first subscriber (online) and loses its last (offline). Called while
+ * Told, as icomet's {@code /psub} reports it, when a channel is created (online), again every
+ * {@code channel_timeout} while it lives (online), and when it is freed (offline). Called while
  * the channel's lock is held, so events of one channel arrive in order: implementations must only
  * enqueue (never block).
  */

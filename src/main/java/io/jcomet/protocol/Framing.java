@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
  */
 public abstract class Framing {
     private static final byte[] EMPTY = new byte[0];
+    private static final byte[] NEWLINE = {'\n'};
 
     /** Bytes written once when the response starts (iframe's HTML head, SSE's retry hint). */
     public byte[] head() {
@@ -51,7 +52,7 @@ public abstract class Framing {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** Long-poll: the JSON as is, several as one array; with a callback {@code cb(json);}. */
+    /** Long-poll: the JSON and a newline, several as one array; with a callback {@code cb(json);} (icomet's layout). */
     public static Framing longPoll(String callback) {
         return callback == null ? LongPoll.PLAIN : new LongPoll(callback);
     }
@@ -80,14 +81,11 @@ public abstract class Framing {
 
         LongPoll(String callback) {
             this.prefix = callback == null ? EMPTY : ascii(callback + "(");
-            this.suffix = callback == null ? EMPTY : ascii(");\n");
+            this.suffix = callback == null ? NEWLINE : ascii(");\n");
         }
 
         @Override
         public byte[] frame(byte[] json, long id) {
-            if (prefix.length == 0) {
-                return json; // the shared encoded bytes: no copy on the hot path
-            }
             return concat(prefix.length + json.length + suffix.length, prefix, json, suffix);
         }
 
@@ -182,7 +180,11 @@ public abstract class Framing {
 
         Iframe(String callback) {
             // Browsers render nothing until they have some bytes; the padding gets past that buffering.
-            this.head = ascii("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>jcomet</title></head><body>\n"
+            // document.domain: icomet's pages relax it to the last two labels on both sides, so a page on
+            // www.example.com can be called from an iframe on comet.example.com (try: newer browsers ignore it)
+            this.head = ascii("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>jcomet</title>"
+                    + "<script>try{document.domain=window.location.hostname.split('.').slice(-2).join('.');}catch(e){}</script>"
+                    + "</head><body>\n"
                     + "<!-- " + " ".repeat(1024) + " -->\n");
             this.prefix = ascii("<script>parent." + callback + "(");
         }

@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
  * a published message is encoded once and the same bytes go to every subscriber.
  *
  * <p>Sequence numbers are 32-bit counters that wrap; they are printed unsigned, as icomet clients
- * expect non-negative numbers. Channel names are validated ({@link Params#cname}) before they get
+ * expect non-negative numbers. Every message has a {@code content} field ("" for control messages), as
+ * icomet sends it: clients read {@code msg.content} without checking the type first. Channel names are validated ({@link Params#cname}) before they get
  * here but are escaped anyway. Stateless; any thread.
  */
 public final class Messages {
@@ -23,7 +24,7 @@ public final class Messages {
 
     public static byte[] nextSeq(String cname, int seq, String epoch) {
         StringBuilder b = new StringBuilder(64).append("{\"type\":\"next_seq\",\"cname\":");
-        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"epoch\":");
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"content\":\"\",\"epoch\":");
         return utf8(Json.quote(b, epoch).append('}'));
     }
 
@@ -31,13 +32,13 @@ public final class Messages {
     public static byte[] gap(String cname, int from, int to, String epoch) {
         StringBuilder b = new StringBuilder(80).append("{\"type\":\"gap\",\"cname\":");
         Json.quote(b, cname).append(",\"from\":").append(Integer.toUnsignedString(from))
-                .append(",\"to\":").append(Integer.toUnsignedString(to)).append(",\"epoch\":");
+                .append(",\"to\":").append(Integer.toUnsignedString(to)).append(",\"content\":\"\",\"epoch\":");
         return utf8(Json.quote(b, epoch).append('}'));
     }
 
     public static byte[] noop(String cname, int noopSeq) {
         StringBuilder b = new StringBuilder(48).append("{\"type\":\"noop\",\"cname\":");
-        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(noopSeq)).append('}');
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(noopSeq)).append(",\"content\":\"\"}");
         return utf8(b);
     }
 
@@ -50,14 +51,14 @@ public final class Messages {
 
     public static byte[] close(String cname, int nextSeq) {
         StringBuilder b = new StringBuilder(48).append("{\"type\":\"close\",\"cname\":");
-        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(nextSeq)).append('}');
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(nextSeq)).append(",\"content\":\"\"}");
         return utf8(b);
     }
 
     /** jcomet: the server is stopping; reconnect (after a short delay) and resume with the same seq. */
     public static byte[] reconnect(String cname, int retryMillis) {
         StringBuilder b = new StringBuilder(64).append("{\"type\":\"reconnect\",\"cname\":");
-        Json.quote(b, cname).append(",\"seq\":0,\"retry_ms\":").append(retryMillis).append('}');
+        Json.quote(b, cname).append(",\"seq\":0,\"content\":\"\",\"retry_ms\":").append(retryMillis).append('}');
         return utf8(b);
     }
 

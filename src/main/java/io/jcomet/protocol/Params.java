@@ -13,28 +13,36 @@ public final class Params {
     private Params() {}
 
     /**
-     * A channel name: 1..maxLength characters from {@code [A-Za-z0-9_.:@-]}. The charset keeps names
-     * safe to write unescaped into logs, presence lines and JSON, and matches what icomet users use
-     * (numeric ids, user names, "room-1").
+     * A channel name, as icomet takes it: any text (Chinese, base64 ids with {@code +/=}, {@code /},
+     * spaces) except control characters, 1..maxBytes bytes of UTF-8. Names are JSON-escaped wherever
+     * they are written, so the only reasons to refuse one are an empty name, a control character
+     * (it would break presence lines and logs) and the memory bound.
      */
-    public static String cname(String value, int maxLength) {
+    public static String cname(String value, int maxBytes) {
         if (value == null || value.isEmpty()) {
             throw new BadRequestException("missing cname");
         }
-        if (value.length() > maxLength) {
-            throw new BadRequestException("cname longer than " + maxLength + " characters");
-        }
+        int bytes = 0;
         for (int i = 0; i < value.length(); i++) {
-            if (!isNameChar(value.charAt(i))) {
-                throw new BadRequestException("cname may only contain A-Z a-z 0-9 _ - . : @");
+            char c = value.charAt(i);
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029') {
+                throw new BadRequestException("cname must not contain control characters");
+            }
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                    bytes += 4;
+                } else {
+                    throw new BadRequestException("cname is not valid UTF-8");
+                }
+            } else {
+                bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+            }
+            if (bytes > maxBytes) {
+                throw new BadRequestException("cname longer than max_cname_length (" + maxBytes + " bytes of UTF-8)");
             }
         }
         return value;
-    }
-
-    static boolean isNameChar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '_' || c == '-' || c == '.' || c == ':' || c == '@';
     }
 
     /**
@@ -87,6 +95,22 @@ public final class Params {
             return (int) v;
         } catch (NumberFormatException e) {
             throw new BadRequestException(name + " must be an integer, got: " + abbreviate(value));
+        }
+    }
+
+    /**
+     * icomet's {@code expires}: a positive number of seconds; anything else (absent, 0, negative,
+     * not a number) means "the default", as icomet treats it, never an error.
+     */
+    public static int positiveOrDefault(String value, int dflt) {
+        if (value == null) {
+            return dflt;
+        }
+        try {
+            long v = Long.parseLong(value.trim());
+            return v > 0 && v <= Integer.MAX_VALUE ? (int) v : dflt;
+        } catch (NumberFormatException e) {
+            return dflt;
         }
     }
 

@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
  * hundred bytes per held request) from ever being built.
  *
  * <p>Decodes {@code %XX} as UTF-8 and {@code +} as space; malformed escapes are a
- * {@link BadRequestException}. The first occurrence of a name wins, as with
- * {@code getParameter}. Stateless; any thread.
+ * {@link BadRequestException}. Names are matched case-insensitively, as icomet (libevent's
+ * {@code evhttp_find_header}) matches them, and the first occurrence of a name wins. Stateless; any thread.
  */
 public final class Query {
     private Query() {}
@@ -30,12 +30,37 @@ public final class Query {
             }
             int eq = query.indexOf('=', i);
             int keyEnd = eq >= 0 && eq < amp ? eq : amp;
-            if (keyEnd - i == name.length() && query.regionMatches(i, name, 0, name.length())) {
+            if (keyEnd - i == name.length() && query.regionMatches(true, i, name, 0, name.length())) {
                 return keyEnd == amp ? "" : decode(query, keyEnd + 1, amp);
             }
             i = amp + 1;
         }
         return null;
+    }
+
+    /**
+     * Every {@code name=value} of a query string or a form-encoded body, decoded, into {@code into}
+     * with the name lower-cased; a name already there keeps its value (the first occurrence wins).
+     */
+    public static void parseAll(String query, java.util.Map<String, String> into) {
+        if (query == null || query.isEmpty()) {
+            return;
+        }
+        int n = query.length();
+        int i = 0;
+        while (i < n) {
+            int amp = query.indexOf('&', i);
+            if (amp < 0) {
+                amp = n;
+            }
+            int eq = query.indexOf('=', i);
+            int keyEnd = eq >= 0 && eq < amp ? eq : amp;
+            if (keyEnd > i) {
+                String key = decode(query, i, keyEnd).toLowerCase(java.util.Locale.ROOT);
+                into.putIfAbsent(key, keyEnd == amp ? "" : decode(query, keyEnd + 1, amp));
+            }
+            i = amp + 1;
+        }
     }
 
     static String decode(String s, int from, int to) {

@@ -15,10 +15,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -26,6 +23,13 @@ import java.util.Map;
  * {@code admin_port} may only use the admin API (and only from callers {@link AdminGuard} admits);
  * requests on any other port only the front API. A single-port container therefore serves the front
  * API and needs a second connector for the admin API (docs/DEPLOY.md).
+ *
+ * <p>Admin requests are read as icomet reads them: any HTTP method; parameter names
+ * case-insensitive; a request body, whatever its Content-Type, is parsed as a query string and its
+ * values override the URL's. With {@code raw=1} in the URL, {@code /push}, {@code /pub} and
+ * {@code /broadcast} take the body verbatim as the content instead (a jcomet extra, never guessed).
+ * Every admin answer ends with a newline and is wrapped as JSONP {@code cb(...);} when {@code cb}
+ * is given (text answers as a JSON string), errors included.
  *
  * <p>Threads: container request threads only; the servlet keeps no per-request state. Held
  * requests are handed to the {@link Broker} as {@link HttpSubscriber}s.
@@ -104,15 +108,24 @@ public final class CometServlet extends HttpServlet {
                 resp.setStatus(204);
                 return;
             }
+            if (!method.equals("GET")) {
+                stats.reject(Stats.Reject.METHOD_NOT_ALLOWED);
+                resp.setHeader("Allow", "GET, OPTIONS");
+                error(resp, 405, method + " not allowed on " + path, frontCallback(req));
+                return;
+            }
         }
-        boolean postAllowed = ep == Endpoint.PUSH || ep == Endpoint.PUB || ep == Endpoint.BROADCAST;
-        if (!method.equals("GET") && !(postAllowed && method.equals("POST"))) {
-            stats.reject(Stats.Reject.METHOD_NOT_ALLOWED);
-            resp.setHeader("Allow", postAllowed ? "GET, POST" : "GET");
-            error(resp, 405, method + " not allowed on " + path);
-            return;
-        }
+        AdminParams params = null;
         try {
+            if (ep.admin && ep != Endpoint.PSUB) {
+                params = AdminParams.read(req, broker.config().maxMessageSize());
+                if (params == null) {
+                    stats.reject(Stats.Reject.TOO_LARGE);
+                    error(resp, 413, "request body larger than max_message_size allows ("
+                            + broker.config().maxMessageSize() + " bytes of content)", null);
+                    return;
+                }
+            }
             switch (ep) {
                 case SUB: case POLL: subscribe(req, resp, Transport.POLL); break;
                 case STREAM: subscribe(req, resp, Transport.STREAM); break;
@@ -120,14 +133,14 @@ public final class CometServlet extends HttpServlet {
                 case IFRAME: subscribe(req, resp, Transport.IFRAME); break;
                 case PING: ping(req, resp); break;
                 case STATS: stats(req, resp); break;
-                case SIGN: sign(req, resp); break;
-                case PUSH: push(req, resp, false); break;
-                case PUB: push(req, resp, true); break;
-                case BROADCAST: broadcast(req, resp); break;
-                case CLOSE: closeOrClear(req, resp, true); break;
-                case CLEAR: closeOrClear(req, resp, false); break;
-                case INFO: info(req, resp); break;
-                case CHECK: check(req, resp); break;
+                case SIGN: sign(params, resp); break;
+                case PUSH: push(params, resp, false); break;
+                case PUB: push(params, resp, true); break;
+                case BROADCAST: broadcast(params, resp); break;
+                case CLOSE: closeOrClear(params, resp, true); break;
+                case CLEAR: closeOrClear(params, resp, false); break;
+                case INFO: info(params, resp); break;
+                case CHECK: check(params, resp); break;
                 case PSUB: presence.subscribe(req); break;
                 default: throw new IllegalStateException(ep.name());
             }
@@ -136,16 +149,36 @@ public final class CometServlet extends HttpServlet {
             if (!ep.admin) {
                 cors(resp); // so a cross-origin page can read why
             }
-            error(resp, 400, e.getMessage());
+            error(resp, 400, e.getMessage(), ep.admin ? adminCallback(params) : frontCallback(req));
         } catch (CometException e) {
-            error(resp, e.status(), e.reason());
+            error(resp, e.status(), e.reason(), ep.admin ? adminCallback(params) : frontCallback(req));
         } catch (IllegalArgumentException | IllegalStateException e) {
             // what containers throw for an unparsable query string or form body
             if (req.isAsyncStarted() || resp.isCommitted()) {
                 throw e;
             }
             stats.reject(Stats.Reject.BAD_REQUEST);
-            error(resp, 400, "malformed request: " + e.getClass().getSimpleName());
+            error(resp, 400, "malformed request: " + e.getClass().getSimpleName(), null);
+        }
+    }
+
+    /** The caller's JSONP callback for an error answer, or null when there is none or it is unusable. */
+    private static String frontCallback(HttpServletRequest req) {
+        try {
+            return Params.callback(Query.get(req.getQueryString(), "cb"));
+        } catch (BadRequestException e) {
+            return null;
+        }
+    }
+
+    private static String adminCallback(AdminParams params) {
+        if (params == null) {
+            return null;
+        }
+        try {
+            return Params.callback(params.get("cb"));
+        } catch (BadRequestException e) {
+            return null;
         }
     }
 
@@ -160,7 +193,7 @@ public final class CometServlet extends HttpServlet {
         int noop = Params.integer("noop", Query.get(q, "noop"), 0);
         String cb = Params.callback(Query.get(q, "cb"));
         String token = Query.get(q, "token");
-        String epoch = Query.get(q, "epoch");
+        String epoch = Query.get(q, "epoch"); // present (even empty) only from jcomet clients
         if (epoch != null && (epoch.length() > 32 || !epoch.chars().allMatch(c -> c == '.' || Character.isLetterOrDigit(c)))) {
             throw new BadRequestException("epoch must be what the server sent (letters, digits, dots)");
         }
@@ -183,14 +216,17 @@ public final class CometServlet extends HttpServlet {
         // response headers are set when the answer is written, so a held request carries none
         HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
         s.start();
-        broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch));
+        // an icomet-style JSONP long-poll (icomet.js) must never get an array: see SubscribeRequest
+        boolean oneMessage = transport == Transport.POLL && cb != null && epoch == null;
+        broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch, oneMessage));
     }
 
     private void ping(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String cb = Params.callback(req.getParameter("cb"));
+        String raw = Query.get(req.getQueryString(), "cb");
+        String cb = Params.callback(raw);
         String json = "{\"type\":\"ping\",\"sub_timeout\":" + broker.config().pollingTimeoutSeconds() + "}";
         // icomet answers ping as JSONP with icomet_cb by default; plain JSON only when cb= is given empty
-        String c = req.getParameter("cb") == null ? "icomet_cb" : cb;
+        String c = raw == null ? "icomet_cb" : cb;
         cors(resp);
         write(resp, 200, c, Messages.utf8(json));
     }
@@ -206,13 +242,10 @@ public final class CometServlet extends HttpServlet {
 
     // ------------------------------------------------------------------ admin
 
-    private void sign(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
-        int expires = Params.integer("expires", req.getParameter("expires"), 0);
-        if (expires < 0) {
-            throw new BadRequestException("expires must not be negative");
-        }
-        String cb = Params.callback(req.getParameter("cb"));
+    private void sign(AdminParams p, HttpServletResponse resp) throws IOException {
+        String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
+        int expires = Params.positiveOrDefault(p.get("expires"), 0); // 0: the broker's default, channel_timeout
+        String cb = Params.callback(p.get("cb"));
         Broker.Signed s = broker.sign(cname, expires);
         StringBuilder b = new StringBuilder(128).append("{\"type\":\"sign\",\"cname\":");
         Json.quote(b, s.cname()).append(",\"seq\":").append(Integer.toUnsignedString(s.seq()))
@@ -221,25 +254,10 @@ public final class CometServlet extends HttpServlet {
         write(resp, 200, cb, Messages.utf8(b));
     }
 
-    private void push(HttpServletRequest req, HttpServletResponse resp, boolean preEscaped) throws IOException {
-        long declared = req.getContentLengthLong();
-        int max = broker.config().maxMessageSize();
-        // a form body may be percent-encoded (3 bytes a byte) plus the other parameters
-        if (declared > (long) max * 3 + 4096) {
-            broker.stats().reject(Stats.Reject.TOO_LARGE);
-            error(resp, 413, "request body larger than max_message_size allows (" + max + " bytes of content)");
-            return;
-        }
-        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
-        String content = req.getParameter("content");
-        if (content == null && "POST".equals(req.getMethod()) && !isForm(req)) {
-            content = readBody(req, max);
-            if (content == null) {
-                broker.stats().reject(Stats.Reject.TOO_LARGE);
-                error(resp, 413, "content larger than max_message_size (" + max + " bytes)");
-                return;
-            }
-        }
+    private void push(AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
+        String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
+        String cb = Params.callback(p.get("cb"));
+        String content = p.content();
         if (content == null) {
             throw new BadRequestException("missing content");
         }
@@ -251,86 +269,59 @@ public final class CometServlet extends HttpServlet {
             content = decoded;
         }
         int seq = broker.publish(cname, content);
-        write(resp, 200, null, Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}"));
+        write(resp, 200, cb, Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}"));
     }
 
-    private void broadcast(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String content = req.getParameter("content");
-        if (content == null && "POST".equals(req.getMethod()) && !isForm(req)) {
-            content = readBody(req, broker.config().maxMessageSize());
-            if (content == null) {
-                broker.stats().reject(Stats.Reject.TOO_LARGE);
-                error(resp, 413, "content larger than max_message_size");
-                return;
-            }
-        }
+    private void broadcast(AdminParams p, HttpServletResponse resp) throws IOException {
+        String cb = Params.callback(p.get("cb"));
+        String content = p.content();
         if (content == null) {
             throw new BadRequestException("missing content");
         }
-        int n = broker.broadcast(content);
-        write(resp, 200, null, Messages.utf8("{\"type\":\"ok\",\"channels\":" + n + "}"));
+        broker.broadcast(content);
+        writeText(resp, 200, cb, "ok"); // icomet's answer, which scripts test for
     }
 
-    private void closeOrClear(HttpServletRequest req, HttpServletResponse resp, boolean close) throws IOException {
-        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
+    private void closeOrClear(AdminParams p, HttpServletResponse resp, boolean close) throws IOException {
+        String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
+        String cb = Params.callback(p.get("cb"));
         long next = close ? broker.close(cname) : broker.clear(cname);
         if (next < 0) {
             broker.stats().reject(Stats.Reject.NOT_FOUND);
-            error(resp, 404, "no such channel: " + cname);
+            error(resp, 404, "channel[" + cname + "] not connected", cb);
             return;
         }
-        resp.setStatus(200);
-        resp.setContentType("text/plain; charset=utf-8");
-        resp.getOutputStream().write(Messages.utf8("ok " + next + "\n"));
+        writeText(resp, 200, cb, "ok " + next);
     }
 
-    private void info(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String cname = req.getParameter("cname");
+    private void info(AdminParams p, HttpServletResponse resp) throws IOException {
+        String cname = p.get("cname");
+        String cb = Params.callback(p.get("cb"));
         if (cname != null && !cname.isEmpty()) {
             Params.cname(cname, broker.config().maxCnameLength());
             int n = Math.max(0, broker.subscribers(cname));
             StringBuilder b = new StringBuilder("{\"cname\":");
             Json.quote(b, cname).append(",\"subscribers\":").append(n).append('}');
-            write(resp, 200, null, Messages.utf8(b));
+            write(resp, 200, cb, Messages.utf8(b));
             return;
         }
-        if ("1".equals(req.getParameter("gc"))) {
+        if ("1".equals(p.get("gc"))) {
             System.gc(); // benchmarks read heap after a collection
         }
-        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, presence.count())));
+        write(resp, 200, cb, Messages.utf8(InfoJson.global(broker, presence.count())));
     }
 
-    private void check(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        String cname = Params.cname(req.getParameter("cname"), broker.config().maxCnameLength());
+    private void check(AdminParams p, HttpServletResponse resp) throws IOException {
+        String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
+        String cb = Params.callback(p.get("cb"));
         StringBuilder b = new StringBuilder("{");
         if (broker.online(cname)) {
             Json.quote(b, cname).append(":1");
         }
-        write(resp, 200, null, Messages.utf8(b.append('}')));
+        write(resp, 200, cb, Messages.utf8(b.append('}')));
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private static boolean isForm(HttpServletRequest req) {
-        String ct = req.getContentType();
-        return ct != null && (ct.startsWith("application/x-www-form-urlencoded") || ct.startsWith("multipart/form-data"));
-    }
-
-    /** Reads a raw POST body as UTF-8; null when it is longer than {@code max} bytes. */
-    private static String readBody(HttpServletRequest req, int max) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream(Math.min(max, 8192));
-        byte[] buf = new byte[8192];
-        try (InputStream in = req.getInputStream()) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                if (b.size() + n > max) {
-                    return null;
-                }
-                b.write(buf, 0, n);
-            }
-        }
-        return b.toString(StandardCharsets.UTF_8);
-    }
 
     private void cors(HttpServletResponse resp) {
         String origin = broker.config().corsAllowOrigin();
@@ -339,12 +330,15 @@ public final class CometServlet extends HttpServlet {
         }
     }
 
+    /** A JSON answer, ending with a newline; as JSONP {@code cb(json);} when {@code cb} is given. */
     static void write(HttpServletResponse resp, int status, String cb, byte[] json) throws IOException {
-        byte[] body = json;
+        byte[] body;
         if (cb != null) {
             body = Framing.longPoll(cb).frame(json, -1);
             resp.setContentType("text/javascript; charset=utf-8");
         } else {
+            body = java.util.Arrays.copyOf(json, json.length + 1);
+            body[json.length] = '\n';
             resp.setContentType("application/json; charset=utf-8");
         }
         resp.setStatus(status);
@@ -353,10 +347,30 @@ public final class CometServlet extends HttpServlet {
         resp.getOutputStream().write(body);
     }
 
+    /** A one-line text answer (icomet's {@code ok}, {@code ok 12}); with {@code cb} the line as a JSON string. */
+    private static void writeText(HttpServletResponse resp, int status, String cb, String line) throws IOException {
+        if (cb != null) {
+            StringBuilder b = new StringBuilder(line.length() + 2);
+            write(resp, status, cb, Messages.utf8(Json.quote(b, line)));
+            return;
+        }
+        byte[] body = Messages.utf8(line + "\n");
+        resp.setStatus(status);
+        resp.setContentType("text/plain; charset=utf-8");
+        resp.setHeader("Cache-Control", "no-cache");
+        resp.setContentLength(body.length);
+        resp.getOutputStream().write(body);
+    }
+
     static void error(HttpServletResponse resp, int status, String reason) throws IOException {
+        error(resp, status, reason, null);
+    }
+
+    /** An error as JSON {@code {"type":"error","reason":...}}, in the caller's transport (JSONP with a cb). */
+    static void error(HttpServletResponse resp, int status, String reason, String cb) throws IOException {
         if (resp.isCommitted()) {
             return;
         }
-        write(resp, status, null, Messages.error(reason));
+        write(resp, status, cb, Messages.error(reason));
     }
 }

@@ -46,7 +46,7 @@ class ConfigSourcesTest {
     }
 
     Path icometConf(String pollingTimeout) throws IOException {
-        return write("icomet.conf", "server:\n\tfront:\n\t\tpolling_timeout: " + pollingTimeout + "\n");
+        return write("icomet.conf", "front:\n\tpolling_timeout: " + pollingTimeout + "\n");
     }
 
     @Test
@@ -92,7 +92,7 @@ class ConfigSourcesTest {
         init.put("jcomet.max_channels", "10");
         init.put("unrelated.param", "x");
         sys.setProperty("jcomet.icomet_conf", write("icomet.conf",
-                "server:\n\tfront:\n\t\tmax_channels: 20\n\t\tauth: token\n").toString());
+                "front:\n\tmax_channels: 20\n\tauth: token\n").toString());
         env.put("JCOMET_CONFIG", write("j.properties", "channel_timeout=40\n").toString());
         env.put("JCOMET_CHANNEL_BUFFER_SIZE", "50");
         env.put("PATH", "/usr/bin");
@@ -101,7 +101,7 @@ class ConfigSourcesTest {
 
         ConfigSources.Loaded l = load();
 
-        assertEquals(List.of("max_channels", "auth", "channel_timeout", "channel_buffer_size",
+        assertEquals(List.of("max_channels", "auth", "admin_allow", "admin_deny", "channel_timeout", "channel_buffer_size",
                 "max_subscribers_per_channel"), List.copyOf(l.values().keySet()),
                 "ordered by the source that set the value, lowest first (icomet.conf in file order); no file keys, nothing unprefixed");
         assertEquals("20", l.get("max_channels"));
@@ -208,7 +208,8 @@ class ConfigSourcesTest {
 
     @Test
     void icometConfPathFromEnvAndItsIgnoredKeysAreNoted() throws IOException {
-        Path icomet = write("icomet.conf", IcometConfReaderTest.SAMPLE);
+        Path icomet = write("icomet.conf", "# icomet\nversion: 0.1\nadmin:\n\tlisten: 127.0.0.1:8000\n\tallow: 127.0.0.1\n"
+                + "front:\n\tlisten: 0.0.0.0:8100\nlogger:\n\tlevel: debug\n\toutput: stdout\n");
         env.put("JCOMET_ICOMET_CONF", icomet.toString());
 
         ConfigSources.Loaded l = load();
@@ -220,14 +221,14 @@ class ConfigSourcesTest {
         assertEquals(List.of(
                 "read icomet.conf " + icomet + " (named by environment variable JCOMET_ICOMET_CONF)",
                 "ignored icomet.conf key version=0.1 (" + icomet + " line 2): no jcomet equivalent",
-                "ignored icomet.conf key logger.level=debug (" + icomet + " line 18): no jcomet equivalent",
-                "ignored icomet.conf key logger.output=stdout (" + icomet + " line 19): no jcomet equivalent"),
+                "ignored icomet.conf key logger.level=debug (" + icomet + " line 9): no jcomet equivalent",
+                "ignored icomet.conf key logger.output=stdout (" + icomet + " line 10): no jcomet equivalent"),
                 l.notes());
     }
 
     @Test
     void malformedIcometConfNamesFileAndLine() throws IOException {
-        Path icomet = write("icomet.conf", "server:\n\tfront\n");
+        Path icomet = write("icomet.conf", "front:\n\tlisten\n");
         sys.setProperty("jcomet.icomet_conf", icomet.toString());
 
         ConfigException e = loadFails();
@@ -295,7 +296,8 @@ class ConfigSourcesTest {
 
         ConfigSources.Loaded l = load();
 
-        assertEquals(Map.of("auth", "token", "polling_timeout", "9"), l.values());
+        // an icomet.conf always decides the admin filter (none listed: icomet admits everyone)
+        assertEquals(Map.of("auth", "token", "polling_timeout", "9", "admin_allow", "", "admin_deny", ""), l.values());
     }
 
     @Test

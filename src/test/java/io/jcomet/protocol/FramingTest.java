@@ -1,7 +1,6 @@
 package io.jcomet.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -17,9 +16,9 @@ class FramingTest {
     }
 
     @Test
-    void longPollSendsTheSharedBytesUntouched() {
-        assertSame(A, Framing.longPoll(null).frame(A, 1), "no copy per subscriber for plain long-poll");
-        assertEquals("[{\"a\":1},{\"b\":2}]", s(Framing.longPoll(null).batch(new byte[][] {A, B}, new long[] {1, 2}, 2)));
+    void longPollEndsWithANewlineAsIcomet() {
+        assertEquals("{\"a\":1}\n", s(Framing.longPoll(null).frame(A, 1)));
+        assertEquals("[{\"a\":1},{\"b\":2}]\n", s(Framing.longPoll(null).batch(new byte[][] {A, B}, new long[] {1, 2}, 2)));
         assertEquals("application/json; charset=utf-8", Framing.longPoll(null).contentType());
     }
 

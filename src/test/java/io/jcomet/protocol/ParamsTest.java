@@ -30,14 +30,28 @@ class ParamsTest {
     }
 
     @Test
-    void channelNamesAreBoundedAndFromTheDocumentedCharset() {
-        assertEquals("room-1_a.b:c@d", Params.cname("room-1_a.b:c@d", 64));
+    void channelNamesAreAnythingWithoutControlCharactersBoundedInBytes() {
+        for (String ok : new String[] {"room-1_a.b:c@d", "聊天室", "aGk+/w==", "a/b", "a b", "a\"b<", "😀"}) {
+            assertEquals(ok, Params.cname(ok, 64));
+        }
         assertThrows(BadRequestException.class, () -> Params.cname("", 64));
         assertThrows(BadRequestException.class, () -> Params.cname(null, 64));
+        assertEquals("x".repeat(64), Params.cname("x".repeat(64), 64));
         assertThrows(BadRequestException.class, () -> Params.cname("x".repeat(65), 64));
-        assertThrows(BadRequestException.class, () -> Params.cname("a\"b", 64));
-        assertThrows(BadRequestException.class, () -> Params.cname("a b", 64));
-        assertThrows(BadRequestException.class, () -> Params.cname("a/b", 64));
+        assertEquals("中".repeat(21), Params.cname("中".repeat(21), 64), "63 bytes");
+        assertThrows(BadRequestException.class, () -> Params.cname("中".repeat(22), 64), "66 bytes, 22 characters");
+        assertThrows(BadRequestException.class, () -> Params.cname("😀".repeat(17), 64), "68 bytes");
+        for (String bad : new String[] {"a\nb", "a\u0000", "a\tb", "a\u007f", "a\u0085", "a\u2028", "a\ud800"}) {
+            assertThrows(BadRequestException.class, () -> Params.cname(bad, 64), bad);
+        }
+    }
+
+    @Test
+    void expiresThatIsNotAPositiveIntegerIsTheDefault() {
+        assertEquals(60, Params.positiveOrDefault("60", 30));
+        for (String v : new String[] {null, "", "0", "-5", "abc", "1.5", "99999999999"}) {
+            assertEquals(30, Params.positiveOrDefault(v, 30), String.valueOf(v));
+        }
     }
 
     @Test

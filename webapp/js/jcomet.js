@@ -413,7 +413,9 @@
 
   Subscription.prototype._params = function () {
     var t = this.tracker, p = { cname: this.channel, seq: t.next, noop: t.noop, token: this.token };
-    if (t.epoch !== null) p.epoch = t.epoch;
+    // always sent, empty until the server named one: the server tells jcomet clients (epoch present)
+    // what they lost with "gap", and answers icomet clients (no epoch) as icomet does
+    p.epoch = t.epoch === null ? '' : t.epoch;
     return p;
   };
 

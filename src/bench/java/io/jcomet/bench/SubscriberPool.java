@@ -530,6 +530,9 @@ final class SubscriberPool implements AutoCloseable {
         private void sendRequest(Sub s) {
             String req = (opts.sse ? "GET /sse?cname=" : opts.stream ? "GET /stream?cname=" : "GET /sub?cname=") + s.cname
                     + "&seq=" + s.acct.expected() + "&noop=" + s.noop
+                    // an empty epoch marks a jcomet-aware client: jcomet then reports lost messages as gap
+                    // (icomet ignores the parameter); without it jcomet answers as icomet does
+                    + "&epoch="
                     + " HTTP/1.1\r\nHost: " + hostHeader + "\r\n\r\n";
             s.parser.streaming(opts.stream);
             s.streamOpen = false;

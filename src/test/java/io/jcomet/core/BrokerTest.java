@@ -72,7 +72,7 @@ class BrokerTest {
         b.publish("c", "x");
         RecordingSubscriber zero = RecordingSubscriber.poll();
         b.subscribe(zero, req("c", 0));
-        assertTrue(zero.last().startsWith("{\"type\":\"next_seq\",\"cname\":\"c\",\"seq\":2,\"epoch\":"), zero.last());
+        assertTrue(zero.last().startsWith("{\"type\":\"next_seq\",\"cname\":\"c\",\"seq\":2,\"content\":\"\",\"epoch\":"), zero.last());
         RecordingSubscriber ahead = RecordingSubscriber.poll();
         b.subscribe(ahead, req("c", 50));
         assertTrue(ahead.last().contains("\"type\":\"next_seq\"") && ahead.last().contains("\"seq\":2"));
@@ -85,12 +85,84 @@ class BrokerTest {
             b.publish("c", "m" + i);
         }
         RecordingSubscriber s = RecordingSubscriber.poll();
-        b.subscribe(s, req("c", 2));
+        b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, "")); // a jcomet client: epoch present
         List<String> got = s.sent();
         assertEquals(4, got.size(), got.toString());
         assertTrue(got.get(0).startsWith("{\"type\":\"gap\",\"cname\":\"c\",\"from\":2,\"to\":7,"), got.get(0));
         assertTrue(got.get(1).contains("\"seq\":8"));
         assertTrue(got.get(3).contains("\"seq\":10"));
+    }
+
+    @Test
+    void anIcometClientBehindTheBufferGetsWhatIsBufferedWithoutGap() {
+        Broker b = broker("channel_buffer_size", "3");
+        for (int i = 1; i <= 10; i++) {
+            b.publish("c", "m" + i);
+        }
+        RecordingSubscriber batch = RecordingSubscriber.poll();
+        b.subscribe(batch, req("c", 2)); // no epoch: an icomet client, which has no gap message
+        assertEquals(3, batch.sent().size(), batch.sent().toString());
+        assertTrue(batch.sent().get(0).contains("\"seq\":8"), batch.sent().toString());
+        RecordingSubscriber jsonp = RecordingSubscriber.poll();
+        b.subscribe(jsonp, new Broker.SubscribeRequest("c", 2, null, null, true));
+        assertEquals(1, jsonp.sent().size(), "icomet.js's JSONP long-poll gets one message, never an array");
+        assertTrue(jsonp.sent().get(0).contains("\"seq\":8"), jsonp.sent().toString());
+    }
+
+    @Test
+    void afterClearAnIcometClientAskingAnOlderSeqIsHeldAndMovedOnByTheNextMessage() {
+        Broker b = broker();
+        b.publish("c", "a");
+        b.publish("c", "b");
+        b.clear("c");
+        RecordingSubscriber s = RecordingSubscriber.poll();
+        b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null, true));
+        assertTrue(s.sent().isEmpty(), "no lone gap that icomet.js would ignore and ask again for: " + s.sent());
+        assertEquals(1, b.subscribers("c"));
+        b.publish("c", "c");
+        assertEquals(1, s.sent().size());
+        assertTrue(s.last().contains("\"seq\":3") && s.last().contains("\"content\":\"c\""), s.last());
+        RecordingSubscriber jc = RecordingSubscriber.poll();
+        b.subscribe(jc, new Broker.SubscribeRequest("c", 1, null, ""));
+        assertTrue(jc.sent().get(0).startsWith("{\"type\":\"gap\",\"cname\":\"c\",\"from\":1,\"to\":2,"), "a jcomet client is told: " + jc.sent());
+    }
+
+    @Test
+    void signAnswersTheOldestBufferedSeqAndCheckReportsExistingChannels() {
+        Broker b = broker("channel_buffer_size", "3");
+        assertFalse(b.online("c"));
+        assertEquals(1, b.sign("c", 0).seq(), "an empty channel: the next seq");
+        assertTrue(b.online("c"), "a signed channel exists without any subscriber");
+        for (int i = 1; i <= 5; i++) {
+            b.publish("c", "m" + i);
+        }
+        assertEquals(3, b.sign("c", 0).seq(), "messages 3..5 are buffered");
+        assertEquals(30, b.sign("c", 0).expiresSeconds(), "0: channel_timeout");
+        b.close("c");
+        assertFalse(b.online("c"));
+    }
+
+    @Test
+    void presenceReportsCreationRepeatsWhileTheChannelLivesAndReportsItsEnd() throws Exception {
+        Broker b = broker("channel_timeout", "1");
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        b.addPresenceListener((cname, online) -> events.add((online ? "1 " : "0 ") + cname));
+        b.sign("signed", 60);
+        b.publish("pushed", "x");
+        b.subscribe(RecordingSubscriber.poll(), req("subbed", 0));
+        assertEquals(List.of("1 signed", "1 pushed", "1 subbed"), events, "creation by sign, push and sub");
+        b.publish("pushed", "y");
+        assertEquals(3, events.size(), "once per creation, not per operation");
+        // the sweeper repeats "1 signed" every channel_timeout (1 s) and frees the others after it
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!(events.contains("0 pushed") && events.contains("0 subbed")
+                && events.stream().filter("1 signed"::equals).count() >= 2)) {
+            assertTrue(System.nanoTime() < deadline, "presence after 5 s: " + events);
+            Thread.sleep(20);
+        }
+        assertFalse(events.contains("0 signed"), "a signed channel with expires 60 lives on: " + events);
+        b.close("signed");
+        assertEquals("0 signed", events.get(events.size() - 1));
     }
 
     @Test
@@ -132,7 +204,8 @@ class BrokerTest {
         assertEquals(429, e.status());
         RecordingSubscriber refused = RecordingSubscriber.poll();
         b.subscribe(refused, req("c", 1));
-        assertEquals(429, refused.refusedStatus);
+        assertEquals(200, refused.refusedStatus, "icomet's protocol types travel as HTTP 200");
+        assertTrue(refused.last().startsWith("{\"type\":\"429\""), refused.last());
         assertTrue(refused.last().contains("Too many channels"));
         assertEquals(2, b.close("a"));
         assertEquals(1, b.publish("c", "x"), "the freed slot is reused");
@@ -147,7 +220,8 @@ class BrokerTest {
         b.subscribe(RecordingSubscriber.stream(), req("c", 1));
         RecordingSubscriber third = RecordingSubscriber.poll();
         b.subscribe(third, req("c", 1));
-        assertEquals(429, third.refusedStatus);
+        assertEquals(200, third.refusedStatus);
+        assertTrue(third.last().startsWith("{\"type\":\"429\""), third.last());
         assertTrue(third.last().contains("Too many subscribers"));
         assertEquals(1, b.stats().rejected(Stats.Reject.TOO_MANY_SUBSCRIBERS));
     }
@@ -197,12 +271,14 @@ class BrokerTest {
         Broker b = broker("auth", "token");
         RecordingSubscriber unknown = RecordingSubscriber.poll();
         b.subscribe(unknown, req("c", 1));
-        assertEquals(404, unknown.refusedStatus);
+        assertEquals(200, unknown.refusedStatus);
+        assertTrue(unknown.last().startsWith("{\"type\":\"401\""), "an unsigned channel is a token error, as in icomet: " + unknown.last());
         Broker.Signed signed = b.sign("c", 60);
         assertEquals(32, signed.token().length());
         RecordingSubscriber wrong = RecordingSubscriber.poll();
         b.subscribe(wrong, new Broker.SubscribeRequest("c", 1, "nope", null));
-        assertEquals(401, wrong.refusedStatus);
+        assertEquals(200, wrong.refusedStatus);
+        assertTrue(wrong.last().startsWith("{\"type\":\"401\""), wrong.last());
         RecordingSubscriber right = RecordingSubscriber.poll();
         b.subscribe(right, new Broker.SubscribeRequest("c", 1, signed.token(), null));
         assertEquals(0, right.refusedStatus);
@@ -254,7 +330,5 @@ class BrokerTest {
         RecordingSubscriber late = RecordingSubscriber.poll();
         b.subscribe(late, req("c", 1));
         assertTrue(late.last().contains("reconnect"));
-        assertFalse(b.online("c0"));
-        assertNull(null);
     }
 }

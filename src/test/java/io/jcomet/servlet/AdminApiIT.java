@@ -41,8 +41,9 @@ class AdminApiIT {
         Response form = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/push"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("cname=m&content=f%20orm")));
-        assertEquals("{\"type\":\"ok\",\"seq\":2}", form.body());
-        Response raw = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/push?cname=m"))
+        assertEquals("{\"type\":\"ok\",\"seq\":2}\n", form.body(), "every admin answer ends with a newline");
+        // a raw body only when asked for with raw=1: without it a text/plain body is a query string, as in icomet
+        Response raw = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/push?cname=m&raw=1"))
                 .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("raw \"body\"\n")));
         assertEquals(200, raw.status(), raw.body());
         JsonNode all = JSON.readTree(server.front("/sub?cname=m&seq=1").body());
@@ -78,8 +79,7 @@ class AdminApiIT {
         server.admin("/push?cname=b1&content=x");
         server.admin("/push?cname=b2&content=x");
         server.admin("/push?cname=b2&content=y");
-        JsonNode ok = JSON.readTree(server.admin("/broadcast?content=all").body());
-        assertEquals("ok", ok.get("type").asText());
+        assertEquals("ok\n", server.admin("/broadcast?content=all").body(), "icomet's answer, which scripts test for");
         JsonNode m1 = JSON.readTree(server.front("/sub?cname=b1&seq=2").body());
         JsonNode m2 = JSON.readTree(server.front("/sub?cname=b2&seq=3").body());
         assertEquals("broadcast", m1.get("type").asText());
@@ -96,7 +96,7 @@ class AdminApiIT {
         assertEquals("ok 1\n", r.body());
         assertEquals("close", JSON.readTree(sub.get(5, TimeUnit.SECONDS).body()).get("type").asText());
         assertEquals(404, server.admin("/close?cname=cl").status());
-        assertEquals("{}", server.admin("/check?cname=cl").body());
+        assertEquals("{}\n", server.admin("/check?cname=cl").body());
     }
 
     @Test
@@ -104,17 +104,24 @@ class AdminApiIT {
         server.admin("/push?cname=clr&content=a");
         server.admin("/push?cname=clr&content=b");
         assertEquals("ok 3\n", server.admin("/clear?cname=clr").body());
-        JsonNode r = JSON.readTree(server.front("/sub?cname=clr&seq=1").body());
+        // a jcomet client (epoch parameter) is told what it lost
+        JsonNode r = JSON.readTree(server.front("/sub?cname=clr&seq=1&epoch=").body());
         assertEquals("gap", r.get("type").asText(), "a cleared buffer is a gap, not silence");
         assertEquals(2, r.get("to").asInt());
+        // an icomet client (no epoch) is held as icomet holds it, and moved on by the next message
+        CompletableFuture<Response> held = server.getAsync(server.front(), "/sub?cname=clr&seq=1&cb=icomet_cb_0");
+        awaitHeld("clr", 1);
+        server.admin("/push?cname=clr&content=c");
+        assertEquals("icomet_cb_0({\"type\":\"data\",\"cname\":\"clr\",\"seq\":3,\"content\":\"c\"});\n",
+                held.get(5, TimeUnit.SECONDS).body());
     }
 
     @Test
     void infoAndCheckReportSubscribers() throws Exception {
         CompletableFuture<Response> sub = server.getAsync(server.front(), "/sub?cname=inf&seq=1");
         awaitHeld("inf", 1);
-        assertEquals("{\"cname\":\"inf\",\"subscribers\":1}", server.admin("/info?cname=inf").body());
-        assertEquals("{\"inf\":1}", server.admin("/check?cname=inf").body());
+        assertEquals("{\"cname\":\"inf\",\"subscribers\":1}\n", server.admin("/info?cname=inf").body());
+        assertEquals("{\"inf\":1}\n", server.admin("/check?cname=inf").body());
         JsonNode info = JSON.readTree(server.admin("/info").body());
         assertTrue(info.get("channels").asInt() >= 1);
         assertTrue(info.get("subscribers").asInt() >= 1);
@@ -127,12 +134,12 @@ class AdminApiIT {
     }
 
     @Test
-    void tooManySubscribersAndTooManyChannelsAre429() throws Exception {
+    void tooManySubscribersAndTooManyChannelsAre429InTheBody() throws Exception {
         CompletableFuture<Response> a = server.getAsync(server.front(), "/sub?cname=full&seq=1");
         CompletableFuture<Response> b = server.getAsync(server.front(), "/sub?cname=full&seq=1");
         awaitHeld("full", 2);
         Response third = server.front("/sub?cname=full&seq=1");
-        assertEquals(429, third.status());
+        assertEquals(200, third.status(), "icomet's protocol types travel in the body of a 200");
         assertEquals("429", JSON.readTree(third.body()).get("type").asText());
         Response jsonp = server.front("/sub?cname=full&seq=1&cb=cb");
         assertEquals(200, jsonp.status(), "JSONP answers 200 or the browser would never run the callback");
@@ -148,7 +155,7 @@ class AdminApiIT {
             assertEquals(429, push.status());
             assertTrue(push.body().contains("Too many channels"));
             Response sub = small.front("/sub?cname=yetanother&seq=1");
-            assertEquals(429, sub.status());
+            assertEquals(200, sub.status());
             assertTrue(sub.body().contains("Too many channels"));
             assertEquals(2, small.info("too_many_channels"));
         }

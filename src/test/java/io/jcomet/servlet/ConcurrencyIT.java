@@ -102,7 +102,7 @@ class ConcurrencyIT {
                                 HttpResponse<String> r = pc.send(HttpRequest.newBuilder(
                                         URI.create("http://127.0.0.1:" + server.admin() + "/push?cname=" + cname + "&content=" + cname + ":" + seq)).build(),
                                         HttpResponse.BodyHandlers.ofString());
-                                if (r.statusCode() != 200 || !r.body().equals("{\"type\":\"ok\",\"seq\":" + seq + "}")) {
+                                if (r.statusCode() != 200 || !r.body().equals("{\"type\":\"ok\",\"seq\":" + seq + "}\n")) {
                                     errors.add(new AssertionError("push " + cname + " " + seq + ": " + r.statusCode() + " " + r.body()));
                                     return;
                                 }

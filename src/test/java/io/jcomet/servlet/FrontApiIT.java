@@ -24,7 +24,8 @@ class FrontApiIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServer.start(2, "polling_timeout", "1", "channel_buffer_size", "5");
+        // channel_timeout 2: presence lines for freed channels and the periodic repeat come within seconds
+        server = TestServer.start(2, "polling_timeout", "1", "channel_buffer_size", "5", "channel_timeout", "2");
     }
 
     @AfterAll
@@ -42,10 +43,10 @@ class FrontApiIT {
         awaitHeld("12", 1);
         Response push = server.admin("/push?cname=12&content=hi");
         assertEquals(200, push.status());
-        assertEquals("{\"type\":\"ok\",\"seq\":1}", push.body());
+        assertEquals("{\"type\":\"ok\",\"seq\":1}\n", push.body());
         Response r = sub.get(5, TimeUnit.SECONDS);
         assertEquals(200, r.status());
-        assertEquals("{\"type\":\"data\",\"cname\":\"12\",\"seq\":1,\"content\":\"hi\"}", r.body());
+        assertEquals("{\"type\":\"data\",\"cname\":\"12\",\"seq\":1,\"content\":\"hi\"}\n", r.body(), "icomet's exact answer, newline included");
         assertEquals("no-cache", r.header("cache-control"));
         assertEquals("*", r.header("access-control-allow-origin"));
         assertTrue(r.header("content-type").startsWith("application/json"));
@@ -87,7 +88,12 @@ class FrontApiIT {
         for (int i = 1; i <= 8; i++) {
             server.admin("/push?cname=gap&content=m" + i);
         }
-        JsonNode arr = JSON.readTree(server.front("/sub?cname=gap&seq=1").body());
+        // an icomet client (no epoch parameter) gets what is buffered, as from icomet, which has no gap
+        JsonNode icomet = JSON.readTree(server.front("/sub?cname=gap&seq=1").body());
+        assertEquals(5, icomet.size());
+        assertEquals(4, icomet.get(0).get("seq").asInt());
+        // a jcomet client (epoch present, even empty) is told what it lost first
+        JsonNode arr = JSON.readTree(server.front("/sub?cname=gap&seq=1&epoch=").body());
         assertEquals("gap", arr.get(0).get("type").asText());
         assertEquals(1, arr.get(0).get("from").asInt());
         assertEquals(3, arr.get(0).get("to").asInt());
@@ -98,7 +104,7 @@ class FrontApiIT {
     @Test
     void noopAfterPollingTimeoutEchoesTheNoopCounter() throws Exception {
         Response r = server.front("/sub?cname=quiet&seq=1&noop=5");
-        assertEquals("{\"type\":\"noop\",\"cname\":\"quiet\",\"seq\":5}", r.body());
+        assertEquals("{\"type\":\"noop\",\"cname\":\"quiet\",\"seq\":5,\"content\":\"\"}\n", r.body());
     }
 
     @Test
@@ -197,9 +203,20 @@ class FrontApiIT {
                 }
             });
             CompletableFuture<Response> sub = server.getAsync(server.front(), "/sub?cname=pres&seq=1");
-            psub.awaitBody("1 pres\n", 5000);
-            sub.get(5, TimeUnit.SECONDS); // noop after 1 s; the channel then goes offline
+            psub.awaitBody("1 pres\n", 5000); // created by the subscriber
+            server.admin("/sign?cname=signed&expires=30");
+            psub.awaitBody("1 signed\n", 5000); // created by /sign, without any subscriber
+            sub.get(5, TimeUnit.SECONDS); // noop after 1 s; the channel is freed channel_timeout later
             psub.awaitBody("0 pres\n", 5000);
+            // "1 signed" again every channel_timeout while it lives
+            awaitIo("a repeated 1 signed", Duration.ofSeconds(8), () -> {
+                try {
+                    psub.awaitBody("\u0000", 100); // reads what arrives for 100 ms
+                } catch (AssertionError nothingYet) {
+                    // expected: the marker never comes
+                }
+                return psub.body().indexOf("1 signed\n") != psub.body().lastIndexOf("1 signed\n");
+            });
         }
     }
 }

@@ -32,7 +32,7 @@ class LifecycleIT {
                 String big = "x".repeat(60_000);
                 assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
                     for (int i = 0; i < 300 && s.info("dropped_slow") == 0; i++) {
-                        Response r = s.send(java.net.http.HttpRequest.newBuilder(s.uri(s.admin(), "/push?cname=slow"))
+                        Response r = s.send(java.net.http.HttpRequest.newBuilder(s.uri(s.admin(), "/push?cname=slow&raw=1"))
                                 .header("Content-Type", "text/plain")
                                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString(big)));
                         assertEquals(200, r.status());

@@ -83,7 +83,7 @@ public final class TestServer implements AutoCloseable {
     /** Subscribers held on a channel, as the admin API reports them. */
     public int subscribers(String cname) throws IOException, InterruptedException {
         String body = admin("/info?cname=" + cname).body();
-        return Integer.parseInt(body.replaceAll(".*\"subscribers\":(\\d+).*", "$1"));
+        return Integer.parseInt(body.replaceAll("(?s).*\"subscribers\":\\s*(\\d+).*", "$1"));
     }
 
     /** A numeric field of the global /info. */

@@ -6,10 +6,14 @@ import java.nio.charset.StandardCharsets;
  * Encoders for every message jcomet sends, in icomet's shapes. Each returns the UTF-8 JSON bytes;
  * a published message is encoded once and the same bytes go to every subscriber.
  *
- * <p>Sequence numbers are 32-bit counters that wrap; they are printed unsigned, as icomet clients
- * expect non-negative numbers. Every message has a {@code content} field ("" for control messages), as
- * icomet sends it: clients read {@code msg.content} without checking the type first. Channel names are validated ({@link Params#cname}) before they get
- * here but are escaped anyway. Stateless; any thread.
+ * <p>Sequence numbers are 32-bit counters that wrap; they are printed unsigned (icomet prints them
+ * signed, with %d): JSON readers and jcomet.js expect non-negative numbers, and {@link Params#integer}
+ * takes either form back, so an icomet client that wrapped to a negative seq still resumes.
+ *
+ * <p>Every message has a {@code content} field ("" for control messages), as icomet sends it:
+ * clients read {@code msg.content} without checking the type first. Channel names are validated
+ * ({@link Params#cname}: no control characters) before they get here and are always escaped.
+ * Stateless; any thread.
  */
 public final class Messages {
     private Messages() {}

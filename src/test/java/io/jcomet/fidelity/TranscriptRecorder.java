@@ -42,6 +42,9 @@ public final class TranscriptRecorder {
     private final StringBuilder out = new StringBuilder();
     private int entry;
     private String caseName = "-";
+    private String lastToken = ""; // the token of the last /sign answer: {token} in a request line
+
+    private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("\"token\":\"([0-9a-f]{32})\"");
 
     public TranscriptRecorder(String host, int adminPort, int frontPort) {
         this.host = host;
@@ -183,7 +186,12 @@ public final class TranscriptRecorder {
     }
 
     private void body(String label, byte[] b) {
-        out.append(label).append(' ').append(escape(new String(b, StandardCharsets.UTF_8))).append('\n');
+        String text = new String(b, StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = TOKEN.matcher(text);
+        if (m.find()) {
+            lastToken = m.group(1);
+        }
+        out.append(label).append(' ').append(escape(text)).append('\n');
     }
 
     /** The body on one line, Java-escaped and quoted. */
@@ -256,7 +264,7 @@ public final class TranscriptRecorder {
         if (port < 0) {
             throw new IOException("expected admin or front, got " + a[1]);
         }
-        String path = a[2];
+        String path = a[2].replace("{token}", lastToken);
         String opts = a.length > 3 ? a[3] : "";
         String body = null;
         int bodyAt = opts.indexOf("body=");

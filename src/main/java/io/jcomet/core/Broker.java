@@ -244,6 +244,7 @@ public final class Broker implements AutoCloseable {
     }
 
     private Integer publish(Channel ch, String type, Message.Kind kind, byte[] tail) {
+        long t0 = System.nanoTime();
         Message m;
         Subscriber polls;
         List<Subscriber> slow = null;
@@ -293,6 +294,7 @@ public final class Broker implements AutoCloseable {
             }
         }
         stats.delivered.add(delivered);
+        stats.fanout(System.nanoTime() - t0);
         if (slow != null) {
             for (Subscriber s : slow) {
                 dropSlow(s);
@@ -463,7 +465,8 @@ public final class Broker implements AutoCloseable {
 
     /** Held front subscribers, all transports. */
     public long subscribers() {
-        return stats.held(Transport.POLL) + stats.held(Transport.STREAM) + stats.held(Transport.SSE) + stats.held(Transport.IFRAME);
+        return stats.held(Transport.POLL) + stats.held(Transport.STREAM) + stats.held(Transport.SSE) + stats.held(Transport.IFRAME)
+                + stats.held(Transport.WS);
     }
 
     // ------------------------------------------------------------------ presence

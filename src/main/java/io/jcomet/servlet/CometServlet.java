@@ -37,10 +37,12 @@ public final class CometServlet extends HttpServlet {
     private transient AdminGuard guard;
     private transient int adminPort;
     private transient PresenceHub presence;
+    private transient io.jcomet.metrics.JcometMetrics metrics;
 
     private enum Endpoint {
         SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false),
-        SIGN(true), PUSH(true), PUB(true), BROADCAST(true), CLOSE(true), CLEAR(true), INFO(true), CHECK(true), PSUB(true);
+        SIGN(true), PUSH(true), PUB(true), BROADCAST(true), CLOSE(true), CLEAR(true), INFO(true), CHECK(true), PSUB(true),
+        METRICS(true);
 
         final boolean admin;
 
@@ -55,7 +57,7 @@ public final class CometServlet extends HttpServlet {
             Map.entry("/stats", Endpoint.STATS), Map.entry("/sign", Endpoint.SIGN), Map.entry("/push", Endpoint.PUSH),
             Map.entry("/pub", Endpoint.PUB), Map.entry("/broadcast", Endpoint.BROADCAST), Map.entry("/close", Endpoint.CLOSE),
             Map.entry("/clear", Endpoint.CLEAR), Map.entry("/info", Endpoint.INFO), Map.entry("/check", Endpoint.CHECK),
-            Map.entry("/psub", Endpoint.PSUB));
+            Map.entry("/psub", Endpoint.PSUB), Map.entry("/metrics", Endpoint.METRICS));
 
     @Override
     public void init() throws ServletException {
@@ -66,6 +68,8 @@ public final class CometServlet extends HttpServlet {
         guard = new AdminGuard(broker.config().adminAllow(), broker.config().adminDeny());
         adminPort = broker.config().adminPort();
         presence = new PresenceHub(broker);
+        metrics = new io.jcomet.metrics.JcometMetrics(broker,
+                () -> (io.jcomet.ws.WsHub) getServletContext().getAttribute(io.jcomet.ws.WsHub.ATTRIBUTE));
     }
 
     @Override
@@ -129,6 +133,10 @@ public final class CometServlet extends HttpServlet {
                 case INFO: info(req, resp); break;
                 case CHECK: check(req, resp); break;
                 case PSUB: presence.subscribe(req); break;
+                case METRICS:
+                    resp.setContentType(metrics.contentType());
+                    metrics.write(resp.getOutputStream());
+                    break;
                 default: throw new IllegalStateException(ep.name());
             }
         } catch (BadRequestException e) {

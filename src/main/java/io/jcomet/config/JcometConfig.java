@@ -45,7 +45,7 @@ public final class JcometConfig {
         k.put("ws_max_frame_bytes", new String[] {"4096", "largest text frame a WebSocket client may send; past it the socket is closed (1009)"});
         k.put("ws_max_frames_per_second", new String[] {"20", "frames a WebSocket client may send per second (burst of as many); past it an error frame"});
         k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any; no Origin header = not a browser, allowed); others 403"});
-        k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that answers none of two is closed (0 = no pings)"});
+        k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping by the next is closed (0 = no pings)"});
         KEYS = Collections.unmodifiableMap(k);
     }
 

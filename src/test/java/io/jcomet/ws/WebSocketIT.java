@@ -184,6 +184,27 @@ class WebSocketIT {
     }
 
     @Test
+    void pingsKeepAnsweringClientsOpenAndCloseSilentOnes() throws Exception {
+        try (TestServer s = TestServer.start("ws_ping_interval", "1");
+             WsClient answering = WsClient.open(s.front(), "/ws?cname=p"); // the JDK client answers pings
+             java.net.Socket silent = new java.net.Socket("127.0.0.1", s.front())) {
+            silent.getOutputStream().write(("GET /ws?cname=p HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes());
+            TestServer.awaitIo("both sockets subscribed", Duration.ofSeconds(5), () -> s.subscribers("p") == 2);
+            // the silent client never sends a pong: closed after one ping interval unanswered
+            TestServer.awaitIo("silent socket closed", Duration.ofSeconds(10), () -> s.subscribers("p") == 1);
+            assertTrue(s.admin("/metrics").body().contains("jcomet_ws_ping_timeouts_total 1.0"));
+            assertTrue(!answering.closed.isDone(), "the answering client stays: " + answering.closed.getNow(""));
+            s.admin("/push?cname=p&content=still-here");
+            String f;
+            do {
+                f = answering.next(5);
+            } while (!f.contains("\"type\":\"data\""));
+            assertTrue(f.contains("still-here"), f);
+        }
+    }
+
+    @Test
     void wsIsNotServedOnTheAdminPort() throws Exception {
         try (TestServer s = TestServer.start(); WsClient ws = WsClient.open(s.admin(), "/ws?cname=adm")) {
             assertTrue(ws.closed.get(5, TimeUnit.SECONDS).startsWith("1008 front endpoint"));

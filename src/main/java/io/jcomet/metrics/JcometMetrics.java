@@ -41,6 +41,8 @@ public final class JcometMetrics {
     public JcometMetrics(Broker broker, Supplier<WsHub> wsHub) {
         registry.register((MultiCollector) () -> collect(broker, wsHub.get()));
         JvmMetrics.builder().register(registry);
+        java.util.logging.Logger.getLogger("io.jcomet").info("jcomet: metrics: admin GET /metrics (Prometheus text format, "
+                + "jcomet_* from the broker's counters and jvm_*/process_* from the Prometheus Java client)");
     }
 
     public String contentType() {

@@ -69,6 +69,30 @@ class MetricsIT {
         }
     }
 
+    /** Every series the shipped Grafana dashboard queries is one /metrics exposes. */
+    @Test
+    void theGrafanaDashboardQueriesOnlyFamiliesThatExist() throws Exception {
+        java.nio.file.Path dashboard = java.nio.file.Path.of(System.getProperty("basedir", "."), "docs", "grafana-jcomet.json");
+        com.fasterxml.jackson.databind.JsonNode d = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dashboard.toFile());
+        java.util.Set<String> queried = new java.util.TreeSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode panel : d.get("panels")) {
+            for (com.fasterxml.jackson.databind.JsonNode target : panel.get("targets")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b((?:jcomet|jvm|process)_[a-z_]+)\\{")
+                        .matcher(target.get("expr").asText());
+                while (m.find()) {
+                    queried.add(m.group(1));
+                }
+            }
+        }
+        assertTrue(queried.size() >= 15, "the dashboard queries jcomet and JVM families: " + queried);
+        try (TestServer s = TestServer.start()) {
+            s.admin("/push?cname=g&content=x"); // so that every histogram and counter has a sample
+            PrometheusText p = PrometheusText.parse(s.admin("/metrics").body());
+            List<String> missing = queried.stream().filter(n -> !p.has(n)).toList();
+            assertEquals(List.of(), missing, "dashboard series not in /metrics");
+        }
+    }
+
     private static String token(TestServer s, String cname) throws Exception {
         return s.admin("/sign?cname=" + cname).body().replaceAll(".*\"token\":\"([0-9a-f]+)\".*", "$1");
     }

@@ -375,7 +375,9 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         try {
             remote.sendPing(ByteBuffer.allocate(0));
         } catch (IOException | RuntimeException e) {
-            // closing: onClose follows
+            // closing (onClose follows), or the container refused a ping next to a send just begun:
+            // not the client's fault, so no pong is owed for it
+            awaitingPong = false;
         }
         return true;
     }

@@ -40,7 +40,7 @@ public final class CometServlet extends HttpServlet {
     private transient io.jcomet.metrics.JcometMetrics metrics;
 
     private enum Endpoint {
-        SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false),
+        SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false), WS(false),
         SIGN(true), PUSH(true), PUB(true), BROADCAST(true), CLOSE(true), CLEAR(true), INFO(true), CHECK(true), PSUB(true),
         METRICS(true);
 
@@ -57,7 +57,8 @@ public final class CometServlet extends HttpServlet {
             Map.entry("/stats", Endpoint.STATS), Map.entry("/sign", Endpoint.SIGN), Map.entry("/push", Endpoint.PUSH),
             Map.entry("/pub", Endpoint.PUB), Map.entry("/broadcast", Endpoint.BROADCAST), Map.entry("/close", Endpoint.CLOSE),
             Map.entry("/clear", Endpoint.CLEAR), Map.entry("/info", Endpoint.INFO), Map.entry("/check", Endpoint.CHECK),
-            Map.entry("/psub", Endpoint.PSUB), Map.entry("/metrics", Endpoint.METRICS));
+            Map.entry("/psub", Endpoint.PSUB), Map.entry("/metrics", Endpoint.METRICS),
+            Map.entry("/ws", Endpoint.WS));
 
     @Override
     public void init() throws ServletException {
@@ -133,6 +134,8 @@ public final class CometServlet extends HttpServlet {
                 case INFO: info(req, resp); break;
                 case CHECK: check(req, resp); break;
                 case PSUB: presence.subscribe(req); break;
+                case WS: // the container's WebSocket filter takes upgrades before they get here
+                    throw new BadRequestException("/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
                 case METRICS:
                     resp.setContentType(metrics.contentType());
                     metrics.write(resp.getOutputStream());

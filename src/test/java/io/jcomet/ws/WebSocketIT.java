@@ -205,6 +205,18 @@ class WebSocketIT {
     }
 
     @Test
+    void aPlainGetOfWsIsAClear400() throws Exception {
+        try (TestServer s = TestServer.start()) {
+            TestServer.Response r = s.front("/ws?cname=x");
+            assertEquals(400, r.status(), r.body());
+            assertTrue(r.body().startsWith("{\"type\":\"error\",\"reason\":\"/ws is a WebSocket endpoint"), r.body());
+            try (WsClient ws = WsClient.open(s.front(), "/ws?cname=x")) {
+                assertEquals("{\"type\":\"sub_ok\",\"cname\":\"x\"}", ws.next(5), "the servlet mapping does not get in the upgrade's way");
+            }
+        }
+    }
+
+    @Test
     void wsIsNotServedOnTheAdminPort() throws Exception {
         try (TestServer s = TestServer.start(); WsClient ws = WsClient.open(s.admin(), "/ws?cname=adm")) {
             assertTrue(ws.closed.get(5, TimeUnit.SECONDS).startsWith("1008 front endpoint"));

@@ -211,7 +211,7 @@ public final class Bench {
 
             finished = true;
             out.println();
-            out.println("hold: " + fmtInt(n) + " long-polls, ports " + o.portsText()
+            out.println("hold: " + fmtInt(n) + (o.ws ? " WebSockets" : o.stream ? " streams" : " long-polls") + ", ports " + o.portsText()
                     + ", channels " + o.toMap().get("channels"));
             out.printf(Locale.ROOT, "%12s %12s %10s %10s %12s %14s %14s %12s%n", "connections", "held", "RSS MB",
                     "heap MB", "heap(GC) MB", "RSS B/conn*", "heap(GC) B/c*", "server subs");

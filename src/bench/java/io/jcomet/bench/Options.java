@@ -66,7 +66,8 @@ final class Options {
             "                      own when several run against one server [random]",
             "  --content-size B    pad message content to about B bytes [0]",
             "  --transport T       poll (long-poll /sub, re-polled after every answer) | stream",
-            "                      (/stream: one request, messages as JSON lines) | sse (/sse) [poll]",
+            "                      (/stream: one request, messages as JSON lines) | sse (/sse)",
+            "                      | ws (/ws WebSocket: one text frame per message) [poll]",
             "  --out FILE          JSON result [target/bench/<scenario>.json]",
             "  --svg FILE          SVG chart [target/bench/<scenario>.svg]",
             "  --timeout S         hard deadline for the whole run; the client exits by itself [300]",
@@ -106,6 +107,8 @@ final class Options {
     final boolean stream;
     /** The stream is /sse: messages are the {@code data:} lines of events. */
     final boolean sse;
+    /** Subscribers are WebSockets on /ws: one text frame per message (not an HTTP stream). */
+    final boolean ws;
     final String out;
     final String svg;
     final double timeout;
@@ -171,9 +174,10 @@ final class Options {
         prefix = p;
         contentSize = intOpt(kv, "content-size", 0, 0, 1 << 20);
         String transport = kv.getOrDefault("transport", "poll");
-        if (!transport.equals("poll") && !transport.equals("stream") && !transport.equals("sse")) {
-            throw new UsageException("--transport: poll, stream or sse, got '" + transport + "'");
+        if (!transport.equals("poll") && !transport.equals("stream") && !transport.equals("sse") && !transport.equals("ws")) {
+            throw new UsageException("--transport: poll, stream, sse or ws, got '" + transport + "'");
         }
+        ws = transport.equals("ws");
         sse = transport.equals("sse");
         stream = sse || transport.equals("stream");
         out = kv.getOrDefault("out", "target/bench/" + scenario + ".json");

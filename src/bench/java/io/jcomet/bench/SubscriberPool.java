@@ -67,6 +67,9 @@ final class SubscriberPool implements AutoCloseable {
         byte state = CLOSED;
         boolean outstanding;
         boolean streamOpen; // --transport stream: the head of the endless answer has arrived
+        boolean wsOpen; // --transport ws: the 101 answer has arrived; frames follow
+        byte[] wsBuf; // --transport ws: bytes of an incomplete handshake head or frame (null: none)
+        int wsLen;
         boolean wanted = true; // false after closeAll(): do not reconnect by itself
         boolean owned; // listed in its reactor's 'mine'
         int noop;
@@ -528,6 +531,10 @@ final class SubscriberPool implements AutoCloseable {
         }
 
         private void sendRequest(Sub s) {
+            if (opts.ws) {
+                sendUpgrade(s);
+                return;
+            }
             String req = (opts.sse ? "GET /sse?cname=" : opts.stream ? "GET /stream?cname=" : "GET /sub?cname=") + s.cname
                     + "&seq=" + s.acct.expected() + "&noop=" + s.noop
                     // an empty epoch marks a jcomet-aware client: jcomet then reports lost messages as gap
@@ -575,6 +582,10 @@ final class SubscriberPool implements AutoCloseable {
                 return;
             }
             readBuf.flip();
+            if (opts.ws) {
+                readWs(s);
+                return;
+            }
             while (readBuf.hasRemaining() && s.state == CONNECTED) {
                 HttpResponse r;
                 try {
@@ -601,6 +612,196 @@ final class SubscriberPool implements AutoCloseable {
                     return;
                 }
                 handle(s, r, r.keepAlive());
+            }
+        }
+
+        // ------------------------------------------------------------ --transport ws
+
+        /** The WebSocket handshake; the subscription is in the URL, as for /stream. */
+        private void sendUpgrade(Sub s) {
+            String req = "GET /ws?cname=" + s.cname + "&seq=" + s.acct.expected() + "&noop=" + s.noop
+                    + " HTTP/1.1\r\nHost: " + hostHeader
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n\r\n";
+            s.wsOpen = false;
+            s.wsBuf = null;
+            s.wsLen = 0;
+            write(s, ByteBuffer.wrap(req.getBytes(StandardCharsets.ISO_8859_1)), true);
+        }
+
+        private void write(Sub s, ByteBuffer b, boolean request) {
+            if (request) {
+                s.outstanding = true;
+                outstanding.incrementAndGet();
+                requests.incrementAndGet();
+            }
+            try {
+                if (s.pending != null) {
+                    ByteBuffer both = ByteBuffer.allocate(s.pending.remaining() + b.remaining());
+                    both.put(s.pending).put(b).flip();
+                    s.pending = both;
+                    return;
+                }
+                s.ch.write(b);
+            } catch (IOException e) {
+                ioErrors.incrementAndGet();
+                noteError("write to " + s.target + " failed: " + e);
+                closeSub(s);
+                retryLater(s, 200);
+                return;
+            }
+            if (b.hasRemaining()) {
+                s.pending = b;
+                s.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            }
+        }
+
+        /** Appends readBuf to what the subscriber had left over and takes every complete unit. */
+        private void readWs(Sub s) {
+            int n = readBuf.remaining();
+            if (s.wsBuf == null || s.wsBuf.length < s.wsLen + n) {
+                byte[] grown = new byte[Math.max(s.wsLen + n, 256)];
+                if (s.wsBuf != null) {
+                    System.arraycopy(s.wsBuf, 0, grown, 0, s.wsLen);
+                }
+                s.wsBuf = grown;
+            }
+            readBuf.get(s.wsBuf, s.wsLen, n);
+            s.wsLen += n;
+            int pos = 0;
+            if (!s.wsOpen) {
+                int end = headEnd(s.wsBuf, s.wsLen);
+                if (end < 0) {
+                    return;
+                }
+                String head = new String(s.wsBuf, 0, end, StandardCharsets.ISO_8859_1);
+                if (!head.startsWith("HTTP/1.1 101")) {
+                    s.outstanding = false;
+                    outstanding.decrementAndGet();
+                    badStatus.incrementAndGet();
+                    String status = head.length() >= 12 ? head.substring(9, 12) : "?";
+                    count("http_" + status);
+                    noteError("WebSocket handshake for " + s.cname + " answered " + head.lines().findFirst().orElse(""));
+                    closeSub(s);
+                    retryLater(s, 1000);
+                    return;
+                }
+                s.wsOpen = true;
+                responses.incrementAndGet();
+                pos = end;
+            }
+            long now = System.nanoTime();
+            while (s.state == CONNECTED) {
+                int avail = s.wsLen - pos;
+                if (avail < 2) {
+                    break;
+                }
+                int b0 = s.wsBuf[pos] & 0xff;
+                int b1 = s.wsBuf[pos + 1] & 0xff;
+                int hdr = 2;
+                long len = b1 & 0x7f;
+                if (len == 126) {
+                    if (avail < 4) {
+                        break;
+                    }
+                    len = ((s.wsBuf[pos + 2] & 0xff) << 8) | (s.wsBuf[pos + 3] & 0xff);
+                    hdr = 4;
+                } else if (len == 127) {
+                    if (avail < 10) {
+                        break;
+                    }
+                    len = 0;
+                    for (int i = 2; i < 10; i++) {
+                        len = (len << 8) | (s.wsBuf[pos + i] & 0xff);
+                    }
+                    hdr = 10;
+                }
+                if ((b1 & 0x80) != 0 || len > (16 << 20)) {
+                    badBody.incrementAndGet();
+                    noteError("bad WebSocket frame from " + s.target + " (masked or over 16 MB)");
+                    closeSub(s);
+                    retryLater(s, 1000);
+                    return;
+                }
+                if (avail < hdr + len) {
+                    break;
+                }
+                int start = pos + hdr;
+                pos = start + (int) len;
+                if (!wsFrame(s, b0, start, (int) len, now)) {
+                    return;
+                }
+            }
+            if (s.state != CONNECTED) {
+                return;
+            }
+            // keep the incomplete rest; an idle subscriber keeps no buffer
+            if (pos >= s.wsLen) {
+                s.wsBuf = null;
+                s.wsLen = 0;
+            } else if (pos > 0) {
+                s.wsBuf = java.util.Arrays.copyOfRange(s.wsBuf, pos, s.wsLen);
+                s.wsLen = s.wsBuf.length;
+            }
+        }
+
+        private static int headEnd(byte[] b, int len) {
+            for (int i = 3; i < len; i++) {
+                if (b[i] == '\n' && b[i - 1] == '\r' && b[i - 2] == '\n' && b[i - 3] == '\r') {
+                    return i + 1;
+                }
+            }
+            return -1;
+        }
+
+        /** One server frame (server frames are never fragmented by jcomet); false when the subscriber was closed. */
+        private boolean wsFrame(Sub s, int b0, int start, int len, long now) {
+            int opcode = b0 & 0x0f;
+            switch (opcode) {
+                case 1 -> {
+                    String text = new String(s.wsBuf, start, len, StandardCharsets.UTF_8);
+                    List<Map<String, Object>> msgs;
+                    try {
+                        msgs = Json.messages(text);
+                    } catch (Json.JsonException e) {
+                        badBody.incrementAndGet();
+                        noteError("bad WebSocket text for " + s.cname + ": " + e.getMessage());
+                        return true;
+                    }
+                    int action = account(s, msgs, now, false);
+                    if (action != 0) {
+                        s.outstanding = false;
+                        outstanding.decrementAndGet();
+                        if (action == 2) {
+                            giveUp(s);
+                        } else {
+                            closeSub(s);
+                            retryLater(s, 1000);
+                        }
+                        return false;
+                    }
+                    return true;
+                }
+                case 9 -> { // ping: answer with a masked pong carrying the same payload
+                    ByteBuffer pong = ByteBuffer.allocate(6 + len);
+                    pong.put((byte) 0x8A).put((byte) (0x80 | len)).putInt(0); // zero mask: payload unchanged
+                    pong.put(s.wsBuf, start, len).flip();
+                    write(s, pong, false);
+                    return s.state == CONNECTED;
+                }
+                case 8 -> { // close: the server ends the socket; reconnect like a stream that ended
+                    count("ws_close_" + (len >= 2 ? ((s.wsBuf[start] & 0xff) << 8 | (s.wsBuf[start + 1] & 0xff)) : 0));
+                    serverCloses.incrementAndGet();
+                    closeSub(s);
+                    if (s.wanted && running) {
+                        reconnects.incrementAndGet();
+                        retryLater(s, 100);
+                    }
+                    return false;
+                }
+                default -> {
+                    return true; // pong, continuation: nothing to account
+                }
             }
         }
 
@@ -660,11 +861,13 @@ final class SubscriberPool implements AutoCloseable {
 
         private void eof(Sub s) {
             HttpResponse r = null;
-            try {
-                r = s.parser.eof();
-            } catch (HttpResponseParser.BadResponseException e) {
-                badBody.incrementAndGet();
-                noteError("response cut short by " + s.target + ": " + e.getMessage());
+            if (!opts.ws) { // a WebSocket has no HTTP answer to finish
+                try {
+                    r = s.parser.eof();
+                } catch (HttpResponseParser.BadResponseException e) {
+                    badBody.incrementAndGet();
+                    noteError("response cut short by " + s.target + ": " + e.getMessage());
+                }
             }
             boolean wasOutstanding = s.outstanding;
             if (r != null && s.outstanding) {
@@ -753,6 +956,9 @@ final class SubscriberPool implements AutoCloseable {
                     continue;
                 }
                 switch (type) {
+                    case "sub_ok", "unsub_ok" -> {
+                        // --transport ws: the socket's answer to a subscription; its messages follow
+                    }
                     case "data", "broadcast" -> {
                         int seq = (int) Json.getLong(m, "seq", Long.MIN_VALUE);
                         if (testDropSeq > 0 && seq == testDropSeq && s.id == 0) {
@@ -834,6 +1040,8 @@ final class SubscriberPool implements AutoCloseable {
             s.ch = null;
             s.key = null;
             s.pending = null;
+            s.wsBuf = null;
+            s.wsLen = 0;
             if (s.state != DONE) {
                 s.state = CLOSED;
             }

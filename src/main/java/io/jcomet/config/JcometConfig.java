@@ -41,6 +41,11 @@ public final class JcometConfig {
         k.put("max_pending_bytes", new String[] {"262144", "output a stream/SSE/iframe subscriber may have unsent before it is dropped"});
         k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
         k.put("front_stats", new String[] {"true", "serve read-only counters at /stats on the front ports"});
+        k.put("ws_max_channels", new String[] {"16", "channels one WebSocket (/ws) may subscribe to at once; past it an error frame"});
+        k.put("ws_max_frame_bytes", new String[] {"4096", "largest text frame a WebSocket client may send; past it the socket is closed (1009)"});
+        k.put("ws_max_frames_per_second", new String[] {"20", "frames a WebSocket client may send per second (burst of as many); past it an error frame"});
+        k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any; no Origin header = not a browser, allowed); others 403"});
+        k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping by the next is closed (0 = no pings)"});
         KEYS = Collections.unmodifiableMap(k);
     }
 
@@ -64,6 +69,11 @@ public final class JcometConfig {
     private final int maxPendingBytes;
     private final String corsAllowOrigin;
     private final boolean frontStats;
+    private final int wsMaxChannels;
+    private final int wsMaxFrameBytes;
+    private final int wsMaxFramesPerSecond;
+    private final List<String> wsAllowedOrigins;
+    private final int wsPingIntervalSeconds;
     private final Map<String, String> values;
 
     private JcometConfig(Map<String, String> v) {
@@ -96,6 +106,11 @@ public final class JcometConfig {
             throw new ConfigException("cors_allow_origin", corsAllowOrigin, "must be printable ASCII");
         }
         frontStats = bool(v, "front_stats");
+        wsMaxChannels = integer(v, "ws_max_channels", 1, 10_000);
+        wsMaxFrameBytes = integer(v, "ws_max_frame_bytes", 256, 1 << 20);
+        wsMaxFramesPerSecond = integer(v, "ws_max_frames_per_second", 1, 100_000);
+        wsAllowedOrigins = origins(v, "ws_allowed_origins");
+        wsPingIntervalSeconds = integer(v, "ws_ping_interval", 0, 86_400);
     }
 
     /** Defaults only. */
@@ -151,6 +166,20 @@ public final class JcometConfig {
         }
     }
 
+    private static List<String> origins(Map<String, String> v, String key) {
+        List<String> out = new ArrayList<>();
+        for (String o : v.get(key).split("[,\\s]+")) {
+            if (o.isEmpty()) {
+                continue;
+            }
+            if (!o.equals("*") && !o.matches("[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s]+")) {
+                throw new ConfigException(key, v.get(key), "entries must be origins such as https://example.com or https://example.com:8443 (no path), or *");
+            }
+            out.add(o.equals("*") ? o : o.toLowerCase(Locale.ROOT));
+        }
+        return List.copyOf(out);
+    }
+
     private static List<String> prefixes(Map<String, String> v, String key) {
         List<String> out = new ArrayList<>();
         for (String p : v.get(key).split("[,\\s]+")) {
@@ -183,6 +212,12 @@ public final class JcometConfig {
     public int maxPendingBytes() { return maxPendingBytes; }
     public String corsAllowOrigin() { return corsAllowOrigin; }
     public boolean frontStats() { return frontStats; }
+    public int wsMaxChannels() { return wsMaxChannels; }
+    public int wsMaxFrameBytes() { return wsMaxFrameBytes; }
+    public int wsMaxFramesPerSecond() { return wsMaxFramesPerSecond; }
+    /** Allowed Origin header values, lower case; {@code *} allows any. */
+    public List<String> wsAllowedOrigins() { return wsAllowedOrigins; }
+    public int wsPingIntervalSeconds() { return wsPingIntervalSeconds; }
     /** The effective value of every key, for the start-up log. */
     public Map<String, String> values() { return values; }
 }

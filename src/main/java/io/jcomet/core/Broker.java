@@ -266,6 +266,7 @@ public final class Broker implements AutoCloseable {
     }
 
     private Integer publish(Channel ch, String type, Message.Kind kind, byte[] tail) {
+        long t0 = System.nanoTime();
         Message m;
         Subscriber polls;
         List<Subscriber> slow = null;
@@ -316,6 +317,7 @@ public final class Broker implements AutoCloseable {
             }
         }
         stats.delivered.add(delivered);
+        stats.fanout(System.nanoTime() - t0);
         if (slow != null) {
             for (Subscriber s : slow) {
                 dropSlow(s);
@@ -493,7 +495,8 @@ public final class Broker implements AutoCloseable {
 
     /** Held front subscribers, all transports. */
     public long subscribers() {
-        return stats.held(Transport.POLL) + stats.held(Transport.STREAM) + stats.held(Transport.SSE) + stats.held(Transport.IFRAME);
+        return stats.held(Transport.POLL) + stats.held(Transport.STREAM) + stats.held(Transport.SSE) + stats.held(Transport.IFRAME)
+                + stats.held(Transport.WS);
     }
 
     // ------------------------------------------------------------------ presence

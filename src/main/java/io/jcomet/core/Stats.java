@@ -29,6 +29,16 @@ public final class Stats {
     final LongAdder disconnected = new LongAdder();
     final LongAdder noops = new LongAdder();
 
+    /**
+     * Upper bounds (microseconds) of the publish-to-delivery buckets: the time from a publish
+     * entering the broker until its message was handed to the last subscriber's socket. One sample
+     * per published message (and per channel of a broadcast); the last bucket is +Inf.
+     */
+    private static final long[] FANOUT_BOUNDS_MICROS = {
+        10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000};
+    private final LongAdder[] fanout = adders(FANOUT_BOUNDS_MICROS.length + 1);
+    private final LongAdder fanoutNanos = new LongAdder();
+
     private static LongAdder[] adders(int n) {
         LongAdder[] a = new LongAdder[n];
         for (int i = 0; i < n; i++) {
@@ -56,6 +66,29 @@ public final class Stats {
     public void disconnected() {
         disconnected.increment();
     }
+
+    /** Records one publish's fan-out time. */
+    public void fanout(long nanos) {
+        long micros = nanos / 1000;
+        int i = 0;
+        while (i < FANOUT_BOUNDS_MICROS.length && micros > FANOUT_BOUNDS_MICROS[i]) {
+            i++;
+        }
+        fanout[i].increment();
+        fanoutNanos.add(nanos);
+    }
+
+    /** Bucket upper bounds in microseconds (the +Inf bucket is implied). */
+    public static long[] fanoutBoundsMicros() { return FANOUT_BOUNDS_MICROS.clone(); }
+    /** Non-cumulative sample counts per bucket; the last is above the largest bound. */
+    public long[] fanoutCounts() {
+        long[] c = new long[fanout.length];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = fanout[i].sum();
+        }
+        return c;
+    }
+    public long fanoutNanosSum() { return fanoutNanos.sum(); }
 
     public long held(Transport t) { return held[t.ordinal()].sum(); }
     public long rejected(Reject r) { return rejects[r.ordinal()].sum(); }

@@ -93,6 +93,14 @@ public abstract class Subscriber {
         broker.forget(this, true);
     }
 
+    /**
+     * The client dropped this subscription on purpose (a WebSocket {@code unsub}): like
+     * {@link #onClientGone} but not counted as a disconnect. Any thread, any number of times.
+     */
+    public final void unsubscribe(Broker broker) {
+        broker.forget(this, false);
+    }
+
     /** The channel this subscriber is linked to, or null. Only meaningful under the channel's lock. */
     Channel channel() {
         return channel;

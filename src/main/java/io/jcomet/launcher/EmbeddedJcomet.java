@@ -187,6 +187,8 @@ public final class EmbeddedJcomet implements AutoCloseable {
             webapp.setThrowUnavailableOnStartupException(true);
             settings.forEach((k, v) -> webapp.setInitParameter("jcomet." + k, v));
             webapp.setInitParameter("jcomet.admin_port", Integer.toString(admin.getLocalPort()));
+            // Jakarta WebSocket for /ws, as jetty-base's ee10-websocket-jakarta module gives it
+            org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer.configure(webapp, null);
             server.setHandler(webapp);
             try {
                 server.start();

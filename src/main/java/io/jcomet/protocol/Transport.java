@@ -10,6 +10,8 @@ public enum Transport {
     SSE(true),
     /** {@code /iframe}: an HTML page with a script element per message. */
     IFRAME(true),
+    /** {@code /ws}: a WebSocket; each channel subscription on it is one subscriber, each message one text frame. */
+    WS(true),
     /** admin {@code /psub}: presence lines. */
     PSUB(true);
 

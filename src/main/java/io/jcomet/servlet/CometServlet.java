@@ -41,10 +41,12 @@ public final class CometServlet extends HttpServlet {
     private transient AdminGuard guard;
     private transient int adminPort;
     private transient PresenceHub presence;
+    private transient io.jcomet.metrics.JcometMetrics metrics;
 
     private enum Endpoint {
-        SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false),
-        SIGN(true), PUSH(true), PUB(true), BROADCAST(true), CLOSE(true), CLEAR(true), INFO(true), CHECK(true), PSUB(true);
+        SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false), WS(false),
+        SIGN(true), PUSH(true), PUB(true), BROADCAST(true), CLOSE(true), CLEAR(true), INFO(true), CHECK(true), PSUB(true),
+        METRICS(true);
 
         final boolean admin;
 
@@ -59,7 +61,8 @@ public final class CometServlet extends HttpServlet {
             Map.entry("/stats", Endpoint.STATS), Map.entry("/sign", Endpoint.SIGN), Map.entry("/push", Endpoint.PUSH),
             Map.entry("/pub", Endpoint.PUB), Map.entry("/broadcast", Endpoint.BROADCAST), Map.entry("/close", Endpoint.CLOSE),
             Map.entry("/clear", Endpoint.CLEAR), Map.entry("/info", Endpoint.INFO), Map.entry("/check", Endpoint.CHECK),
-            Map.entry("/psub", Endpoint.PSUB));
+            Map.entry("/psub", Endpoint.PSUB), Map.entry("/metrics", Endpoint.METRICS),
+            Map.entry("/ws", Endpoint.WS));
 
     @Override
     public void init() throws ServletException {
@@ -70,6 +73,8 @@ public final class CometServlet extends HttpServlet {
         guard = new AdminGuard(broker.config().adminAllow(), broker.config().adminDeny());
         adminPort = broker.config().adminPort();
         presence = new PresenceHub(broker);
+        metrics = new io.jcomet.metrics.JcometMetrics(broker,
+                () -> (io.jcomet.ws.WsHub) getServletContext().getAttribute(io.jcomet.ws.WsHub.ATTRIBUTE));
     }
 
     @Override
@@ -142,6 +147,12 @@ public final class CometServlet extends HttpServlet {
                 case INFO: info(params, resp); break;
                 case CHECK: check(params, resp); break;
                 case PSUB: presence.subscribe(req); break;
+                case WS: // the container's WebSocket filter takes upgrades before they get here
+                    throw new BadRequestException("/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
+                case METRICS:
+                    resp.setContentType(metrics.contentType());
+                    metrics.write(resp.getOutputStream());
+                    break;
                 default: throw new IllegalStateException(ep.name());
             }
         } catch (BadRequestException e) {

@@ -87,7 +87,7 @@ class BenchJcometIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"stream", "sse"})
+    @ValueSource(strings = {"stream", "sse", "ws"})
     void fanoutOverAStreamingTransportHasNoLossAndADroppedMessageIsCaught(String transport) throws Exception {
         int rc = run("fanout --transport " + transport + " --connections 20 --messages 50 --msg-rate 200 --publishers 1");
         assertEquals(0, rc, printed);
@@ -173,6 +173,16 @@ class BenchJcometIT {
         assertEquals(30L * 3, verification().get("expected_deliveries"), "1 before + 2 during per channel");
         String chart = Files.readString(dir.resolve("r.svg"));
         assertTrue(chart.startsWith("<svg") && chart.contains("churn: 30 subscribers"), "churn draws its timeline");
+    }
+
+    @Test
+    void webSocketChurnResumesWithoutLossAndHoldKeepsEverySocket() throws Exception {
+        assertEquals(0, run("churn --transport ws --connections 30 --channels 10 --messages 20 --publishers 2"), printed);
+        assertEquals(Boolean.TRUE, verification().get("no_loss"), printed);
+        assertEquals(30L * 3, verification().get("expected_deliveries"), "1 before + 2 during per channel");
+
+        assertEquals(0, run("hold --transport ws --connections 40 --step 20 --rate 0 --idle 1"), printed);
+        assertEquals(40L, figures().get("held_at_end"));
     }
 
     @Test

@@ -52,6 +52,21 @@ class JcometConfigTest {
     }
 
     @Test
+    void webSocketLimitsAndOriginsAreValidated() {
+        JcometConfig c = JcometConfig.from(Map.of("ws_allowed_origins", "https://A.example, http://localhost:3000",
+                "ws_max_channels", "4", "ws_ping_interval", "0"));
+        assertEquals(List.of("https://a.example", "http://localhost:3000"), c.wsAllowedOrigins());
+        assertEquals(4, c.wsMaxChannels());
+        assertEquals(0, c.wsPingIntervalSeconds());
+        assertEquals(List.of("*"), JcometConfig.defaults().wsAllowedOrigins());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JcometConfig.from(Map.of("ws_allowed_origins", "https://a.example/path")));
+        assertTrue(e.getMessage().contains("ws_allowed_origins=https://a.example/path"), e.getMessage());
+        assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("ws_max_frame_bytes", "10")));
+        assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("ws_max_frames_per_second", "0")));
+    }
+
+    @Test
     void unknownKeysAreRefusedSoTyposDoNotPassSilently() {
         ConfigException e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("polling_timout", "5")));
         assertTrue(e.getMessage().contains("polling_timout"), e.getMessage());

@@ -61,6 +61,7 @@ class JettyDistIT {
             assertEquals(404, pushOnFront.statusCode(), "the admin API must not answer on a front port: " + pushOnFront.body());
 
             CometRoundTrip.run(server, ports.admin(), List.of(ports.front(), ports.lastFront()));
+            WsRoundTrip.run(server, ports.admin(), ports.lastFront()); // the base enables ee10-websocket-jakarta
 
             long s0 = System.nanoTime();
             ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));

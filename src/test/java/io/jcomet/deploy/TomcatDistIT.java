@@ -57,6 +57,7 @@ class TomcatDistIT {
             }
 
             CometRoundTrip.run(server, ports.admin(), List.of(ports.front()));
+            WsRoundTrip.run(server, ports.admin(), ports.front()); // Tomcat's own WebSocket implementation
 
             ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));
             System.out.println("tomcat-dist: " + stopped);

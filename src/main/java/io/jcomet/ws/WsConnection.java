@@ -1,0 +1,407 @@
+package io.jcomet.ws;
+
+import io.jcomet.core.Broker;
+import io.jcomet.protocol.BadRequestException;
+import io.jcomet.protocol.Json;
+import io.jcomet.protocol.Params;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.PongMessage;
+import jakarta.websocket.RemoteEndpoint;
+import jakarta.websocket.SendHandler;
+import jakarta.websocket.SendResult;
+import jakarta.websocket.Session;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * One open WebSocket: its channel subscriptions, its one bounded output queue, and the client
+ * frames it accepts ({@code sub}, {@code unsub}).
+ *
+ * <h2>Output</h2>
+ * Every message is one text frame holding exactly the JSON of a {@code /stream} line. Sends are
+ * asynchronous and one at a time (what every Jakarta implementation supports); what arrives while
+ * one is in flight waits in {@code queue} (made only when needed, so an idle socket holds none) up
+ * to {@code max_pending_bytes}. Past that the socket is unable to take more: the broker drops the
+ * subscription it was delivering for, and this socket is closed (1008) with all its subscriptions,
+ * exactly the /stream rule, since all of them share the queue.
+ *
+ * <h2>Threads</h2>
+ * {@link #enqueue} is called by publishers (under a channel lock), the sweeper (noops) and the
+ * container's thread for this socket (replays on {@code sub}); {@link #onResult} by whichever
+ * thread completes a send (possibly inside {@code sendText}, on the caller's thread). All of them
+ * synchronize on this object, which guards every mutable field but {@code awaitingPong}. Lock order
+ * is channel, then connection: nothing here calls into the broker while holding this lock.
+ * {@link #onMessage} runs on one container thread at a time (the Jakarta WebSocket rule).
+ */
+final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
+    private static final WsSubscriber[] NONE = new WsSubscriber[0];
+    /** How long a dropped socket may take to accept its close frame before it is cut. */
+    private static final long DROP_TIMEOUT_MILLIS = 2000;
+
+    /** Decoding the shared UTF-8 JSON once per message and thread, not once per socket (fan-out). */
+    private static final ThreadLocal<Object[]> LAST_DECODED = ThreadLocal.withInitial(() -> new Object[2]);
+
+    private final WsHub hub;
+    private final Broker broker;
+    private final Session session;
+    private final RemoteEndpoint.Async remote;
+
+    // guarded by this
+    private WsSubscriber[] subs = NONE;
+    private int subCount;
+    private ArrayDeque<byte[]> queue;
+    private int queuedBytes;
+    private boolean sending;
+    private Thread sendingThread;
+    private boolean completedInline;
+    private boolean gone;
+    private boolean overflowed;
+
+    // container thread of this socket only (onMessage)
+    private long rateWindowStart;
+    private int rateCount;
+
+    private volatile boolean awaitingPong;
+
+    WsConnection(WsHub hub, Session session) {
+        this.hub = hub;
+        this.broker = hub.broker;
+        this.session = session;
+        this.remote = session.getAsyncRemote();
+    }
+
+    // ------------------------------------------------------------------ output
+
+    private static String text(byte[] json) {
+        Object[] last = LAST_DECODED.get();
+        if (last[0] != json) {
+            last[1] = new String(json, StandardCharsets.UTF_8);
+            last[0] = json;
+        }
+        return (String) last[1];
+    }
+
+    /** Queues one text frame; false when the socket is gone or over max_pending_bytes. */
+    synchronized boolean enqueue(byte[] json) {
+        if (gone || overflowed) {
+            return false;
+        }
+        if (sending) {
+            if (queuedBytes + (long) json.length > broker.config().maxPendingBytes()) {
+                overflowed = true;
+                return false;
+            }
+            if (queue == null) {
+                queue = new ArrayDeque<>(4);
+            }
+            queue.add(json);
+            queuedBytes += json.length;
+            return true;
+        }
+        sending = true;
+        sendLoop(text(json));
+        return !gone;
+    }
+
+    /**
+     * Sends {@code first}, then whatever is queued, as long as each send completes at once (inside
+     * sendText). A send that completes later continues in {@link #onResult}. This loop, rather than
+     * recursion from the completion callback, keeps the stack flat however long the queue.
+     */
+    private void sendLoop(String first) {
+        String next = first;
+        while (next != null) {
+            sendingThread = Thread.currentThread();
+            completedInline = false;
+            try {
+                remote.sendText(next, this);
+            } catch (RuntimeException e) { // IllegalStateException: closed or closing
+                sendingThread = null;
+                failed();
+                return;
+            }
+            sendingThread = null;
+            if (!completedInline || gone) {
+                return; // onResult takes over
+            }
+            next = poll();
+        }
+    }
+
+    private String poll() {
+        byte[] b = queue == null ? null : queue.poll();
+        if (b == null) {
+            queue = null;
+            queuedBytes = 0;
+            sending = false;
+            return null;
+        }
+        queuedBytes -= b.length;
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void onResult(SendResult result) {
+        synchronized (this) {
+            if (!result.isOK()) {
+                failed();
+                return;
+            }
+            if (sendingThread == Thread.currentThread()) {
+                completedInline = true; // sendLoop goes on
+                return;
+            }
+            if (gone) {
+                return;
+            }
+            String next = poll();
+            if (next != null) {
+                sendLoop(next);
+            }
+        }
+    }
+
+    /** A send failed: the client is gone. The broker notices on its next send and drops us. */
+    private void failed() {
+        gone = true;
+        queue = null;
+        queuedBytes = 0;
+        sending = false;
+    }
+
+    synchronized boolean isGone() {
+        return gone;
+    }
+
+    /** The broker dropped a subscription of ours as unable to take more: the socket goes. */
+    void dropSocket() {
+        boolean slow;
+        synchronized (this) {
+            slow = overflowed && !gone;
+            gone = true;
+            queue = null;
+        }
+        String why = slow ? "slow reader: more than max_pending_bytes unsent" : "gone";
+        hub.later(() -> {
+            // A reader that stopped reading cannot take the close frame either: a short idle timeout
+            // makes the container give up on the stuck write and drop the connection.
+            try {
+                session.setMaxIdleTimeout(DROP_TIMEOUT_MILLIS);
+            } catch (RuntimeException closedAlready) {
+                // nothing to shorten
+            }
+            close(CloseReason.CloseCodes.VIOLATED_POLICY, why);
+        });
+    }
+
+    private void close(CloseReason.CloseCode code, String why) {
+        try {
+            session.close(new CloseReason(code, why));
+        } catch (IOException | RuntimeException e) {
+            // already closed or closing
+        }
+    }
+
+    // ------------------------------------------------------------------ subscriptions
+
+    /** A subscription ended by the broker (close, reconnect, refusal, drop): no longer ours. */
+    synchronized void ended(WsSubscriber s) {
+        for (int i = 0; i < subCount; i++) {
+            if (subs[i] == s) {
+                subs[i] = subs[--subCount];
+                subs[subCount] = null;
+                return;
+            }
+        }
+    }
+
+    private WsSubscriber find(String cname) {
+        for (int i = 0; i < subCount; i++) {
+            if (subs[i].cname.equals(cname)) {
+                return subs[i];
+            }
+        }
+        return null;
+    }
+
+    /** Subscribes this socket to one more channel; answers with {@code sub_ok} or an error frame. */
+    void subscribe(String cname, int seq, String token, String epoch, int noop) {
+        WsSubscriber s;
+        synchronized (this) {
+            if (gone) {
+                return;
+            }
+            if (find(cname) != null) {
+                error("sub", cname, "already subscribed to this channel on this socket");
+                return;
+            }
+            if (subCount >= broker.config().wsMaxChannels()) {
+                hub.reject(WsHub.Reject.TOO_MANY_CHANNELS);
+                error("sub", cname, "more than ws_max_channels (" + broker.config().wsMaxChannels() + ") channels on one socket");
+                return;
+            }
+            s = new WsSubscriber(this, cname, noop);
+            if (subCount == subs.length) {
+                subs = Arrays.copyOf(subs, Math.max(2, subCount * 2));
+            }
+            subs[subCount++] = s;
+            // first, so that it precedes whatever the broker sends for this channel
+            enqueue(answer("sub_ok", cname));
+        }
+        broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch));
+    }
+
+    private void unsubscribe(String cname) {
+        WsSubscriber s;
+        synchronized (this) {
+            s = find(cname);
+            if (s == null) {
+                error("unsub", cname, "not subscribed to this channel on this socket");
+                return;
+            }
+            ended(s);
+        }
+        s.unsubscribe(broker); // outside our lock: the broker takes the channel's
+        synchronized (this) {
+            enqueue(answer("unsub_ok", cname));
+        }
+    }
+
+    private static byte[] answer(String type, String cname) {
+        StringBuilder b = new StringBuilder(32 + cname.length()).append("{\"type\":\"").append(type).append("\",\"cname\":");
+        return Json.quote(b, cname).append('}').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void error(String op, String cname, String reason) {
+        StringBuilder b = new StringBuilder(64 + reason.length()).append("{\"type\":\"error\",\"op\":");
+        Json.quote(b, op);
+        if (cname != null) {
+            Json.quote(b.append(",\"cname\":"), cname);
+        }
+        Json.quote(b.append(",\"reason\":"), reason).append('}');
+        enqueue(b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ------------------------------------------------------------------ input
+
+    /** The subscription in the upgrade URL ({@code /ws?cname=..&seq=..}), if any. */
+    void subscribeFromQuery(String query) {
+        if (query == null || io.jcomet.protocol.Query.get(query, "cname") == null) {
+            return; // a socket may start empty and subscribe with frames
+        }
+        try {
+            String cname = Params.cname(io.jcomet.protocol.Query.get(query, "cname"), broker.config().maxCnameLength());
+            int seq = Params.integer("seq", io.jcomet.protocol.Query.get(query, "seq"), 0);
+            int noop = Params.integer("noop", io.jcomet.protocol.Query.get(query, "noop"), 0);
+            String epoch = epoch(io.jcomet.protocol.Query.get(query, "epoch"));
+            subscribe(cname, seq, io.jcomet.protocol.Query.get(query, "token"), epoch, noop);
+        } catch (BadRequestException e) {
+            hub.reject(WsHub.Reject.BAD_FRAME);
+            synchronized (this) {
+                error("sub", null, e.getMessage());
+            }
+        }
+    }
+
+    private static String epoch(String epoch) throws BadRequestException {
+        if (epoch != null && (epoch.length() > 32 || !epoch.chars().allMatch(c -> c == '.' || Character.isLetterOrDigit(c)))) {
+            throw new BadRequestException("epoch must be what the server sent (letters, digits, dots)");
+        }
+        return epoch;
+    }
+
+    @Override
+    public void onMessage(String frame) {
+        hub.frameIn();
+        if (!withinRate()) {
+            hub.reject(WsHub.Reject.RATE);
+            synchronized (this) {
+                error("rate", null, "more than ws_max_frames_per_second (" + broker.config().wsMaxFramesPerSecond() + ") frames; frame ignored");
+            }
+            return;
+        }
+        String op = null;
+        String cname = null;
+        try {
+            Map<String, String> f = ClientFrame.parse(frame);
+            op = f.get("op");
+            cname = f.get("cname");
+            if ("sub".equals(op)) {
+                String c = Params.cname(cname, broker.config().maxCnameLength());
+                subscribe(c, Params.integer("seq", f.get("seq"), 0), f.get("token"), epoch(f.get("epoch")),
+                        Params.integer("noop", f.get("noop"), 0));
+            } else if ("unsub".equals(op)) {
+                unsubscribe(Params.cname(cname, broker.config().maxCnameLength()));
+            } else {
+                throw new BadRequestException("op must be sub or unsub");
+            }
+        } catch (ClientFrame.BadFrame | BadRequestException e) {
+            hub.reject(WsHub.Reject.BAD_FRAME);
+            synchronized (this) {
+                error(op == null ? "?" : op, cname, e.getMessage());
+            }
+        }
+    }
+
+    /** Fixed one-second windows: cheap, and the limit is per socket. */
+    private boolean withinRate() {
+        long now = System.nanoTime();
+        if (now - rateWindowStart >= 1_000_000_000L) {
+            rateWindowStart = now;
+            rateCount = 0;
+        }
+        return ++rateCount <= broker.config().wsMaxFramesPerSecond();
+    }
+
+    // ------------------------------------------------------------------ keep-alive and end
+
+    /** Pings; false (and closes the socket) when the previous ping got no pong. jcomet-ws thread. */
+    boolean ping() {
+        if (awaitingPong) {
+            close(CloseReason.CloseCodes.GOING_AWAY, "no pong to the last ping");
+            return false;
+        }
+        synchronized (this) {
+            if (gone || sending) {
+                return true; // busy sockets are alive enough; a ping now would queue behind the output
+            }
+        }
+        awaitingPong = true;
+        try {
+            remote.sendPing(ByteBuffer.allocate(0));
+        } catch (IOException | RuntimeException e) {
+            // closing (onClose follows), or the container refused a ping next to a send just begun:
+            // not the client's fault, so no pong is owed for it
+            awaitingPong = false;
+        }
+        return true;
+    }
+
+    void pong(PongMessage p) {
+        awaitingPong = false;
+    }
+
+    /** The socket closed (either side) or failed: every subscription of it ends. Container thread. */
+    void closed(CloseReason reason) {
+        WsSubscriber[] mine;
+        synchronized (this) {
+            gone = true;
+            queue = null;
+            mine = Arrays.copyOf(subs, subCount);
+            subCount = 0;
+            subs = NONE;
+        }
+        if (reason != null && reason.getCloseCode().getCode() == CloseReason.CloseCodes.TOO_BIG.getCode()) {
+            hub.reject(WsHub.Reject.FRAME_TOO_LARGE);
+        }
+        for (WsSubscriber s : mine) {
+            s.onClientGone(broker); // outside our lock
+        }
+        hub.closed(this);
+    }
+}

@@ -313,6 +313,21 @@ class ConfigSourcesTest {
     }
 
     @Test
+    void configErrorsFromSourcesNameKeyValueAndSourceOnce() {
+        env.put("JCOMET_CHROMEDRIVER", "/usr/bin/chromedriver");
+        ConfigException unknown = assertThrows(ConfigException.class, () -> JcometConfig.from(load()));
+        assertTrue(unknown.getMessage().startsWith("unknown configuration key(s): chromedriver=/usr/bin/chromedriver "
+                + "(from environment variable JCOMET_CHROMEDRIVER); known keys: ["), unknown.getMessage());
+
+        env.clear();
+        sys.setProperty("jcomet.polling_timeout", "abc");
+        ConfigException invalid = assertThrows(ConfigException.class, () -> JcometConfig.from(load()));
+        assertEquals("invalid configuration: polling_timeout=abc: not an integer "
+                + "(from system property jcomet.polling_timeout)", invalid.getMessage(), "said once, with its source");
+        assertEquals("abc", invalid.value());
+    }
+
+    @Test
     void configExceptionMessages() {
         ConfigException e = new ConfigException("polling_timeout", "abc", "not an integer");
         assertEquals("invalid configuration: polling_timeout=abc: not an integer", e.getMessage());

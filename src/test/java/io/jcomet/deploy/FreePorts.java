@@ -67,15 +67,21 @@ final class FreePorts {
         return true;
     }
 
+    /**
+     * Bound the way the containers bind (SO_REUSEADDR on, Java's and Jetty's/Tomcat's default on
+     * Linux): a port whose previous server left connections in TIME_WAIT is free for them, and must
+     * be for us, or {@code -Djcomet.it.ports=default} would give the defaults only to the first
+     * container test of a run. A port someone listens on is still refused.
+     */
     private static boolean free(int port) {
         try (ServerSocket any = new ServerSocket()) {
-            any.setReuseAddress(false);
+            any.setReuseAddress(true);
             any.bind(new InetSocketAddress(port));
         } catch (IOException e) {
             return false;
         }
         try (ServerSocket lo = new ServerSocket()) {
-            lo.setReuseAddress(false);
+            lo.setReuseAddress(true);
             lo.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             return true;
         } catch (IOException e) {

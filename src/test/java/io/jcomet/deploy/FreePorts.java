@@ -18,7 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Threads: stateless; called from the test thread.
  */
-final class FreePorts {
+public final class FreePorts {
 
     private static final int LOW = 20000;
     private static final int HIGH = 32767;
@@ -27,12 +27,12 @@ final class FreePorts {
     }
 
     /** Ports for one container: {@code admin} and {@code count} consecutive front ports from {@code front}. */
-    record Plan(int admin, int front, int count) {
-        int lastFront() {
+    public record Plan(int admin, int front, int count) {
+        public int lastFront() {
             return front + count - 1;
         }
 
-        List<Integer> frontPorts() {
+        public List<Integer> frontPorts() {
             List<Integer> l = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 l.add(front + i);
@@ -42,7 +42,7 @@ final class FreePorts {
     }
 
     /** Admin port + {@code count} consecutive front ports, all free right now. */
-    static Plan plan(int count) {
+    public static Plan plan(int count) {
         if ("default".equals(System.getProperty("jcomet.it.ports")) && allFree(8000, 1) && allFree(8100, count)) {
             return new Plan(8000, 8100, count);
         }

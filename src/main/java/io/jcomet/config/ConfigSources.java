@@ -45,8 +45,9 @@ import java.util.regex.Pattern;
  * location keys {@code config} and {@code icomet_conf} are consumed here and never appear in the
  * result; setting them inside jcomet.properties is an error (they would come too late). A named
  * file that is missing or unreadable is a {@link ConfigException} naming the property and the path.
- * The system property {@code jcomet.war} belongs to the Jetty base (the WAR it deploys) and is
- * skipped.
+ * The system properties {@code jcomet.war} (the WAR the Jetty base deploys) and {@code jcomet.webapp}
+ * (the embedded launcher's web app directory) are not settings and are skipped; everything else in
+ * the namespace is jcomet's, so tools and tests keep their own hints out of it.
  * Relative paths are resolved against the process working directory.
  *
  * <p>Threads: stateless; {@code load} runs once on the thread that starts jcomet (the container's
@@ -68,6 +69,11 @@ public final class ConfigSources {
      * container reads it, not jcomet, so it is skipped here instead of refused as unknown.
      */
     public static final String WAR_KEY = "war";
+    /**
+     * System property {@code jcomet.webapp}: the web app directory the embedded launcher serves;
+     * the launcher's, not a setting, so skipped like {@link #WAR_KEY}.
+     */
+    public static final String WEBAPP_KEY = "webapp";
 
     public static final String ORIGIN_INIT_PARAM = "web.xml init-param";
     public static final String ORIGIN_ICOMET_CONF = "icomet.conf";
@@ -163,7 +169,8 @@ public final class ConfigSources {
         for (String name : systemProperties.stringPropertyNames()) {
             String value = systemProperties.getProperty(name);
             if (value != null && name.toLowerCase(Locale.ROOT).startsWith(PREFIX)
-                    && !name.substring(PREFIX.length()).equals(WAR_KEY)) {
+                    && !name.substring(PREFIX.length()).equals(WAR_KEY)
+                    && !name.substring(PREFIX.length()).equals(WEBAPP_KEY)) {
                 put(fromSys, key(name.substring(PREFIX.length()), ORIGIN_SYSTEM_PROPERTY + " " + name),
                         value, ORIGIN_SYSTEM_PROPERTY + " " + name);
             }

@@ -264,6 +264,13 @@ class ConfigSourcesTest {
     }
 
     @Test
+    void theLaunchersWebappPropertyIsNotASetting() {
+        // EmbeddedJcomet serves -Djcomet.webapp; with it set, jcomet refused to start ("bad key")
+        sys.setProperty("jcomet.webapp", "/srv/webapp");
+        assertEquals(Map.of(), load().values());
+    }
+
+    @Test
     void keyThatIsNotSnakeCaseIsRejectedNamingItsSource() {
         sys.setProperty("jcomet.admin.port", "8000");
         ConfigException e = loadFails();

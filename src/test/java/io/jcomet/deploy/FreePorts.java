@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Finds TCP ports the container ITs may listen on. The shipped defaults (admin 8000, front 8100-8199)
- * are used only when {@code -Djcomet.it.ports=default} is given AND every one of them is free; by
+ * are used only when {@code -Dit.ports=default} is given AND every one of them is free; by
  * default a random free block in 20000-32767 is used (below Linux's default ephemeral range
  * 32768-60999, so outgoing connections do not grab them), because on a shared machine another
  * {@code mvn verify} or a developer's {@code mvn jetty:run} may take the defaults between our check
@@ -43,7 +43,7 @@ public final class FreePorts {
 
     /** Admin port + {@code count} consecutive front ports, all free right now. */
     public static Plan plan(int count) {
-        if ("default".equals(System.getProperty("jcomet.it.ports")) && allFree(8000, 1) && allFree(8100, count)) {
+        if ("default".equals(System.getProperty("it.ports")) && allFree(8000, 1) && allFree(8100, count)) {
             return new Plan(8000, 8100, count);
         }
         ThreadLocalRandom rnd = ThreadLocalRandom.current();
@@ -70,7 +70,7 @@ public final class FreePorts {
     /**
      * Bound the way the containers bind (SO_REUSEADDR on, Java's and Jetty's/Tomcat's default on
      * Linux): a port whose previous server left connections in TIME_WAIT is free for them, and must
-     * be for us, or {@code -Djcomet.it.ports=default} would give the defaults only to the first
+     * be for us, or {@code -Dit.ports=default} would give the defaults only to the first
      * container test of a run. A port someone listens on is still refused.
      */
     private static boolean free(int port) {

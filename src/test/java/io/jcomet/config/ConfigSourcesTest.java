@@ -142,7 +142,22 @@ class ConfigSourcesTest {
 
         assertEquals("polling_timeout", e.key());
         assertTrue(e.getMessage().contains("set twice"), e.getMessage());
-        assertTrue(e.getMessage().contains("jcomet.polling_timeout"), e.getMessage());
+        assertTrue(e.getMessage().contains("as jcomet.polling_timeout=31 and as polling_timeout=30")
+                || e.getMessage().contains("as polling_timeout=30 and as jcomet.polling_timeout=31"), "both values: " + e.getMessage());
+    }
+
+    @Test
+    void aBadKeyOrATwiceSetKeyNamesValueAndSource() {
+        env.put("JCOMET_POLLING-TIMEOUT", "5");
+        ConfigException bad = loadFails();
+        assertTrue(bad.getMessage().contains("environment variable JCOMET_POLLING-TIMEOUT (value 5)"), bad.getMessage());
+
+        env.clear();
+        env.put("JCOMET_auth", "token");
+        env.put("JCOMET_AUTH", "none");
+        ConfigException twice = loadFails();
+        assertTrue(twice.getMessage().contains("JCOMET_auth=token") && twice.getMessage().contains("JCOMET_AUTH=none"),
+                twice.getMessage());
     }
 
     @Test

@@ -179,7 +179,7 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /** SIGKILL the whole tree, remembered descendants included. Idempotent. */
-    void kill() {
+    public void kill() {
         List<ProcessHandle> all = new ArrayList<>();
         try {
             process.descendants().forEach(all::add);

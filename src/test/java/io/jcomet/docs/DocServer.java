@@ -161,7 +161,12 @@ abstract class DocServer implements AutoCloseable {
 
         void awaitAdmin() throws InterruptedException {
             int admin = ports.get(8000);
-            process.await("admin port " + admin + " answering /info", Duration.ofSeconds(90), () -> answers(admin, "/info"));
+            try {
+                process.await("admin port " + admin + " answering /info", Duration.ofSeconds(90), () -> answers(admin, "/info"));
+            } catch (AssertionError | InterruptedException e) {
+                process.kill(); // the caller gets no server to close
+                throw e;
+            }
         }
 
         @Override

@@ -91,6 +91,7 @@ class DocsCommandsIT {
         int ran = 0;
         DocServer server = null;
         try {
+            blocks:
             for (DocBlocks.Block block : blocks) {
                 failures.addAll(block.problems());
                 if (block.skipped()) {
@@ -115,7 +116,10 @@ class DocsCommandsIT {
                                 server = null;
                                 previous.close();
                             }
-                            server = DocServer.start(c.text(), logDir);
+                            server = startOrReport(c.text(), c, logDir, failures);
+                            if (server == null) {
+                                break blocks; // the rest of the page runs against it
+                            }
                             System.out.printf("docs-check %s: `%s` -> %s%n", c.where(), c.text(), server.describe());
                             ran++;
                             continue;
@@ -126,7 +130,10 @@ class DocsCommandsIT {
                             continue;
                         }
                         if (server == null && PORT.matcher(c.text()).find()) {
-                            server = DocServer.start("mvn jetty:run", logDir);
+                            server = startOrReport("mvn jetty:run", c, logDir, failures);
+                            if (server == null) {
+                                break blocks;
+                            }
                             System.out.printf("docs-check %s: no server named before this command: %s%n", c.where(),
                                     server.describe());
                         }
@@ -171,6 +178,17 @@ class DocsCommandsIT {
         if (!failures.isEmpty()) {
             throw new AssertionError(failures.size() + " documented command(s) in " + rel + " do not behave as written:\n\n"
                     + String.join("\n\n", failures));
+        }
+    }
+
+    /** Starts the server a command names; on failure adds the reason (with the doc's line) and returns null. */
+    private static DocServer startOrReport(String serverCommand, DocBlocks.Command at, Path logDir, List<String> failures) {
+        try {
+            return DocServer.start(serverCommand, logDir);
+        } catch (Exception | AssertionError e) {
+            failures.add(at.where() + ": the server for `" + at.text() + "` (" + serverCommand + ") did not start, so the rest"
+                    + " of the page was not run:\n  " + e.toString().replace("\n", "\n  "));
+            return null;
         }
     }
 

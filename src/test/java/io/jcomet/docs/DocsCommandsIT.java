@@ -46,8 +46,9 @@ import org.junit.jupiter.api.TestFactory;
  *       channel buffers messages by seq.</li>
  *   <li>A command fails when it exits with a status the block does not allow (0, or the
  *       {@code exit} directive's), when its output does not match the shown output, or when it
- *       prints an icomet error answer ({@code "type":"error"}, {@code "type":"4xx"}) that the doc
- *       does not show.</li>
+ *       prints an icomet error answer ({@code "type":"error"}, {@code "type":"4xx"}) or gets an HTTP
+ *       status of 400 or more (curl is given a CURL_HOME whose .curlrc reports each status on the
+ *       error output and hides the progress meter) that the doc does not show.</li>
  *   <li>A block that cannot run here (root, sysctl, the real million, minutes-long load tests) is
  *       marked in the markdown with {@code <!-- docs-check: skip (reason) -->}; the skips are
  *       printed with their reasons.</li>
@@ -64,6 +65,13 @@ class DocsCommandsIT {
     private static final Path OUT = DocServer.BASEDIR.resolve("target/docs-check");
     private static final Pattern PORT = Pattern.compile(":((?:\\d|\\[[0-9-]+\\]){4})(?![\\d\\[])");
     private static final Pattern ERROR_ANSWER = Pattern.compile("\"type\"\\s*:\\s*\"(error|4\\d\\d)\"");
+    /**
+     * curl's configuration for the commands (CURL_HOME): no progress meter in the error output, and
+     * each transfer's HTTP status written to the error output, where the check reads it; the
+     * output the doc shows (stdout) is untouched.
+     */
+    private static final String CURLRC = "silent\nshow-error\nwrite-out = \"%{stderr}" + "docs-check: HTTP %{http_code}\\n\"\n";
+    private static final Pattern HTTP_STATUS = Pattern.compile("docs-check: HTTP (\\d{3})");
 
     @TestFactory
     Stream<DynamicTest> everyShellBlockInTheDocsRunsAsWritten() throws IOException {
@@ -247,6 +255,10 @@ class DocsCommandsIT {
                     .redirectOutput(out.toFile()).redirectError(err.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            Path curlHome = OUT.resolve("curl-home");
+            Files.createDirectories(curlHome);
+            Files.writeString(curlHome.resolve(".curlrc"), CURLRC, StandardCharsets.UTF_8);
+            pb.environment().put("CURL_HOME", curlHome.toString());
             return new Running(c, ran, expected, pb.start(), out, err);
         }
 
@@ -280,6 +292,12 @@ class DocsCommandsIT {
                         return "an error answer the doc does not show";
                     }
                 }
+                Matcher status = HTTP_STATUS.matcher(stderr());
+                while (status.find()) {
+                    if (Integer.parseInt(status.group(1)) >= 400) {
+                        return "HTTP " + status.group(1) + ", and the doc shows no output for it";
+                    }
+                }
                 return null;
             }
             if (got.size() < expected.size() || (!held && got.size() > expected.size())) {
@@ -308,13 +326,16 @@ class DocsCommandsIT {
             }
         }
 
-        String report(String problem, String server) {
-            String stderr;
+        String stderr() {
             try {
-                stderr = Files.readString(err, StandardCharsets.UTF_8).strip();
+                return Files.readString(err, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                stderr = "";
+                return "";
             }
+        }
+
+        String report(String problem, String server) {
+            String stderr = stderr().strip();
             if (stderr.length() > 600) {
                 stderr = "..." + stderr.substring(stderr.length() - 600);
             }

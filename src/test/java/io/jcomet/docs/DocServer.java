@@ -60,6 +60,9 @@ abstract class DocServer implements AutoCloseable {
         if (c.equals("bin/tomcat-dist") || c.startsWith("bin/tomcat-dist ")) {
             return "bin/tomcat-dist";
         }
+        if (c.matches("mvn (-q )?compile exec:java( .*)?")) {
+            return "embedded launcher";
+        }
         return null;
     }
 
@@ -72,6 +75,7 @@ abstract class DocServer implements AutoCloseable {
             case "mvn jetty:run": return new Embedded();
             case "bin/jetty-dist": return new JettyDist(extra, logDir);
             case "bin/tomcat-dist": return new Tomcat(logDir);
+            case "embedded launcher": return new Launcher(command, logDir);
             default: throw new IllegalArgumentException(command);
         }
     }
@@ -81,6 +85,11 @@ abstract class DocServer implements AutoCloseable {
         for (int i = 0; i < plan.count(); i++) {
             ports.put(8100 + i, plan.front() + i);
         }
+    }
+
+    /** What the server printed (stdout and stderr), for a server command whose output the doc shows. */
+    String output() {
+        return "";
     }
 
     /** A short note for failure reports: which server, which ports. */
@@ -175,6 +184,11 @@ abstract class DocServer implements AutoCloseable {
         }
 
         @Override
+        String output() {
+            return process.logText();
+        }
+
+        @Override
         public void close() throws Exception {
             if (process != null) {
                 process.close();
@@ -193,6 +207,46 @@ abstract class DocServer implements AutoCloseable {
                     "jcomet.front.count=" + plan.count(), "jcomet.front.host=127.0.0.1"));
             process = ServerProcess.start("docs-jetty-dist", cmd, Map.of("JAVA_HOME", System.getProperty("java.home")),
                     logDir.resolve("jetty-dist.log"));
+            awaitAdmin();
+        }
+    }
+
+    /**
+     * {@code mvn -q compile exec:java -Dexec.args="..."}: the same main class ({@code
+     * io.jcomet.launcher.Main}, the exec plugin's) with the same arguments, in a JVM on the test
+     * class path instead of Maven's (a nested Maven start is slow); {@code --admin-port} and
+     * {@code --front-port} get free ports, the front connectors bind to 127.0.0.1.
+     */
+    static final class Launcher extends Script {
+        Launcher(String command, Path logDir) throws Exception {
+            super("the embedded launcher (io.jcomet.launcher.Main, the exec plugin's main class, on the test class path)");
+            Matcher m = Pattern.compile("-Dexec\\.args=\"([^\"]*)\"").matcher(command);
+            List<String> args = new ArrayList<>(m.find() ? List.of(m.group(1).trim().split("\\s+")) : List.of());
+            int count = 100;
+            for (int i = 0; i + 1 < args.size(); i++) {
+                if (args.get(i).equals("--front-count")) {
+                    count = Integer.parseInt(args.get(i + 1));
+                }
+            }
+            FreePorts.Plan plan = FreePorts.plan(count);
+            for (int i = 0; i + 1 < args.size(); i++) {
+                if (args.get(i).equals("--admin-port")) {
+                    ports.put(Integer.parseInt(args.get(i + 1)), plan.admin());
+                    args.set(i + 1, String.valueOf(plan.admin()));
+                } else if (args.get(i).equals("--front-port")) {
+                    int docFront = Integer.parseInt(args.get(i + 1));
+                    for (int p = 0; p < count; p++) {
+                        ports.put(docFront + p, plan.front() + p);
+                    }
+                    args.set(i + 1, String.valueOf(plan.front()));
+                }
+            }
+            ports.putIfAbsent(8000, plan.admin());
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                    "io.jcomet.launcher.Main", "--front-host", "127.0.0.1"));
+            cmd.addAll(args);
+            process = ServerProcess.start("docs-launcher", cmd, Map.of(), logDir.resolve("launcher.log"));
             awaitAdmin();
         }
     }

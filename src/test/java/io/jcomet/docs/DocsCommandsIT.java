@@ -30,7 +30,9 @@ import org.junit.jupiter.api.TestFactory;
  *   <li>One test per markdown file; its blocks run in order, like a reader going down the page,
  *       so a later block sees what an earlier one published. Each file starts from fresh servers.</li>
  *   <li>A command that starts a server ({@code mvn jetty:run}, {@code bin/jetty-dist},
- *       {@code bin/tomcat-dist}) starts it on free ports ({@link DocServer}); the following commands
+ *       {@code bin/tomcat-dist}, the embedded launcher's {@code mvn -q compile exec:java}) starts it
+ *       on free ports ({@link DocServer}), and any line the doc shows for it must appear in what the
+ *       server printed; the following commands
  *       of the file run against it. Commands before any server command run against
  *       {@code mvn jetty:run}'s equivalent, the README's development server (started only when a command
  *       names a port). {@code mvn verify} is
@@ -124,13 +126,21 @@ class DocsCommandsIT {
                             if (server != null) {
                                 DocServer previous = server;
                                 server = null;
-                                previous.close();
+                                close(previous, rel);
                             }
                             server = startOrReport(c.text(), c, logDir, failures);
                             if (server == null) {
                                 break blocks; // the rest of the page runs against it
                             }
                             System.out.printf("docs-check %s: `%s` -> %s%n", c.where(), c.text(), server.describe());
+                            String missing = serverOutputMissing(server, c);
+                            if (missing != null) {
+                                failures.add(c.where() + ": the server did not print what the doc shows\n"
+                                        + "  command:  " + c.text() + "\n  server:   " + server.describe() + "\n"
+                                        + "  expected: " + missing + "\n  got:      "
+                                        + String.join("\n            ", server.output().strip().lines().limit(15).toList())
+                                        + "\n            (first 15 lines; all of it: the server's log)");
+                            }
                             ran++;
                             continue;
                         }
@@ -176,12 +186,7 @@ class DocsCommandsIT {
             }
         } finally {
             if (server != null) {
-                try {
-                    server.close();
-                } catch (Exception e) {
-                    // not the docs' fault, and it must not hide the failures collected above
-                    System.out.printf("docs-check %s: stopping %s: %s%n", rel, server.name, e);
-                }
+                close(server, rel);
             }
         }
         System.out.printf("docs-check %s: %d command(s) run, %d failure(s)%n", rel, ran, failures.size());
@@ -189,6 +194,34 @@ class DocsCommandsIT {
             throw new AssertionError(failures.size() + " documented command(s) in " + rel + " do not behave as written:\n\n"
                     + String.join("\n\n", failures));
         }
+    }
+
+    /**
+     * Stops a server; a stop that fails (the embedded server's graceful stop times out while a
+     * {@code /psub} stream whose client is gone is still open) is logged, not thrown: it is not the
+     * docs' fault, and it must not hide the failures collected for the page.
+     */
+    private static void close(DocServer server, String rel) {
+        try {
+            server.close();
+        } catch (Exception e) {
+            System.out.printf("docs-check %s: stopping %s: %s%n", rel, server.name, e);
+        }
+    }
+
+    /** The first line the doc shows for a server command that the server's output lacks, or null. */
+    private static String serverOutputMissing(DocServer server, DocBlocks.Command c) throws InterruptedException {
+        for (String shown : c.expected()) {
+            String want = rewrite(shown, server.ports);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+            while (server.output().lines().noneMatch(l -> OutputMatch.mismatch(want, l) == null)) {
+                if (System.nanoTime() > deadline) {
+                    return want;
+                }
+                Thread.sleep(50);
+            }
+        }
+        return null;
     }
 
     /** Starts the server a command names; on failure adds the reason (with the doc's line) and returns null. */

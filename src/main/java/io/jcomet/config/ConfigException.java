@@ -15,6 +15,8 @@ public class ConfigException extends RuntimeException {
 
     private final String key;
     private final String value;
+    /** What is wrong, without the key and value (they are in the message already); null for a plain message. */
+    private final String problem;
 
     /**
      * @param key     the setting at fault (e.g. {@code polling_timeout}), or null
@@ -25,6 +27,7 @@ public class ConfigException extends RuntimeException {
         super(format(key, value, problem));
         this.key = key;
         this.value = value;
+        this.problem = problem;
     }
 
     /** A problem not tied to one key (e.g. a malformed line in a file); the message is used as is. */
@@ -32,6 +35,7 @@ public class ConfigException extends RuntimeException {
         super(message);
         this.key = null;
         this.value = null;
+        this.problem = null;
     }
 
     /** As {@link #ConfigException(String, String, String)}, keeping the I/O or parse error as cause. */
@@ -39,6 +43,7 @@ public class ConfigException extends RuntimeException {
         super(format(key, value, problem), cause);
         this.key = key;
         this.value = value;
+        this.problem = problem;
     }
 
     /** The setting at fault, or null when the problem is not tied to one key. */
@@ -49,6 +54,15 @@ public class ConfigException extends RuntimeException {
     /** The offending raw value, or null when there is none. */
     public String value() {
         return value;
+    }
+
+    /**
+     * What is wrong without the {@code invalid configuration: key=value:} prefix (e.g. {@code not an
+     * integer}), so a caller that adds where the value came from does not repeat the message; the
+     * whole message when this exception was made from a message only.
+     */
+    public String problem() {
+        return problem != null ? problem : getMessage();
     }
 
     private static String format(String key, String value, String problem) {

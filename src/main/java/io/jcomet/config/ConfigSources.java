@@ -45,8 +45,9 @@ import java.util.regex.Pattern;
  * location keys {@code config} and {@code icomet_conf} are consumed here and never appear in the
  * result; setting them inside jcomet.properties is an error (they would come too late). A named
  * file that is missing or unreadable is a {@link ConfigException} naming the property and the path.
- * The system property {@code jcomet.war} belongs to the Jetty base (the WAR it deploys) and is
- * skipped.
+ * The system properties {@code jcomet.war} (the WAR the Jetty base deploys) and {@code jcomet.webapp}
+ * (the embedded launcher's web app directory) are not settings and are skipped; everything else in
+ * the namespace is jcomet's, so tools and tests keep their own hints out of it.
  * Relative paths are resolved against the process working directory.
  *
  * <p>Threads: stateless; {@code load} runs once on the thread that starts jcomet (the container's
@@ -68,6 +69,11 @@ public final class ConfigSources {
      * container reads it, not jcomet, so it is skipped here instead of refused as unknown.
      */
     public static final String WAR_KEY = "war";
+    /**
+     * System property {@code jcomet.webapp}: the web app directory the embedded launcher serves;
+     * the launcher's, not a setting, so skipped like {@link #WAR_KEY}.
+     */
+    public static final String WEBAPP_KEY = "webapp";
 
     public static final String ORIGIN_INIT_PARAM = "web.xml init-param";
     public static final String ORIGIN_ICOMET_CONF = "icomet.conf";
@@ -146,7 +152,7 @@ public final class ConfigSources {
             if (name != null && name.toLowerCase(Locale.ROOT).startsWith(PREFIX)) {
                 String value = initParams.apply(name);
                 if (value != null) {
-                    put(fromInit, key(name.substring(PREFIX.length()), ORIGIN_INIT_PARAM + " " + name),
+                    put(fromInit, key(name.substring(PREFIX.length()), value, ORIGIN_INIT_PARAM + " " + name),
                             value, ORIGIN_INIT_PARAM + " " + name);
                 }
             }
@@ -155,7 +161,7 @@ public final class ConfigSources {
         for (Map.Entry<String, String> e : env.entrySet()) {
             String name = e.getKey();
             if (name != null && e.getValue() != null && name.startsWith(ENV_PREFIX)) {
-                put(fromEnv, key(name.substring(ENV_PREFIX.length()), ORIGIN_ENV + " " + name),
+                put(fromEnv, key(name.substring(ENV_PREFIX.length()), e.getValue(), ORIGIN_ENV + " " + name),
                         e.getValue(), ORIGIN_ENV + " " + name);
             }
         }
@@ -163,8 +169,9 @@ public final class ConfigSources {
         for (String name : systemProperties.stringPropertyNames()) {
             String value = systemProperties.getProperty(name);
             if (value != null && name.toLowerCase(Locale.ROOT).startsWith(PREFIX)
-                    && !name.substring(PREFIX.length()).equals(WAR_KEY)) {
-                put(fromSys, key(name.substring(PREFIX.length()), ORIGIN_SYSTEM_PROPERTY + " " + name),
+                    && !name.substring(PREFIX.length()).equals(WAR_KEY)
+                    && !name.substring(PREFIX.length()).equals(WEBAPP_KEY)) {
+                put(fromSys, key(name.substring(PREFIX.length()), value, ORIGIN_SYSTEM_PROPERTY + " " + name),
                         value, ORIGIN_SYSTEM_PROPERTY + " " + name);
             }
         }
@@ -211,7 +218,7 @@ public final class ConfigSources {
             for (String name : new TreeSet<>(p.stringPropertyNames())) {
                 String raw = name.strip();
                 String bare = raw.toLowerCase(Locale.ROOT).startsWith(PREFIX) ? raw.substring(PREFIX.length()) : raw;
-                String k = key(bare, origin + " key " + name);
+                String k = key(bare, p.getProperty(name), origin + " key " + name);
                 if (k.equals(CONFIG_KEY) || k.equals(ICOMET_CONF_KEY)) {
                     throw new ConfigException(k, p.getProperty(name).strip(), "cannot be set inside "
                             + origin + "; set it as system property " + PREFIX + k + ", environment variable "
@@ -219,8 +226,9 @@ public final class ConfigSources {
                 }
                 String before = writtenAs.putIfAbsent(k, name);
                 if (before != null) {
-                    throw new ConfigException(k, null, "set twice in " + origin + ", as " + before
-                            + " and as " + name + "; keep one");
+                    throw new ConfigException(k, null, "set twice in " + origin + ", as " + before + "="
+                            + p.getProperty(before).strip() + " and as " + name + "=" + p.getProperty(name).strip()
+                            + "; keep one");
                 }
                 fromFile.put(k, new String[] {p.getProperty(name), origin});
             }
@@ -232,11 +240,11 @@ public final class ConfigSources {
     }
 
     /** Normalises a key written after its prefix; {@code where} names it for the error message. */
-    private static String key(String written, String where) {
+    private static String key(String written, String value, String where) {
         String k = written.strip().toLowerCase(Locale.ROOT);
         if (!KEY.matcher(k).matches()) {
-            throw new ConfigException(null, null, "bad key in " + where
-                    + ": keys are lower-case snake_case like polling_timeout");
+            throw new ConfigException(null, null, "bad key in " + where + " (value " + value
+                    + "): keys are lower-case snake_case like polling_timeout");
         }
         return k;
     }
@@ -245,7 +253,8 @@ public final class ConfigSources {
         String[] before = source.put(key, new String[] {value, origin});
         if (before != null) {
             // e.g. JCOMET_auth and JCOMET_AUTH, or jcomet.Auth and jcomet.auth
-            throw new ConfigException(key, null, "set twice, as " + before[1] + " and as " + origin + "; keep one");
+            throw new ConfigException(key, null, "set twice, as " + before[1] + "=" + before[0].strip() + " and as "
+                    + origin + "=" + value.strip() + "; keep one");
         }
     }
 

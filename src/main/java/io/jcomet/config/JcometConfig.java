@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * jcomet's settings, typed and validated. Names follow icomet.conf where icomet has the option
@@ -123,6 +124,27 @@ public final class JcometConfig {
      * must not silently leave a default in force.
      */
     public static JcometConfig from(Map<String, String> raw) {
+        return from(raw, key -> null);
+    }
+
+    /**
+     * Validates settings loaded from their sources: every error names the key, the value and where
+     * the value was set, e.g. {@code invalid configuration: polling_timeout=abc: not an integer (from
+     * environment variable JCOMET_POLLING_TIMEOUT)}, or {@code unknown configuration key(s):
+     * chromedriver=/usr/bin/chromedriver (from environment variable JCOMET_CHROMEDRIVER)}.
+     */
+    public static JcometConfig from(ConfigSources.Loaded loaded) {
+        try {
+            return from(loaded.values(), loaded::origin);
+        } catch (ConfigException e) {
+            if (e.key() != null && loaded.origin(e.key()) != null) {
+                throw loaded.invalid(e.key(), e.problem());
+            }
+            throw e;
+        }
+    }
+
+    private static JcometConfig from(Map<String, String> raw, Function<String, String> originOf) {
         Map<String, String> v = new LinkedHashMap<>();
         KEYS.forEach((key, meta) -> v.put(key, meta[0]));
         List<String> unknown = new ArrayList<>();
@@ -132,13 +154,15 @@ public final class JcometConfig {
                 k = k.substring("jcomet.".length());
             }
             if (!KEYS.containsKey(k)) {
-                unknown.add(key);
+                String origin = originOf.apply(key);
+                unknown.add(key + "=" + value + (origin == null ? "" : " (from " + origin + ")"));
             } else {
                 v.put(k, value == null ? "" : value.trim());
             }
         });
         if (!unknown.isEmpty()) {
-            throw new ConfigException("unknown configuration key(s) " + unknown + "; known keys: " + KEYS.keySet());
+            throw new ConfigException("unknown configuration key(s): " + String.join(", ", unknown)
+                    + "; known keys: " + KEYS.keySet());
         }
         return new JcometConfig(v);
     }

@@ -1,7 +1,11 @@
 package io.jcomet.launcher;
 
+import io.jcomet.config.ConfigException;
+import io.jcomet.config.ConfigSources;
 import io.jcomet.config.JcometConfig;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Command-line launcher: {@code Main [--host H] [--front-host H] [--admin-port N] [--front-port N]
@@ -20,7 +24,7 @@ public final class Main {
                 .adminPort(defaults.adminPort());
         int frontPort = defaults.frontPort();
         int frontCount = defaults.frontCount();
-        int maxChannels = defaults.maxChannels();
+        Map<String, String> settings = new LinkedHashMap<>(); // as init parameters jcomet.<key>
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -43,13 +47,11 @@ public final class Main {
                     }
                     String key = a.substring(0, eq);
                     b.set(key, a.substring(eq + 1));
-                    if (key.equals("max_channels")) {
-                        maxChannels = Integer.parseInt(a.substring(eq + 1));
-                    }
+                    settings.put(ConfigSources.PREFIX + key, a.substring(eq + 1));
             }
         }
         b.frontPorts(frontPort, frontCount);
-        warnOnFileLimit(maxChannels);
+        warnOnFileLimit(settings);
         EmbeddedJcomet s = b.start();
         Runtime.getRuntime().addShutdownHook(new Thread(s::stop, "jcomet-shutdown"));
         List<Integer> fronts = s.frontPorts();
@@ -59,13 +61,18 @@ public final class Main {
         Thread.currentThread().join();
     }
 
-    static void warnOnFileLimit(int capacity) {
-        long limit = OpenFiles.limit();
-        if (limit > 0 && limit < capacity + 1024L) {
-            System.err.println("WARNING: the open-file limit of this process is " + limit + ", so it can hold about "
-                    + Math.max(0, limit - 1024) + " connections, fewer than max_channels=" + capacity
-                    + ". Raise it with `ulimit -n 1100000` (shell), LimitNOFILE=1100000 (systemd) or"
-                    + " /etc/security/limits.conf nofile, with fs.nr_open and fs.file-max above it: see docs/TUNING.md.");
+    /** Warns when the open-file limit is below what the EFFECTIVE max_channels (every source) needs. */
+    static void warnOnFileLimit(Map<String, String> settings) {
+        int maxChannels;
+        try {
+            maxChannels = JcometConfig.from(ConfigSources.load(settings::get, settings.keySet(),
+                    System.getenv(), System.getProperties())).maxChannels();
+        } catch (ConfigException e) {
+            return; // the start itself reports it, with key, value and source
+        }
+        String warning = OpenFiles.warning(OpenFiles.limit(), maxChannels);
+        if (warning != null) {
+            System.err.println(warning);
         }
     }
 }

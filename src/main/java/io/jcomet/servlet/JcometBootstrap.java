@@ -28,14 +28,7 @@ public final class JcometBootstrap implements ServletContextListener {
         try {
             ConfigSources.Loaded loaded = ConfigSources.load(ctx);
             loaded.notes().forEach(n -> LOG.info("jcomet: " + n));
-            try {
-                config = JcometConfig.from(loaded.values());
-            } catch (ConfigException e) {
-                if (e.key() != null && loaded.origin(e.key()) != null) {
-                    throw new ConfigException(e.key(), e.value(), e.getMessage() + " (from " + loaded.origin(e.key()) + ")");
-                }
-                throw e;
-            }
+            config = JcometConfig.from(loaded);
         } catch (ConfigException e) {
             LOG.log(Level.SEVERE, "jcomet: " + e.getMessage());
             throw e;

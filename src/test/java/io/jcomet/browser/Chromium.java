@@ -26,16 +26,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * browser process with a fresh profile directory (a separate "browser context": no shared cookies
  * or storage), removed again by {@link #close}.
  *
- * <p>Overrides: JCOMET_CHROMIUM (browser binary), JCOMET_CHROMEDRIVER (driver binary).
+ * <p>Overrides: CHROMIUM_BIN (browser binary), CHROMEDRIVER_BIN (driver binary).
  * Without a browser the tests are skipped with a message; under CI=true they fail.
  *
  * <p>Threads: used from the JUnit thread only.
  */
 final class Chromium {
 
-    static final String BROWSER = find("JCOMET_CHROMIUM",
+    static final String BROWSER = find("CHROMIUM_BIN",
             "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable");
-    static final String DRIVER = find("JCOMET_CHROMEDRIVER",
+    static final String DRIVER = find("CHROMEDRIVER_BIN",
             "/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
     private static final AtomicInteger COUNTER = new AtomicInteger();
     /** Selenium warns that it has no CDP bindings for this Chromium; we use WebDriver only. Kept referenced. */
@@ -60,7 +60,7 @@ final class Chromium {
         if (BROWSER != null && DRIVER != null) return;
         String msg = "Browser tests NOT RUN: " + (BROWSER == null ? "no chromium binary" : "") + (BROWSER == null && DRIVER == null ? " and " : "")
                 + (DRIVER == null ? "no chromedriver" : "")
-                + " (apt-get install chromium chromium-driver, or set JCOMET_CHROMIUM / JCOMET_CHROMEDRIVER)";
+                + " (apt-get install chromium chromium-driver, or set CHROMIUM_BIN / CHROMEDRIVER_BIN)";
         if ("true".equalsIgnoreCase(System.getenv("CI"))) fail(msg + "; CI=true, so this is a failure");
         System.err.println("[WARN] " + msg);
         Assumptions.abort(msg);

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Runs the JavaScript client's unit tests ({@code node --test src/test/js}) as part of
  * {@code mvn test}, so that one command runs everything. Node 18.15+ is needed (built-in test runner
  * with reporters; Debian 12's nodejs is 18.20, checked);
- * {@code JCOMET_NODE} overrides the executable. Without Node the test is skipped with a message,
+ * {@code NODE_BIN} overrides the executable. Without Node the test is skipped with a message,
  * except under {@code CI=true}, where a missing Node fails the build.
  *
  * <p>Threads: only the JUnit thread; node writes straight into target/node-test.log (spec
@@ -28,11 +28,11 @@ class JsUnitTest {
 
     @Test
     void nodeTestSuitePasses() throws Exception {
-        String node = System.getenv().getOrDefault("JCOMET_NODE", "node");
+        String node = System.getenv().getOrDefault("NODE_BIN", "node");
         String version = nodeVersion(node);
         if (version == null) {
             String msg = "node not found (tried '" + node + "'): JavaScript unit tests in src/test/js NOT RUN."
-                    + " Install Node.js 18.15+ (apt-get install nodejs) or set JCOMET_NODE.";
+                    + " Install Node.js 18.15+ (apt-get install nodejs) or set NODE_BIN.";
             if ("true".equalsIgnoreCase(System.getenv("CI"))) fail(msg + " CI=true: failing.");
             System.err.println("[WARN] " + msg);
             Assumptions.abort(msg);

@@ -142,7 +142,22 @@ class ConfigSourcesTest {
 
         assertEquals("polling_timeout", e.key());
         assertTrue(e.getMessage().contains("set twice"), e.getMessage());
-        assertTrue(e.getMessage().contains("jcomet.polling_timeout"), e.getMessage());
+        assertTrue(e.getMessage().contains("as jcomet.polling_timeout=31 and as polling_timeout=30")
+                || e.getMessage().contains("as polling_timeout=30 and as jcomet.polling_timeout=31"), "both values: " + e.getMessage());
+    }
+
+    @Test
+    void aBadKeyOrATwiceSetKeyNamesValueAndSource() {
+        env.put("JCOMET_POLLING-TIMEOUT", "5");
+        ConfigException bad = loadFails();
+        assertTrue(bad.getMessage().contains("environment variable JCOMET_POLLING-TIMEOUT (value 5)"), bad.getMessage());
+
+        env.clear();
+        env.put("JCOMET_auth", "token");
+        env.put("JCOMET_AUTH", "none");
+        ConfigException twice = loadFails();
+        assertTrue(twice.getMessage().contains("JCOMET_auth=token") && twice.getMessage().contains("JCOMET_AUTH=none"),
+                twice.getMessage());
     }
 
     @Test
@@ -265,6 +280,13 @@ class ConfigSourcesTest {
     }
 
     @Test
+    void theLaunchersWebappPropertyIsNotASetting() {
+        // EmbeddedJcomet serves -Djcomet.webapp; with it set, jcomet refused to start ("bad key")
+        sys.setProperty("jcomet.webapp", "/srv/webapp");
+        assertEquals(Map.of(), load().values());
+    }
+
+    @Test
     void keyThatIsNotSnakeCaseIsRejectedNamingItsSource() {
         sys.setProperty("jcomet.admin.port", "8000");
         ConfigException e = loadFails();
@@ -312,6 +334,21 @@ class ConfigSourcesTest {
         assertEquals("abc", e.value());
         assertEquals("invalid configuration: front_port: not an integer",
                 load().invalid("front_port", "not an integer").getMessage(), "unset key: no value, no origin");
+    }
+
+    @Test
+    void configErrorsFromSourcesNameKeyValueAndSourceOnce() {
+        env.put("JCOMET_CHROMEDRIVER", "/usr/bin/chromedriver");
+        ConfigException unknown = assertThrows(ConfigException.class, () -> JcometConfig.from(load()));
+        assertTrue(unknown.getMessage().startsWith("unknown configuration key(s): chromedriver=/usr/bin/chromedriver "
+                + "(from environment variable JCOMET_CHROMEDRIVER); known keys: ["), unknown.getMessage());
+
+        env.clear();
+        sys.setProperty("jcomet.polling_timeout", "abc");
+        ConfigException invalid = assertThrows(ConfigException.class, () -> JcometConfig.from(load()));
+        assertEquals("invalid configuration: polling_timeout=abc: not an integer "
+                + "(from system property jcomet.polling_timeout)", invalid.getMessage(), "said once, with its source");
+        assertEquals("abc", invalid.value());
     }
 
     @Test

@@ -69,6 +69,6 @@ class JcometConfigTest {
     @Test
     void unknownKeysAreRefusedSoTyposDoNotPassSilently() {
         ConfigException e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("polling_timout", "5")));
-        assertTrue(e.getMessage().contains("polling_timout"), e.getMessage());
+        assertTrue(e.getMessage().contains("polling_timout=5"), "key and value: " + e.getMessage());
     }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Finds TCP ports the container ITs may listen on. The shipped defaults (admin 8000, front 8100-8199)
- * are used only when {@code -Djcomet.it.ports=default} is given AND every one of them is free; by
+ * are used only when {@code -Dit.ports=default} is given AND every one of them is free; by
  * default a random free block in 20000-32767 is used (below Linux's default ephemeral range
  * 32768-60999, so outgoing connections do not grab them), because on a shared machine another
  * {@code mvn verify} or a developer's {@code mvn jetty:run} may take the defaults between our check
@@ -18,7 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Threads: stateless; called from the test thread.
  */
-final class FreePorts {
+public final class FreePorts {
 
     private static final int LOW = 20000;
     private static final int HIGH = 32767;
@@ -27,12 +27,12 @@ final class FreePorts {
     }
 
     /** Ports for one container: {@code admin} and {@code count} consecutive front ports from {@code front}. */
-    record Plan(int admin, int front, int count) {
-        int lastFront() {
+    public record Plan(int admin, int front, int count) {
+        public int lastFront() {
             return front + count - 1;
         }
 
-        List<Integer> frontPorts() {
+        public List<Integer> frontPorts() {
             List<Integer> l = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 l.add(front + i);
@@ -42,8 +42,8 @@ final class FreePorts {
     }
 
     /** Admin port + {@code count} consecutive front ports, all free right now. */
-    static Plan plan(int count) {
-        if ("default".equals(System.getProperty("jcomet.it.ports")) && allFree(8000, 1) && allFree(8100, count)) {
+    public static Plan plan(int count) {
+        if ("default".equals(System.getProperty("it.ports")) && allFree(8000, 1) && allFree(8100, count)) {
             return new Plan(8000, 8100, count);
         }
         ThreadLocalRandom rnd = ThreadLocalRandom.current();
@@ -67,15 +67,21 @@ final class FreePorts {
         return true;
     }
 
+    /**
+     * Bound the way the containers bind (SO_REUSEADDR on, Java's and Jetty's/Tomcat's default on
+     * Linux): a port whose previous server left connections in TIME_WAIT is free for them, and must
+     * be for us, or {@code -Dit.ports=default} would give the defaults only to the first
+     * container test of a run. A port someone listens on is still refused.
+     */
     private static boolean free(int port) {
         try (ServerSocket any = new ServerSocket()) {
-            any.setReuseAddress(false);
+            any.setReuseAddress(true);
             any.bind(new InetSocketAddress(port));
         } catch (IOException e) {
             return false;
         }
         try (ServerSocket lo = new ServerSocket()) {
-            lo.setReuseAddress(false);
+            lo.setReuseAddress(true);
             lo.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             return true;
         } catch (IOException e) {

@@ -28,7 +28,7 @@ import java.util.function.BooleanSupplier;
  * <p>Threads: created, polled and stopped by the test thread; the shutdown hook thread only calls
  * {@link #kill}, which is idempotent.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
 
     /** Log lines after which waiting is pointless: the web app did not start. */
     private static final List<String> FATAL = List.of(
@@ -52,7 +52,7 @@ final class ServerProcess implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    static ServerProcess start(String name, List<String> command, Map<String, String> env, Path log)
+    public static ServerProcess start(String name, List<String> command, Map<String, String> env, Path log)
             throws IOException {
         Files.createDirectories(log.getParent());
         ProcessBuilder pb = new ProcessBuilder(command)
@@ -81,16 +81,16 @@ final class ServerProcess implements AutoCloseable {
         return now;
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 
     /** The last {@code lines} lines of the log, for assertion messages. */
-    String tail(int lines) {
+    public String tail(int lines) {
         try {
             List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -99,7 +99,7 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    String logText() {
+    public String logText() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -111,7 +111,7 @@ final class ServerProcess implements AutoCloseable {
      * Polls {@code condition} until it holds or the deadline passes; fails fast when the process has
      * died. Returns normally only when the condition held.
      */
-    void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    public void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             descendants();
@@ -136,7 +136,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Result of a graceful stop. */
-    record Stopped(boolean graceful, Optional<Integer> launcherExit, List<Long> serverPids) {
+    public record Stopped(boolean graceful, Optional<Integer> launcherExit, List<Long> serverPids) {
     }
 
     /**
@@ -144,7 +144,7 @@ final class ServerProcess implements AutoCloseable {
      * launcher; SIGKILL whatever is left when {@code timeout} runs out. {@code graceful} is true when
      * nothing had to be killed.
      */
-    Stopped stop(Duration timeout) throws InterruptedException {
+    public Stopped stop(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<ProcessHandle> kids = descendants();
         List<Long> pids = kids.stream().map(ProcessHandle::pid).toList();
@@ -179,7 +179,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** SIGKILL the whole tree, remembered descendants included. Idempotent. */
-    void kill() {
+    public void kill() {
         List<ProcessHandle> all = new ArrayList<>();
         try {
             process.descendants().forEach(all::add);

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * icomet's own files (its 0.2.5 source tarball, BSD licensed), read at test time and never copied
  * into this repository. The tarball is looked for in {@code <repo>/../shared/anchors/} (CI clones
- * the repository next to a {@code shared/} copy) or where {@code JCOMET_ICOMET_TARBALL} points.
+ * the repository next to a {@code shared/} copy) or where {@code ICOMET_TARBALL} points.
  * Without it the tests that need it are skipped with a message saying so; under {@code CI=true}
  * they fail instead.
  *
@@ -27,7 +27,7 @@ public final class Anchors {
 
     /** The tarball, or null. */
     public static Path tarball() {
-        String env = System.getenv("JCOMET_ICOMET_TARBALL");
+        String env = System.getenv("ICOMET_TARBALL");
         Path p = env != null && !env.isBlank() ? Path.of(env)
                 : Path.of("").toAbsolutePath().getParent().resolve("shared").resolve("anchors").resolve(TARBALL);
         return Files.isRegularFile(p) ? p : null;
@@ -39,7 +39,7 @@ public final class Anchors {
         if (t != null) {
             return t;
         }
-        String msg = "icomet's source tarball " + TARBALL + " not found in ../shared/anchors (or JCOMET_ICOMET_TARBALL):"
+        String msg = "icomet's source tarball " + TARBALL + " not found in ../shared/anchors (or ICOMET_TARBALL):"
                 + " the tests against icomet's own conf files and demo pages were NOT RUN";
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
             fail(msg + "; CI=true, so this is a failure");

@@ -500,8 +500,13 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** Subscribers held on the channel, or -1 if it does not exist. */
+    /** Subscribers held on the channel (on every node with a shared engine), or -1 if it does not exist. */
     public int subscribers(String cname) {
+        return engine.shared() ? engine.subscribers(cname) : localSubscribers(cname);
+    }
+
+    /** Subscribers held on the channel on this node, or -1 if this node does not have it. */
+    public int localSubscribers(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
@@ -597,6 +602,15 @@ public final class Broker implements AutoCloseable {
     public void removePresenceListener(PresenceListener l) { presence.remove(l); }
 
     private void firePresence(String cname, boolean online) {
+        if (engine.shared()) {
+            engine.presence(cname, online); // reported once for the cluster, through firePresenceShared
+            return;
+        }
+        firePresenceShared(cname, online);
+    }
+
+    /** Tells this node's presence listeners (/psub); a shared engine calls it once per cluster-wide change. */
+    public void firePresenceShared(String cname, boolean online) {
         for (PresenceListener l : presence) {
             l.presence(cname, online);
         }

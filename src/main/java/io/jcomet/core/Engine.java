@@ -52,6 +52,16 @@ public interface Engine extends AutoCloseable {
     /** /broadcast across nodes; returns the number of channels it reached on this node. */
     int broadcast(String content);
 
+    /** Subscribers held on the channel on every node, or -1 when no node has it. */
+    int subscribers(String cname);
+
+    /**
+     * This node's channel went online (first subscriber) or offline (a second after the last left).
+     * Called under the channel's lock: must not block. The engine reports cluster-wide changes back
+     * through {@link Broker#firePresenceShared}, once per cluster.
+     */
+    void presence(String cname, boolean online);
+
     /** One buffered message as the shared store holds it. */
     record Stored(int seq, Message.Kind kind, String content) {}
 

@@ -19,6 +19,8 @@ public final class MemoryEngine implements Engine {
     @Override public long close(String cname) { throw notShared(); }
     @Override public long clear(String cname) { throw notShared(); }
     @Override public int broadcast(String content) { throw notShared(); }
+    @Override public int subscribers(String cname) { throw notShared(); }
+    @Override public void presence(String cname, boolean online) { throw notShared(); }
     @Override public void close() {}
 
     private static IllegalStateException notShared() {

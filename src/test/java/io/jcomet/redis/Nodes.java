@@ -24,7 +24,7 @@ final class Nodes {
 
     /** Subscribers held on {@code cname} on this node only. */
     static int heldHere(TestServer node, String cname) {
-        return Math.max(0, node.server.broker().subscribers(cname));
+        return Math.max(0, node.server.broker().localSubscribers(cname));
     }
 
     /** Every JSON object in a response body (stream lines, SSE data, iframe script calls, poll arrays). */

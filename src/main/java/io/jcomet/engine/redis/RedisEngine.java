@@ -76,6 +76,12 @@ public final class RedisEngine implements Engine {
     private final ConcurrentHashMap<String, Listen> listens = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     private final String broadcastChannel;
+    private final String presenceChannel;
+    private final String askChannel;
+    private final String nodesKey;
+    private final String nodeId;
+    private final String replyChannel;
+    private final ConcurrentHashMap<String, Gather> gathers = new ConcurrentHashMap<>();
     private volatile Broker broker;
 
     /** This node's interest in one channel. */
@@ -100,6 +106,11 @@ public final class RedisEngine implements Engine {
         this.prefix = config.redisKeyPrefix();
         this.timeoutMillis = config.redisTimeoutMillis();
         this.broadcastChannel = prefix + "broadcast";
+        this.presenceChannel = prefix + "presence";
+        this.askChannel = prefix + "ask";
+        this.nodesKey = prefix + "nodes";
+        this.nodeId = Long.toString(random.nextLong() >>> 1, 36);
+        this.replyChannel = prefix + "reply:" + nodeId;
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(1)
@@ -164,7 +175,11 @@ public final class RedisEngine implements Engine {
     @Override
     public void start(Broker broker) {
         this.broker = broker;
-        await(link.subscribeAll(broadcastChannel).toCompletableFuture(), "subscribe " + broadcastChannel);
+        for (String ch : List.of(broadcastChannel, presenceChannel, askChannel, replyChannel)) {
+            await(link.subscribeAll(ch).toCompletableFuture(), "subscribe " + ch);
+        }
+        heartbeat();
+        housekeeping.scheduleWithFixedDelay(this::heartbeat, 1000, 1000, TimeUnit.MILLISECONDS);
         long every = Math.max(1000, config.channelTimeoutSeconds() * 1000L / 3);
         housekeeping.scheduleWithFixedDelay(this::keepAlive, every, every, TimeUnit.MILLISECONDS);
     }
@@ -260,7 +275,15 @@ public final class RedisEngine implements Engine {
                     });
                 }
             }
-            Boolean exists = await(attempt, "attach " + cname);
+            Boolean exists;
+            try {
+                exists = await(attempt, "attach " + cname);
+            } catch (CometException e) {
+                if (!l.ready) {
+                    released(cname); // do not keep interest in a channel nobody could attach
+                }
+                throw e;
+            }
             if (!exists) {
                 return false;
             }
@@ -414,10 +437,109 @@ public final class RedisEngine implements Engine {
         }
     }
 
+    // ------------------------------------------------------------------ cluster-wide counts and presence
+
+    /** Nodes alive in the last few seconds keep their id in a sorted set scored by time. */
+    private void heartbeat() {
+        long now = System.currentTimeMillis();
+        link.commands().zadd(nodesKey, (double) now, nodeId);
+        link.commands().zremrangebyscore(nodesKey, io.lettuce.core.Range.create(0d, (double) (now - 10_000)));
+        link.commands().pexpire(nodesKey, 60_000);
+    }
+
+    /** Answers to one /info?cname= question asked of every node. */
+    private static final class Gather {
+        final int expected;
+        final java.util.concurrent.atomic.AtomicLong sum = new java.util.concurrent.atomic.AtomicLong();
+        final AtomicInteger answers = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicBoolean anyHas = new java.util.concurrent.atomic.AtomicBoolean();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        Gather(int expected) {
+            this.expected = expected;
+        }
+    }
+
+    /**
+     * Asks every live node (the nodes set, heartbeat in the last 3 s) for its count and sums the
+     * answers that arrive within redis_timeout; a node that died a moment ago simply does not count.
+     */
+    @Override
+    public int subscribers(String cname) {
+        long now = System.currentTimeMillis();
+        List<String> live = await(link.commands().zrangebyscore(nodesKey,
+                io.lettuce.core.Range.create((double) (now - 3000), Double.POSITIVE_INFINITY)).toCompletableFuture(), "nodes");
+        int expected = Math.max(1, live.size());
+        String id = epochCandidate();
+        Gather g = new Gather(expected);
+        gathers.put(id, g);
+        try {
+            await(link.publishAll(askChannel, id + "\n" + nodeId + "\n" + cname).toCompletableFuture(), "ask");
+            try {
+                g.done.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // count what arrived
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            gathers.remove(id);
+        }
+        return g.anyHas.get() ? (int) g.sum.get() : -1;
+    }
+
+    private void onAsk(String payload) {
+        String[] p = payload.split("\n", 3);
+        if (p.length < 3) {
+            return;
+        }
+        int n = broker.localSubscribers(p[2]);
+        link.publishAll(prefix + "reply:" + p[1], p[0] + "\n" + n);
+    }
+
+    private void onReply(String payload) {
+        int nl = payload.indexOf('\n');
+        Gather g = nl < 0 ? null : gathers.get(payload.substring(0, nl));
+        if (g == null) {
+            return;
+        }
+        int n = Integer.parseInt(payload.substring(nl + 1));
+        if (n >= 0) {
+            g.anyHas.set(true);
+            g.sum.addAndGet(n);
+        }
+        if (g.answers.incrementAndGet() >= g.expected) {
+            g.done.complete(null);
+        }
+    }
+
+    @Override
+    public void presence(String cname, boolean online) {
+        String base = base(cname);
+        evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId, online ? "1" : "0",
+                presenceChannel, cname, Long.toString(defaultTtlMillis()));
+    }
+
     // ------------------------------------------------------------------ from Redis
 
     /** Lettuce I/O thread: parse just enough to pick the delivery thread. */
     private void onPubSub(String channel, String payload) {
+        if (channel.equals(replyChannel)) {
+            onReply(payload);
+            return;
+        }
+        if (channel.equals(askChannel)) {
+            delivery[0].execute(() -> onAsk(payload));
+            return;
+        }
+        if (channel.equals(presenceChannel)) {
+            if (payload.length() > 2) {
+                String cname = payload.substring(2);
+                delivery[Math.floorMod(cname.hashCode(), delivery.length)]
+                        .execute(() -> broker.firePresenceShared(cname, payload.charAt(0) == '1'));
+            }
+            return;
+        }
         if (channel.equals(broadcastChannel)) {
             delivery[0].execute(() -> onBroadcast(payload));
             return;
@@ -500,6 +622,7 @@ public final class RedisEngine implements Engine {
         for (Listen l : listens.values()) {
             if (l.ready) {
                 evalAsync(Scripts.TOUCH, ScriptOutputType.INTEGER, keys(l.shardChannel), ttl);
+                link.commands().pexpire(l.shardChannel + ":p", defaultTtlMillis());
             }
         }
     }

@@ -92,6 +92,21 @@ final class Scripts {
             + "if redis.call('PEXPIRE', KEYS[1], ttl) == 1 then redis.call('PEXPIRE', KEYS[2], ttl) end\n"
             + "return 1\n");
 
+    /**
+     * KEYS[1]: the channel's presence hash (node id -> 1). ARGV: node id, 1/0, presence channel, cname,
+     * ttl ms. Publishes {@code 1|0 \n cname} cluster-wide when the first node goes online or the last
+     * goes offline, so /psub reports a channel once for the cluster.
+     */
+    static final Script PRESENCE = new Script(
+            "if ARGV[2] == '1' then\n"
+            + "  redis.call('HSET', KEYS[1], ARGV[1], 1)\n"
+            + "  redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
+            + "  if redis.call('HLEN', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[3], '1\\n' .. ARGV[4]) end\n"
+            + "elseif redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 0 then\n"
+            + "  redis.call('PUBLISH', ARGV[3], '0\\n' .. ARGV[4])\n"
+            + "end\n"
+            + "return 1\n");
+
     /** A script and its SHA-1, so the node sends the hash and falls back to the text on NOSCRIPT. */
     record Script(String text, String sha) {
         Script(String text) {

@@ -154,8 +154,11 @@ public final class RedisEngine implements Engine {
                                 .build())
                 : ClientOptions.builder();
         return b.autoReconnect(true)
-                // while disconnected, fail at once instead of queueing: a publish answers 503 now, not later
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                // One Redis: while disconnected, fail at once instead of queueing, so a publish answers 503
+                // now. A cluster connects to each master lazily, on the first command routed there, so it
+                // must accept commands while that connection comes up; redis_timeout still bounds them.
+                .disconnectedBehavior(config.redisCluster() ? ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS
+                        : ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .socketOptions(SocketOptions.builder().connectTimeout(timeout).keepAlive(true).build())
                 .build();

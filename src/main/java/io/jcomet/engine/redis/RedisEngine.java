@@ -93,6 +93,7 @@ public final class RedisEngine implements Engine {
         volatile boolean ready;
         int expectedNext;                    // delivery thread
         String epoch;                        // delivery thread
+        List<String> pending;                // delivery thread: messages that arrived while the first sync ran
 
         Listen(String cname, String shardChannel, int stripe) {
             this.cname = cname;
@@ -113,7 +114,7 @@ public final class RedisEngine implements Engine {
         this.replyChannel = prefix + "reply:" + nodeId;
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
-                .computationThreadPoolSize(1)
+                .computationThreadPoolSize(2)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
         ClientOptions options = options(config);
@@ -263,7 +264,7 @@ public final class RedisEngine implements Engine {
             CompletableFuture<Boolean> attempt;
             synchronized (l) {
                 attempt = l.attempt;
-                if (attempt == null || attempt.isCompletedExceptionally() || (attempt.isDone() && !attempt.join())) {
+                if (attempt == null || (attempt.isDone() && !l.ready)) {
                     attempt = new CompletableFuture<>();
                     l.attempt = attempt;
                     CompletableFuture<Boolean> a = attempt;
@@ -298,15 +299,38 @@ public final class RedisEngine implements Engine {
         throw unavailable("channel " + cname + " kept being released while attaching");
     }
 
-    /** Reads the channel's state and copies it into the broker. Delivery thread of the channel. */
+    /**
+     * Reads the channel's state (asynchronously: the delivery thread does not wait for Redis) and
+     * then, on the channel's delivery thread, copies it into the broker. PUB/SUB messages that arrive
+     * for a channel not yet synced wait in {@link Listen#pending} and are applied after it, so a
+     * message published just after the read is not lost (and one just before it is not doubled).
+     */
     private void sync(Listen l, CompletableFuture<Boolean> attempt, boolean create) {
+        if (attempt != null) {
+            l.pending = new ArrayList<>(); // delivery thread: messages from now on wait for the state
+        }
+        CompletableFuture<List<Object>> read;
         try {
-            String[] keys = keys(l.shardChannel);
-            List<Object> r = eval(Scripts.ATTACH, keys, epochCandidate(), create ? "1" : "0", Long.toString(defaultTtlMillis()));
+            read = evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), epochCandidate(),
+                    create ? "1" : "0", Long.toString(defaultTtlMillis()));
+        } catch (RuntimeException e) {
+            read = CompletableFuture.failedFuture(e);
+        }
+        read.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .whenComplete((r, e) -> delivery[l.stripe].execute(() -> applySync(l, attempt, r, e)));
+    }
+
+    /** Delivery thread of the channel. */
+    private void applySync(Listen l, CompletableFuture<Boolean> attempt, List<Object> r, Throwable failure) {
+        try {
+            if (failure != null) {
+                throw failure instanceof CometException ce ? ce : unavailable("sync " + l.cname + ": " + failure);
+            }
             if (r == null || r.isEmpty() || r.get(0) == null) { // the script returned false
                 if (listens.remove(l.cname, l)) {
                     link.sunsubscribe(l.shardChannel);
                 }
+                l.pending = null;
                 if (attempt != null) {
                     attempt.complete(false);
                 }
@@ -320,6 +344,7 @@ public final class RedisEngine implements Engine {
             SharedState state = new SharedState(lastSeq + 1, epoch, token.isEmpty() ? null : token,
                     ttl.isEmpty() ? 0 : (int) (Long.parseLong(ttl) / 1000), buffered);
             if (listens.get(l.cname) != l) {
+                l.pending = null;
                 if (attempt != null) {
                     attempt.complete(true); // the caller sees it was released and tries again
                 }
@@ -328,18 +353,28 @@ public final class RedisEngine implements Engine {
             if (!broker.syncShared(l.cname, state)) {
                 throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
             }
+            if (!epoch.equals(l.epoch) || lastSeq + 1 - l.expectedNext > 0) {
+                l.expectedNext = lastSeq + 1; // a resync that crossed live messages keeps the later position
+            }
             l.epoch = epoch;
-            l.expectedNext = lastSeq + 1;
             l.ready = true;
+            List<String> waiting = l.pending;
+            l.pending = null;
+            if (waiting != null) {
+                for (String payload : waiting) {
+                    onMessage(l, payload);
+                }
+            }
             if (attempt != null) {
                 attempt.complete(true);
             }
         } catch (RuntimeException e) {
+            l.pending = null;
             if (attempt != null) {
                 attempt.completeExceptionally(e);
             } else {
-                LOG.log(Level.WARNING, "jcomet: resync of channel " + l.cname + " failed, retrying on the next message: " + e);
-                l.ready = false; // the next subscriber attaches afresh
+                LOG.log(Level.WARNING, "jcomet: resync of channel " + l.cname + " failed; the next subscriber attaches afresh: " + e);
+                l.ready = false;
             }
         }
     }
@@ -566,8 +601,14 @@ public final class RedisEngine implements Engine {
 
     /** Delivery thread of the channel. */
     private void onMessage(Listen l, String payload) {
-        if (!l.ready || listens.get(l.cname) != l) {
-            return; // not synced yet: the sync reads this message from the stream
+        if (listens.get(l.cname) != l) {
+            return;
+        }
+        if (!l.ready) {
+            if (l.pending != null) {
+                l.pending.add(payload); // applied once the state is read
+            }
+            return;
         }
         try {
             int a = payload.indexOf('\n');

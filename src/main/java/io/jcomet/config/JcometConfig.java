@@ -114,7 +114,8 @@ public final class JcometConfig {
             throw new ConfigException("engine", v.get("engine"), "must be memory or redis");
         }
         List<String> uris = new ArrayList<>();
-        for (String u : v.get("redis_uri").split("[,\\s]+")) {
+        // a comma starts a new URI only before a scheme: a Sentinel URI lists its hosts with commas
+        for (String u : v.get("redis_uri").trim().split("\\s*[,\\s]\\s*(?=[a-z][a-z+-]*://)")) {
             if (u.isEmpty()) {
                 continue;
             }

@@ -45,6 +45,8 @@ class RedisKeysTest {
         assertEquals("redis", c.engine());
         assertEquals(List.of("redis://h1:7000", "redis://h2:7001"), c.redisUris());
         assertEquals(1500, c.redisTimeoutMillis());
+        assertEquals(List.of("redis-sentinel://s1:26379,s2:26379/0#mymaster"),
+                JcometConfig.from(Map.of("redis_uri", "redis-sentinel://s1:26379,s2:26379/0#mymaster")).redisUris());
         assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("engine", "mysql")));
         assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("redis_uri", "http://h:1")));
         assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("redis_timeout", "10")));

@@ -466,12 +466,16 @@ public final class RedisEngine implements Engine {
         }
         String id = payload.substring(0, nl);
         String content = payload.substring(nl + 1);
+        // one script per channel, sent without waiting: this thread also delivers channels' messages
         for (Listen l : listens.values()) {
-            try {
-                publish(l.cname, Message.Kind.BROADCAST, content, id);
-            } catch (CometException e) {
-                LOG.warning("jcomet: broadcast to " + l.cname + " failed: " + e.reason());
-            }
+            String base = base(l.cname);
+            evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys(base), epochCandidate(), "b", content,
+                    Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base, id)
+                    .whenComplete((r, e) -> {
+                        if (e != null) {
+                            LOG.warning("jcomet: broadcast to " + l.cname + " failed: " + e);
+                        }
+                    });
         }
     }
 

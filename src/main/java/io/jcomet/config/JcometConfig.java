@@ -47,6 +47,13 @@ public final class JcometConfig {
         k.put("ws_max_frames_per_second", new String[] {"20", "frames a WebSocket client may send per second (burst of as many); past it an error frame"});
         k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any; no Origin header = not a browser, allowed); others 403"});
         k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping by the next is closed (0 = no pings)"});
+        // multi-node: see docs/DEPLOY.md, "Several nodes over Redis"
+        k.put("engine", new String[] {"memory", "memory: this node alone; redis: channels shared by every node on the same Redis"});
+        k.put("redis_uri", new String[] {"redis://127.0.0.1:6379", "engine=redis: comma-separated Lettuce URIs (redis://[user:password@]host:port[/db], rediss:// for TLS, redis-sentinel://...); with redis_cluster=true the cluster's seed nodes"});
+        k.put("redis_cluster", new String[] {"false", "engine=redis: true when redis_uri names Redis Cluster nodes (sharded PUB/SUB per channel)"});
+        k.put("redis_timeout", new String[] {"2000", "engine=redis: milliseconds a Redis command may take; past it (or while Redis is down) a publish answers 503"});
+        k.put("redis_key_prefix", new String[] {"jcomet:", "engine=redis: prefix of every key and PUB/SUB channel (several jcomet services on one Redis use different prefixes)"});
+        k.put("redis_delivery_threads", new String[] {"2", "engine=redis: threads that deliver messages from Redis to this node's subscribers (one channel always on the same thread, in seq order)"});
         KEYS = Collections.unmodifiableMap(k);
     }
 
@@ -75,6 +82,12 @@ public final class JcometConfig {
     private final int wsMaxFramesPerSecond;
     private final List<String> wsAllowedOrigins;
     private final int wsPingIntervalSeconds;
+    private final String engine;
+    private final List<String> redisUris;
+    private final boolean redisCluster;
+    private final int redisTimeoutMillis;
+    private final String redisKeyPrefix;
+    private final int redisDeliveryThreads;
     private final Map<String, String> values;
 
     private JcometConfig(Map<String, String> v) {
@@ -112,6 +125,32 @@ public final class JcometConfig {
         wsMaxFramesPerSecond = integer(v, "ws_max_frames_per_second", 1, 100_000);
         wsAllowedOrigins = origins(v, "ws_allowed_origins");
         wsPingIntervalSeconds = integer(v, "ws_ping_interval", 0, 86_400);
+        engine = v.get("engine").toLowerCase(Locale.ROOT);
+        if (!engine.equals("memory") && !engine.equals("redis")) {
+            throw new ConfigException("engine", v.get("engine"), "must be memory or redis");
+        }
+        List<String> uris = new ArrayList<>();
+        // a comma starts a new URI only before a scheme: a Sentinel URI lists its hosts with commas
+        for (String u : v.get("redis_uri").trim().split("\\s*[,\\s]\\s*(?=[a-z][a-z+-]*://)")) {
+            if (u.isEmpty()) {
+                continue;
+            }
+            if (!u.matches("(redis|rediss|redis-sentinel|redis-socket)(\\+[a-z]+)?://.+")) {
+                throw new ConfigException("redis_uri", v.get("redis_uri"), "entries must be Redis URIs such as redis://127.0.0.1:6379");
+            }
+            uris.add(u);
+        }
+        if (uris.isEmpty()) {
+            throw new ConfigException("redis_uri", v.get("redis_uri"), "needs at least one Redis URI");
+        }
+        redisUris = List.copyOf(uris);
+        redisCluster = bool(v, "redis_cluster");
+        redisTimeoutMillis = integer(v, "redis_timeout", 50, 60_000);
+        redisKeyPrefix = v.get("redis_key_prefix");
+        if (redisKeyPrefix.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f || c == '{' || c == '}')) {
+            throw new ConfigException("redis_key_prefix", redisKeyPrefix, "must be printable ASCII without spaces or braces");
+        }
+        redisDeliveryThreads = integer(v, "redis_delivery_threads", 1, 64);
     }
 
     /** Defaults only. */
@@ -242,6 +281,12 @@ public final class JcometConfig {
     /** Allowed Origin header values, lower case; {@code *} allows any. */
     public List<String> wsAllowedOrigins() { return wsAllowedOrigins; }
     public int wsPingIntervalSeconds() { return wsPingIntervalSeconds; }
+    public String engine() { return engine; }
+    public List<String> redisUris() { return redisUris; }
+    public boolean redisCluster() { return redisCluster; }
+    public int redisTimeoutMillis() { return redisTimeoutMillis; }
+    public String redisKeyPrefix() { return redisKeyPrefix; }
+    public int redisDeliveryThreads() { return redisDeliveryThreads; }
     /** The effective value of every key, for the start-up log. */
     public Map<String, String> values() { return values; }
 }

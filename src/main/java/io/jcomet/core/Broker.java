@@ -37,6 +37,7 @@ public final class Broker implements AutoCloseable {
 
     private final JcometConfig config;
     private final ChannelTable table;
+    private final Engine engine;
     private final HeldTimers timers = new HeldTimers();
     private final Stats stats = new Stats();
     private final SecureRandom random = new SecureRandom();
@@ -58,9 +59,11 @@ public final class Broker implements AutoCloseable {
         // can tell a restarted server (or a re-created channel) from a gap in the same channel.
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
+        this.engine = Engine.create(config);
         this.sweeper = new Thread(this::sweepLoop, "jcomet-sweeper");
         this.sweeper.setDaemon(true);
         this.sweeper.start();
+        engine.start(this);
     }
 
     public JcometConfig config() { return config; }
@@ -76,6 +79,9 @@ public final class Broker implements AutoCloseable {
     }
 
     String epoch(Channel c) {
+        if (c.sharedEpoch != null) {
+            return c.sharedEpoch; // a shared engine's channel: the store names the epoch
+        }
         return epochPrefix + Integer.toString(c.incarnation, 36);
     }
 
@@ -109,6 +115,9 @@ public final class Broker implements AutoCloseable {
             return;
         }
         while (true) {
+            if (engine.shared() && !attachShared(s, req.cname())) {
+                return;
+            }
             Channel ch;
             if (config.auth() == JcometConfig.Auth.NONE) {
                 ch = table.getOrCreate(req.cname(), channelTimeoutMillis, now());
@@ -206,6 +215,19 @@ public final class Broker implements AutoCloseable {
         return true;
     }
 
+    /** Shared engine: makes the local channel a synced copy before the subscriber is served; false when refused. */
+    private boolean attachShared(Subscriber s, String cname) {
+        try {
+            if (engine.attach(cname, config.auth() == JcometConfig.Auth.NONE)) {
+                return true;
+            }
+            refuse(s, 404, Stats.Reject.NOT_FOUND, Messages.status("404", cname, "Not Found"));
+        } catch (CometException e) {
+            refuse(s, e.status(), e.reject(), Messages.status(Integer.toString(e.status()), cname, e.reason()));
+        }
+        return false;
+    }
+
     private boolean answer(Subscriber s, Message[] batch, int count) {
         if (s.claim() && s.sendAll(batch, count)) {
             stats.delivered(dataMessages(batch, count));
@@ -249,6 +271,9 @@ public final class Broker implements AutoCloseable {
      */
     public int publish(String cname, String content, Message.Kind kind) {
         checkSize(content);
+        if (engine.shared()) {
+            return engine.publish(cname, kind, content); // comes back through deliverShared on every node
+        }
         // escape outside the lock; only the seq is filled in under it
         byte[] tail = contentTail(content);
         String type = kind == Message.Kind.BROADCAST ? "broadcast" : "data";
@@ -258,14 +283,18 @@ public final class Broker implements AutoCloseable {
                 stats.reject(Stats.Reject.TOO_MANY_CHANNELS);
                 throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
             }
-            Integer seq = publish(ch, type, kind, tail);
+            Integer seq = publish(ch, type, kind, tail, 0, null);
             if (seq != null) {
                 return seq;
             }
         }
     }
 
-    private Integer publish(Channel ch, String type, Message.Kind kind, byte[] tail) {
+    /**
+     * Appends to the channel and delivers. {@code sharedSeq} 0: this broker assigns the seq; otherwise
+     * a shared engine assigned it (and {@code sharedEpoch} names the store's epoch).
+     */
+    private Integer publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
         long t0 = System.nanoTime();
         Message m;
         Subscriber polls;
@@ -275,6 +304,14 @@ public final class Broker implements AutoCloseable {
                 return null;
             }
             announce(ch);
+            if (sharedSeq != 0) {
+                if (sharedEpoch != null && !sharedEpoch.equals(ch.sharedEpoch)) {
+                    resetShared(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
+                } else if (Seq.diff(sharedSeq, ch.nextSeq) < 0) {
+                    return sharedSeq; // already have it (a resync and a live message crossed)
+                }
+                ch.nextSeq = sharedSeq;
+            }
             int seq = ch.nextSeq;
             ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
             m = new Message(kind, seq, withHead(type, ch.name, seq, tail));
@@ -355,12 +392,15 @@ public final class Broker implements AutoCloseable {
     /** Sends {@code content} to every channel as a {@code broadcast} message with each channel's seq. */
     public int broadcast(String content) {
         checkSize(content);
+        if (engine.shared()) {
+            return engine.broadcast(content);
+        }
         byte[] tail = contentTail(content);
         int n = 0;
         int hw = table.highWater();
         for (int i = 0; i < hw; i++) {
             Channel ch = table.slot(i);
-            if (ch != null && publish(ch, "broadcast", Message.Kind.BROADCAST, tail) != null) {
+            if (ch != null && publish(ch, "broadcast", Message.Kind.BROADCAST, tail, 0, null) != null) {
                 n++;
             }
         }
@@ -374,6 +414,9 @@ public final class Broker implements AutoCloseable {
 
     /** Creates the channel if needed and returns its token (made once, from SecureRandom). */
     public Signed sign(String cname, int expiresSeconds) {
+        if (engine.shared()) {
+            return engine.sign(cname, expiresSeconds, newToken());
+        }
         while (true) {
             Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
             if (ch == null) {
@@ -386,9 +429,7 @@ public final class Broker implements AutoCloseable {
                 }
                 announce(ch);
                 if (ch.token == null) {
-                    byte[] b = new byte[16];
-                    random.nextBytes(b);
-                    ch.token = HexFormat.of().formatHex(b);
+                    ch.token = newToken();
                 }
                 int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
                 ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, expires * 1000L);
@@ -400,8 +441,19 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    private String newToken() {
+        byte[] b = new byte[16];
+        random.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
     /** Closes the channel: every subscriber gets {@code close}; returns the next seq, or -1 if unknown. */
     public long close(String cname) {
+        return engine.shared() ? engine.close(cname) : closeLocal(cname);
+    }
+
+    /** Closes the channel on this node only (a shared engine calls it on every node). */
+    public long closeLocal(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
@@ -439,6 +491,7 @@ public final class Broker implements AutoCloseable {
 
     private void markRemoved(Channel ch) {
         ch.removed = true;
+        engine.released(ch.name);
         if (ch.online) {
             ch.online = false;
             firePresence(ch.name, false);
@@ -458,6 +511,11 @@ public final class Broker implements AutoCloseable {
 
     /** Drops the buffered messages; returns the next seq, or -1 if unknown. */
     public long clear(String cname) {
+        return engine.shared() ? engine.clear(cname) : clearLocal(cname);
+    }
+
+    /** Drops the buffered messages on this node only (a shared engine calls it on every node). */
+    public long clearLocal(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
@@ -470,8 +528,13 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** Subscribers held on the channel, or -1 if it does not exist. */
+    /** Subscribers held on the channel (on every node with a shared engine), or -1 if it does not exist. */
     public int subscribers(String cname) {
+        return engine.shared() ? engine.subscribers(cname) : localSubscribers(cname);
+    }
+
+    /** Subscribers held on the channel on this node, or -1 if this node does not have it. */
+    public int localSubscribers(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
@@ -499,6 +562,73 @@ public final class Broker implements AutoCloseable {
                 + stats.held(Transport.WS);
     }
 
+    // ------------------------------------------------------------------ shared engine callbacks
+
+    /**
+     * A shared engine delivers a message it got from the store to this node's subscribers, with the
+     * seq and epoch the store assigned. Called on the engine's thread for this channel, in seq order;
+     * a channel this node no longer has is skipped.
+     */
+    public void deliverShared(String cname, int seq, String epoch, Message.Kind kind, String content) {
+        Channel ch = table.get(cname);
+        if (ch != null) {
+            publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, contentTail(content), seq, epoch);
+        }
+    }
+
+    /**
+     * A shared engine copies the store's state of a channel into the local one (created if needed):
+     * on the first subscriber, and again after the link to the store was lost, so messages this node
+     * missed reach its subscribers in order. Returns false when the local table is full.
+     */
+    public boolean syncShared(String cname, Engine.SharedState state) {
+        Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
+        if (ch == null) {
+            stats.reject(Stats.Reject.TOO_MANY_CHANNELS);
+            return false;
+        }
+        synchronized (ch) {
+            if (ch.removed) {
+                return syncShared(cname, state);
+            }
+            if (!state.epoch().equals(ch.sharedEpoch)) {
+                int first = state.buffered().isEmpty() ? state.nextSeq() : state.buffered().get(0).seq();
+                resetShared(ch, state.epoch(), first);
+            }
+            if (state.token() != null) {
+                ch.token = state.token();
+            }
+            if (state.timeoutSeconds() > 0) {
+                ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, state.timeoutSeconds() * 1000L);
+            }
+            ch.lastActive = now();
+        }
+        for (Engine.Stored m : state.buffered()) {
+            String type = m.kind() == Message.Kind.BROADCAST ? "broadcast" : "data";
+            publish(ch, type, m.kind(), contentTail(m.content()), m.seq(), state.epoch());
+        }
+        synchronized (ch) {
+            if (Seq.diff(state.nextSeq(), ch.nextSeq) > 0) {
+                ch.nextSeq = state.nextSeq(); // messages past the store's buffer: gone for good
+            }
+        }
+        return true;
+    }
+
+    /** The store has another epoch for the channel: forget the old buffer. Caller holds the lock. */
+    private static void resetShared(Channel ch, String epoch, int nextSeq) {
+        ch.sharedEpoch = epoch;
+        ch.nextSeq = nextSeq;
+        if (ch.ring != null) {
+            ch.ring.clear();
+        }
+    }
+
+    /** The shared engine (memory when {@code engine=memory}). */
+    public Engine engine() {
+        return engine;
+    }
+
     // ------------------------------------------------------------------ presence
 
     public void addPresenceListener(PresenceListener l) { presence.add(l); }
@@ -518,6 +648,15 @@ public final class Broker implements AutoCloseable {
     }
 
     private void firePresence(String cname, boolean online) {
+        if (engine.shared()) {
+            engine.presence(cname, online); // reported once for the cluster, through firePresenceShared
+            return;
+        }
+        firePresenceShared(cname, online);
+    }
+
+    /** Tells this node's presence listeners (/psub); a shared engine calls it once per cluster-wide change. */
+    public void firePresenceShared(String cname, boolean online) {
         for (PresenceListener l : presence) {
             l.presence(cname, online);
         }
@@ -688,6 +827,7 @@ public final class Broker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        engine.close();
     }
 
     public boolean isClosed() {

@@ -18,6 +18,7 @@ public final class Channel {
     int nextSeq = 1;
     MessageRing ring;          // created on first publish: a channel that only holds subscribers costs no buffer
     String token;
+    String sharedEpoch;        // a shared engine's channel: the store's epoch (null with engine=memory)
     int timeoutMillis;         // channel_timeout, or what /sign's expires asked for
     int lastActive;            // broker clock: last publish, or when the last subscriber left
     boolean removed;

@@ -1,0 +1,756 @@
+package io.jcomet.engine.redis;
+
+import io.jcomet.config.JcometConfig;
+import io.jcomet.core.Broker;
+import io.jcomet.core.CometException;
+import io.jcomet.core.Engine;
+import io.jcomet.core.Message;
+import io.jcomet.core.Stats;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code engine=redis}: several jcomet nodes share their channels through Redis (one server,
+ * Sentinel, or Redis Cluster), the way Centrifugo and Nchan do.
+ *
+ * <ul>
+ * <li><b>Seq and buffer</b>: one Lua script per publish increments the channel's seq, appends the
+ * message to the channel's stream (capped at channel_buffer_size, expiring after channel_timeout of
+ * quiet) and SPUBLISHes it, atomically on the channel's shard ({@link Scripts}).</li>
+ * <li><b>Epoch</b>: made by the first script that finds the channel's meta hash missing, so it
+ * changes exactly when Redis lost the channel's data (expiry, flush, failover without persistence).</li>
+ * <li><b>Live delivery</b>: a node SSUBSCRIBEs to a channel when its first local subscriber comes
+ * ({@link #attach}) and SUNSUBSCRIBEs when the broker drops the local channel ({@link #released}),
+ * so it hears only channels it serves. Every node, the publishing one included, delivers what it
+ * hears, so all nodes see a channel's messages in the one order Redis assigned.</li>
+ * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one is preceded
+ * by the missing ones read from the stream; after a reconnect (Lettuce re-subscribes) every channel
+ * is re-read, so nothing published while the link was down is skipped if the stream still holds it.</li>
+ * <li><b>Faults</b>: every command has redis_timeout; while Redis is unreachable commands are refused
+ * at once (Lettuce's REJECT_COMMANDS), so a publish answers 503 fast, and held subscribers are left
+ * alone. Lettuce reconnects with a back-off capped at one second.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * Request threads call the operations and wait for Redis at most redis_timeout. Lettuce's I/O
+ * threads only parse a PUB/SUB message and hand it to the channel's delivery thread
+ * ({@code jcomet-redis-delivery-N}, chosen by channel name, so one channel is always delivered by
+ * one thread in seq order). Delivery threads call back {@link Broker#deliverShared} /
+ * {@link Broker#syncShared} and do the (rare) reads a gap or a resync needs. {@link Listen#attempt}
+ * is guarded by its Listen; {@code expectedNext} and {@code epoch} belong to the delivery thread.
+ */
+public final class RedisEngine implements Engine {
+    private static final Logger LOG = Logger.getLogger("io.jcomet.redis");
+    private static final String[] NO_ARGS = new String[0];
+
+    private final JcometConfig config;
+    private final String prefix;
+    private final long timeoutMillis;
+    private final ClientResources resources;
+    private final RedisLink link;
+    private final ExecutorService[] delivery;
+    private final ScheduledExecutorService housekeeping;
+    private final ConcurrentHashMap<String, Listen> listens = new ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
+    private final String broadcastChannel;
+    private final String presenceChannel;
+    private final String askChannel;
+    private final String nodesKey;
+    private final String nodeId;
+    private final String replyChannel;
+    private final ConcurrentHashMap<String, Gather> gathers = new ConcurrentHashMap<>();
+    private volatile Broker broker;
+
+    /** This node's interest in one channel. */
+    private static final class Listen {
+        final String cname;
+        final String shardChannel;
+        final int stripe;
+        CompletableFuture<Boolean> attempt; // guarded by this
+        volatile boolean ready;
+        int expectedNext;                    // delivery thread
+        String epoch;                        // delivery thread
+        List<String> pending;                // delivery thread: messages that arrived while the first sync ran
+
+        Listen(String cname, String shardChannel, int stripe) {
+            this.cname = cname;
+            this.shardChannel = shardChannel;
+            this.stripe = stripe;
+        }
+    }
+
+    public RedisEngine(JcometConfig config) {
+        this.config = config;
+        this.prefix = config.redisKeyPrefix();
+        this.timeoutMillis = config.redisTimeoutMillis();
+        this.broadcastChannel = prefix + "broadcast";
+        this.presenceChannel = prefix + "presence";
+        this.askChannel = prefix + "ask";
+        this.nodesKey = prefix + "nodes";
+        this.nodeId = Long.toString(random.nextLong() >>> 1, 36);
+        this.replyChannel = prefix + "reply:" + nodeId;
+        this.resources = DefaultClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        ClientOptions options = options(config);
+        RedisLink.Sink sink = new RedisLink.Sink() {
+            @Override
+            public void message(String channel, String payload) {
+                onPubSub(channel, payload);
+            }
+
+            @Override
+            public void subscribed(String channel) {
+                onResubscribed(channel);
+            }
+        };
+        try {
+            this.link = config.redisCluster()
+                    ? new ClusterLink(resources, config.redisUris(), options, sink)
+                    : new StandaloneLink(resources, config.redisUris().get(0), options, sink);
+        } catch (RuntimeException e) {
+            resources.shutdown();
+            throw new IllegalStateException("engine=redis: cannot connect to " + config.redisUris() + ": " + e.getMessage(), e);
+        }
+        this.delivery = new ExecutorService[config.redisDeliveryThreads()];
+        for (int i = 0; i < delivery.length; i++) {
+            String name = "jcomet-redis-delivery-" + i;
+            delivery[i] = Executors.newSingleThreadExecutor(r -> daemon(r, name));
+        }
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "jcomet-redis-keepalive"));
+    }
+
+    static ClientOptions options(JcometConfig config) {
+        Duration timeout = Duration.ofMillis(config.redisTimeoutMillis());
+        ClientOptions.Builder b = config.redisCluster()
+                ? io.lettuce.core.cluster.ClusterClientOptions.builder()
+                        .topologyRefreshOptions(io.lettuce.core.cluster.ClusterTopologyRefreshOptions.builder()
+                                .enableAllAdaptiveRefreshTriggers()
+                                .enablePeriodicRefresh(Duration.ofSeconds(30))
+                                .build())
+                : ClientOptions.builder();
+        return b.autoReconnect(true)
+                // One Redis: while disconnected, fail at once instead of queueing, so a publish answers 503
+                // now. A cluster connects to each master lazily, on the first command routed there, so it
+                // must accept commands while that connection comes up; redis_timeout still bounds them.
+                .disconnectedBehavior(config.redisCluster() ? ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS
+                        : ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .socketOptions(SocketOptions.builder().connectTimeout(timeout).keepAlive(true).build())
+                .build();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public void start(Broker broker) {
+        this.broker = broker;
+        for (String ch : List.of(broadcastChannel, presenceChannel, askChannel, replyChannel)) {
+            await(link.subscribeAll(ch).toCompletableFuture(), "subscribe " + ch);
+        }
+        heartbeat();
+        housekeeping.scheduleWithFixedDelay(this::heartbeat, 1000, 1000, TimeUnit.MILLISECONDS);
+        long every = Math.max(1000, config.channelTimeoutSeconds() * 1000L / 3);
+        housekeeping.scheduleWithFixedDelay(this::keepAlive, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    /** {@code prefix{cname}}: the channel's shard PUB/SUB channel and, with :m and :s, its keys (one hash tag). */
+    String base(String cname) {
+        return base(prefix, cname);
+    }
+
+    static String base(String prefix, String cname) {
+        StringBuilder b = new StringBuilder(prefix.length() + cname.length() + 2).append(prefix).append('{');
+        for (int i = 0; i < cname.length(); i++) {
+            char c = cname.charAt(i);
+            // braces would change the hash tag, and % is the escape
+            if (c == '{' || c == '}' || c == '%') {
+                b.append('%').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('}').toString();
+    }
+
+    static String[] keys(String base) {
+        return new String[] {base + ":m", base + ":s"};
+    }
+
+    /** The channel name in a shard channel name, or null if it is not one of ours. */
+    String cnameOf(String shardChannel) {
+        return cnameOf(prefix, shardChannel);
+    }
+
+    static String cnameOf(String prefix, String shardChannel) {
+        if (!shardChannel.startsWith(prefix) || shardChannel.length() < prefix.length() + 2
+                || shardChannel.charAt(prefix.length()) != '{' || !shardChannel.endsWith("}")) {
+            return null;
+        }
+        String enc = shardChannel.substring(prefix.length() + 1, shardChannel.length() - 1);
+        if (enc.indexOf('%') < 0) {
+            return enc;
+        }
+        StringBuilder b = new StringBuilder(enc.length());
+        for (int i = 0; i < enc.length(); i++) {
+            char c = enc.charAt(i);
+            if (c == '%' && i + 2 < enc.length()) {
+                b.append((char) Integer.parseInt(enc.substring(i + 1, i + 3), 16));
+                i += 2;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private String epochCandidate() {
+        // a new epoch: base 36, distinct per creation (the client only compares it for equality)
+        return Long.toString(System.currentTimeMillis() / 1000, 36) + "r" + Long.toString(random.nextLong() >>> 24, 36);
+    }
+
+    private long defaultTtlMillis() {
+        return config.channelTimeoutSeconds() * 1000L;
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    @Override
+    public boolean attach(String cname, boolean create) {
+        for (int tries = 0; tries < 3; tries++) {
+            Listen l = listens.computeIfAbsent(cname, k -> {
+                String base = base(k);
+                return new Listen(k, base, Math.floorMod(k.hashCode(), delivery.length));
+            });
+            if (l.ready) {
+                return true;
+            }
+            CompletableFuture<Boolean> attempt;
+            synchronized (l) {
+                attempt = l.attempt;
+                if (attempt == null || (attempt.isDone() && !l.ready)) {
+                    attempt = new CompletableFuture<>();
+                    l.attempt = attempt;
+                    CompletableFuture<Boolean> a = attempt;
+                    // subscribe first, then read the stream: a message published in between is in both,
+                    // and the seq check drops the copy
+                    link.ssubscribe(l.shardChannel).whenComplete((v, e) -> {
+                        if (e != null) {
+                            a.completeExceptionally(e);
+                        } else {
+                            delivery[l.stripe].execute(() -> sync(l, a, create));
+                        }
+                    });
+                }
+            }
+            Boolean exists;
+            try {
+                exists = await(attempt, "attach " + cname);
+            } catch (CometException e) {
+                if (!l.ready) {
+                    released(cname); // do not keep interest in a channel nobody could attach
+                }
+                throw e;
+            }
+            if (!exists) {
+                return false;
+            }
+            if (listens.get(cname) == l) {
+                return true;
+            }
+            // the broker released the channel while we attached: once more with a new Listen
+        }
+        throw unavailable("channel " + cname + " kept being released while attaching");
+    }
+
+    /**
+     * Reads the channel's state (asynchronously: the delivery thread does not wait for Redis) and
+     * then, on the channel's delivery thread, copies it into the broker. PUB/SUB messages that arrive
+     * for a channel not yet synced wait in {@link Listen#pending} and are applied after it, so a
+     * message published just after the read is not lost (and one just before it is not doubled).
+     */
+    private void sync(Listen l, CompletableFuture<Boolean> attempt, boolean create) {
+        if (attempt != null) {
+            l.pending = new ArrayList<>(); // delivery thread: messages from now on wait for the state
+        }
+        CompletableFuture<List<Object>> read;
+        try {
+            read = evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), epochCandidate(),
+                    create ? "1" : "0", Long.toString(defaultTtlMillis()));
+        } catch (RuntimeException e) {
+            read = CompletableFuture.failedFuture(e);
+        }
+        read.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .whenComplete((r, e) -> delivery[l.stripe].execute(() -> applySync(l, attempt, r, e)));
+    }
+
+    /** Delivery thread of the channel. */
+    private void applySync(Listen l, CompletableFuture<Boolean> attempt, List<Object> r, Throwable failure) {
+        try {
+            if (failure != null) {
+                throw failure instanceof CometException ce ? ce : unavailable("sync " + l.cname + ": " + failure);
+            }
+            if (r == null || r.isEmpty() || r.get(0) == null) { // the script returned false
+                if (listens.remove(l.cname, l)) {
+                    link.sunsubscribe(l.shardChannel);
+                }
+                l.pending = null;
+                if (attempt != null) {
+                    attempt.complete(false);
+                }
+                return;
+            }
+            String epoch = (String) r.get(0);
+            int lastSeq = (int) Long.parseLong((String) r.get(1));
+            String token = (String) r.get(2);
+            String ttl = (String) r.get(3);
+            List<Stored> buffered = entries(r.get(4));
+            SharedState state = new SharedState(lastSeq + 1, epoch, token.isEmpty() ? null : token,
+                    ttl.isEmpty() ? 0 : (int) (Long.parseLong(ttl) / 1000), buffered);
+            if (listens.get(l.cname) != l) {
+                l.pending = null;
+                if (attempt != null) {
+                    attempt.complete(true); // the caller sees it was released and tries again
+                }
+                return;
+            }
+            if (!broker.syncShared(l.cname, state)) {
+                throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
+            }
+            if (!epoch.equals(l.epoch) || lastSeq + 1 - l.expectedNext > 0) {
+                l.expectedNext = lastSeq + 1; // a resync that crossed live messages keeps the later position
+            }
+            l.epoch = epoch;
+            l.ready = true;
+            List<String> waiting = l.pending;
+            l.pending = null;
+            if (waiting != null) {
+                for (String payload : waiting) {
+                    onMessage(l, payload);
+                }
+            }
+            if (attempt != null) {
+                attempt.complete(true);
+            }
+        } catch (RuntimeException e) {
+            l.pending = null;
+            if (attempt != null) {
+                attempt.completeExceptionally(e);
+            } else {
+                LOG.log(Level.WARNING, "jcomet: resync of channel " + l.cname + " failed; the next subscriber attaches afresh: " + e);
+                l.ready = false;
+            }
+        }
+    }
+
+    private static List<Stored> entries(Object raw) {
+        if (!(raw instanceof List<?> list) || list.isEmpty()) {
+            return Collections.emptyList();
+        }
+        List<Stored> out = new ArrayList<>(list.size());
+        for (Object o : list) {
+            List<?> entry = (List<?>) o;
+            String id = (String) entry.get(0);
+            List<?> fields = (List<?>) entry.get(1);
+            String kind = null;
+            String content = null;
+            for (int i = 0; i + 1 < fields.size(); i += 2) {
+                if ("k".equals(fields.get(i))) {
+                    kind = (String) fields.get(i + 1);
+                } else if ("c".equals(fields.get(i))) {
+                    content = (String) fields.get(i + 1);
+                }
+            }
+            int seq = (int) Long.parseLong(id.substring(0, id.indexOf('-')));
+            out.add(new Stored(seq, "b".equals(kind) ? Message.Kind.BROADCAST : Message.Kind.DATA, content == null ? "" : content));
+        }
+        return out;
+    }
+
+    @Override
+    public void released(String cname) {
+        listens.computeIfPresent(cname, (k, l) -> {
+            // issued inside compute: a later attach of the same name subscribes after this unsubscribes
+            link.sunsubscribe(l.shardChannel);
+            return null;
+        });
+    }
+
+    @Override
+    public int publish(String cname, Message.Kind kind, String content) {
+        return publish(cname, kind, content, "");
+    }
+
+    private int publish(String cname, Message.Kind kind, String content, String broadcastId) {
+        String base = base(cname);
+        List<Object> r = eval(Scripts.PUBLISH, keys(base), epochCandidate(), kind == Message.Kind.BROADCAST ? "b" : "d",
+                content, Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base, broadcastId);
+        return (int) (long) (Long) r.get(0);
+    }
+
+    @Override
+    public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) {
+        int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
+        String base = base(cname);
+        List<Object> r = eval(Scripts.SIGN, keys(base), epochCandidate(), tokenIfNew, Long.toString(expires * 1000L), base);
+        int lastSeq = (int) Long.parseLong((String) r.get(0));
+        return new Broker.Signed(cname, lastSeq + 1, (String) r.get(1), expires);
+    }
+
+    @Override
+    public long close(String cname) {
+        String base = base(cname);
+        Long next = eval(Scripts.CLOSE, ScriptOutputType.INTEGER, keys(base), base);
+        return next;
+    }
+
+    @Override
+    public long clear(String cname) {
+        String base = base(cname);
+        Long next = eval(Scripts.CLEAR, ScriptOutputType.INTEGER, keys(base), base);
+        return next;
+    }
+
+    /**
+     * Every node gets the broadcast and publishes it to the channels it serves; a channel served by
+     * several nodes gets it once (the script drops a broadcast id it has already seen). Answers
+     * with the channels this node serves.
+     */
+    @Override
+    public int broadcast(String content) {
+        String id = epochCandidate();
+        await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
+        return listens.size();
+    }
+
+    private void onBroadcast(String payload) {
+        int nl = payload.indexOf('\n');
+        if (nl < 0) {
+            return;
+        }
+        String id = payload.substring(0, nl);
+        String content = payload.substring(nl + 1);
+        // one script per channel, sent without waiting: this thread also delivers channels' messages
+        for (Listen l : listens.values()) {
+            String base = base(l.cname);
+            evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys(base), epochCandidate(), "b", content,
+                    Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base, id)
+                    .whenComplete((r, e) -> {
+                        if (e != null) {
+                            LOG.warning("jcomet: broadcast to " + l.cname + " failed: " + e);
+                        }
+                    });
+        }
+    }
+
+    // ------------------------------------------------------------------ cluster-wide counts and presence
+
+    /** Nodes alive in the last few seconds keep their id in a sorted set scored by time. */
+    private void heartbeat() {
+        long now = System.currentTimeMillis();
+        link.commands().zadd(nodesKey, (double) now, nodeId);
+        link.commands().zremrangebyscore(nodesKey, io.lettuce.core.Range.create(0d, (double) (now - 10_000)));
+        link.commands().pexpire(nodesKey, 60_000);
+    }
+
+    /** Answers to one /info?cname= question asked of every node. */
+    private static final class Gather {
+        final int expected;
+        final java.util.concurrent.atomic.AtomicLong sum = new java.util.concurrent.atomic.AtomicLong();
+        final AtomicInteger answers = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicBoolean anyHas = new java.util.concurrent.atomic.AtomicBoolean();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        Gather(int expected) {
+            this.expected = expected;
+        }
+    }
+
+    /**
+     * Asks every live node (the nodes set, heartbeat in the last 3 s) for its count and sums the
+     * answers that arrive within redis_timeout; a node that died a moment ago simply does not count.
+     */
+    @Override
+    public int subscribers(String cname) {
+        long now = System.currentTimeMillis();
+        List<String> live = await(link.commands().zrangebyscore(nodesKey,
+                io.lettuce.core.Range.create((double) (now - 3000), Double.POSITIVE_INFINITY)).toCompletableFuture(), "nodes");
+        int expected = Math.max(1, live.size());
+        String id = epochCandidate();
+        Gather g = new Gather(expected);
+        gathers.put(id, g);
+        try {
+            await(link.publishAll(askChannel, id + "\n" + nodeId + "\n" + cname).toCompletableFuture(), "ask");
+            try {
+                g.done.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // count what arrived
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            gathers.remove(id);
+        }
+        return g.anyHas.get() ? (int) g.sum.get() : -1;
+    }
+
+    private void onAsk(String payload) {
+        String[] p = payload.split("\n", 3);
+        if (p.length < 3) {
+            return;
+        }
+        int n = broker.localSubscribers(p[2]);
+        link.publishAll(prefix + "reply:" + p[1], p[0] + "\n" + n);
+    }
+
+    private void onReply(String payload) {
+        int nl = payload.indexOf('\n');
+        Gather g = nl < 0 ? null : gathers.get(payload.substring(0, nl));
+        if (g == null) {
+            return;
+        }
+        int n = Integer.parseInt(payload.substring(nl + 1));
+        if (n >= 0) {
+            g.anyHas.set(true);
+            g.sum.addAndGet(n);
+        }
+        if (g.answers.incrementAndGet() >= g.expected) {
+            g.done.complete(null);
+        }
+    }
+
+    @Override
+    public void presence(String cname, boolean online) {
+        String base = base(cname);
+        evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId, online ? "1" : "0",
+                presenceChannel, cname, Long.toString(defaultTtlMillis()));
+    }
+
+    // ------------------------------------------------------------------ from Redis
+
+    /** Lettuce I/O thread: parse just enough to pick the delivery thread. */
+    private void onPubSub(String channel, String payload) {
+        if (channel.equals(replyChannel)) {
+            onReply(payload);
+            return;
+        }
+        if (channel.equals(askChannel)) {
+            delivery[0].execute(() -> onAsk(payload));
+            return;
+        }
+        if (channel.equals(presenceChannel)) {
+            if (payload.length() > 2) {
+                String cname = payload.substring(2);
+                delivery[Math.floorMod(cname.hashCode(), delivery.length)]
+                        .execute(() -> broker.firePresenceShared(cname, payload.charAt(0) == '1'));
+            }
+            return;
+        }
+        if (channel.equals(broadcastChannel)) {
+            delivery[0].execute(() -> onBroadcast(payload));
+            return;
+        }
+        String cname = cnameOf(channel);
+        Listen l = cname == null ? null : listens.get(cname);
+        if (l == null) {
+            return;
+        }
+        delivery[l.stripe].execute(() -> onMessage(l, payload));
+    }
+
+    private void onResubscribed(String channel) {
+        String cname = cnameOf(channel);
+        Listen l = cname == null ? null : listens.get(cname);
+        if (l != null && l.ready) {
+            // after a reconnect: read what was published while we were away
+            delivery[l.stripe].execute(() -> sync(l, null, true));
+        }
+    }
+
+    /** Delivery thread of the channel. */
+    private void onMessage(Listen l, String payload) {
+        if (listens.get(l.cname) != l) {
+            return;
+        }
+        if (!l.ready) {
+            if (l.pending != null) {
+                l.pending.add(payload); // applied once the state is read
+            }
+            return;
+        }
+        try {
+            int a = payload.indexOf('\n');
+            int b = payload.indexOf('\n', a + 1);
+            int c = payload.indexOf('\n', b + 1);
+            char kind = payload.charAt(0);
+            int seq = (int) Long.parseLong(payload.substring(a + 1, b));
+            String epoch = payload.substring(b + 1, c);
+            String content = payload.substring(c + 1);
+            switch (kind) {
+                case 'd', 'b' -> {
+                    Message.Kind k = kind == 'b' ? Message.Kind.BROADCAST : Message.Kind.DATA;
+                    if (epoch.equals(l.epoch)) {
+                        if (seq - l.expectedNext < 0) {
+                            return; // already delivered (a resync read it)
+                        }
+                        if (seq != l.expectedNext) {
+                            fill(l, seq);
+                        }
+                    }
+                    l.epoch = epoch;
+                    broker.deliverShared(l.cname, seq, epoch, k, content);
+                    l.expectedNext = seq + 1;
+                }
+                case 'c' -> broker.closeLocal(l.cname);
+                case 'x' -> broker.clearLocal(l.cname);
+                case 't' -> sync(l, null, true);
+                default -> LOG.warning("jcomet: unknown message kind '" + kind + "' on " + l.shardChannel);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "jcomet: message on " + l.shardChannel + " not delivered: " + e, e);
+        }
+    }
+
+    /** A publication was missed (seq jumped): deliver what the stream still holds before {@code seq}. */
+    private void fill(Listen l, int seq) {
+        List<Object> r;
+        try {
+            r = eval(Scripts.RANGE, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
+        } catch (CometException e) {
+            LOG.warning("jcomet: could not fill seq " + l.expectedNext + ".." + (seq - 1) + " of " + l.cname + ": " + e.reason());
+            return;
+        }
+        for (Stored m : entries(r)) {
+            if (m.seq() - l.expectedNext >= 0 && m.seq() - seq < 0) {
+                broker.deliverShared(l.cname, m.seq(), l.epoch, m.kind(), m.content());
+                l.expectedNext = m.seq() + 1;
+            }
+        }
+    }
+
+    /** Keeps channels this node serves alive in Redis while they have no publishes. */
+    private void keepAlive() {
+        String ttl = Long.toString(defaultTtlMillis());
+        for (Listen l : listens.values()) {
+            if (l.ready) {
+                evalAsync(Scripts.TOUCH, ScriptOutputType.INTEGER, keys(l.shardChannel), ttl);
+                link.commands().pexpire(l.shardChannel + ":p", defaultTtlMillis());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ Redis calls
+
+    private List<Object> eval(Scripts.Script s, String[] keys, String... args) {
+        return eval(s, ScriptOutputType.MULTI, keys, args);
+    }
+
+    private <T> T eval(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
+        return await(evalAsync(s, type, keys, args), "script");
+    }
+
+    private <T> CompletableFuture<T> evalAsync(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        RedisFuture<T> f = link.commands().evalsha(s.sha(), type, keys, args);
+        f.whenComplete((v, e) -> {
+            if (e instanceof RedisNoScriptException || (e != null && String.valueOf(e.getMessage()).startsWith("NOSCRIPT"))) {
+                // first use on this server (or it restarted): send the text once, Redis caches it
+                RedisFuture<T> g = link.commands().eval(s.text(), type, keys, args);
+                g.whenComplete((v2, e2) -> {
+                    if (e2 != null) {
+                        out.completeExceptionally(e2);
+                    } else {
+                        out.complete(v2);
+                    }
+                });
+            } else if (e != null) {
+                out.completeExceptionally(e);
+            } else {
+                out.complete(v);
+            }
+        });
+        return out;
+    }
+
+    /** Waits for Redis at most redis_timeout; anything else than an answer is a 503. */
+    private <T> T await(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw unavailable(what + ": no answer from Redis within redis_timeout (" + timeoutMillis + " ms)");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof CometException ce) {
+                throw ce;
+            }
+            throw unavailable(what + ": " + (c == null ? e : c.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(what + ": interrupted");
+        }
+    }
+
+    private CometException unavailable(String why) {
+        Broker b = broker;
+        if (b != null) {
+            b.stats().reject(Stats.Reject.ENGINE_UNAVAILABLE);
+        }
+        return new CometException(503, Stats.Reject.ENGINE_UNAVAILABLE, "Redis unavailable: " + why);
+    }
+
+    /** Channels this node listens to (diagnostics, tests). */
+    public int listening() {
+        return listens.size();
+    }
+
+    @Override
+    public void close() {
+        housekeeping.shutdownNow();
+        for (ExecutorService e : delivery) {
+            e.shutdownNow();
+        }
+        try {
+            link.close();
+        } catch (RuntimeException e) {
+            LOG.fine("jcomet: closing the Redis link: " + e);
+        }
+        resources.shutdown(0, 1, TimeUnit.SECONDS);
+    }
+}

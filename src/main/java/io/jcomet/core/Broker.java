@@ -253,7 +253,7 @@ public final class Broker implements AutoCloseable {
             }
             int seq = ch.nextSeq;
             ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
-            m = new Message(kind, seq, withHead(type, ch.name, seq, tail));
+            m = new Message(kind, seq, withHead(type, ch.name, seq, epoch(ch), tail));
             if (ch.ring == null) {
                 ch.ring = new MessageRing(config.channelBufferSize());
             }
@@ -317,9 +317,12 @@ public final class Broker implements AutoCloseable {
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] withHead(String type, String cname, int seq, byte[] tail) {
-        StringBuilder h = new StringBuilder(40 + cname.length()).append("{\"type\":\"").append(type).append("\",\"cname\":");
-        Json.quote(h, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq));
+    /** The per-channel head of a published message: type, cname, seq and the channel's epoch (so a
+     *  client that resumes from a stored seq can tell a restarted server from the one it left). */
+    private static byte[] withHead(String type, String cname, int seq, String epoch, byte[] tail) {
+        StringBuilder h = new StringBuilder(56 + cname.length()).append("{\"type\":\"").append(type).append("\",\"cname\":");
+        Json.quote(h, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"epoch\":");
+        Json.quote(h, epoch);
         byte[] head = h.toString().getBytes(StandardCharsets.UTF_8);
         byte[] out = new byte[head.length + tail.length];
         System.arraycopy(head, 0, out, 0, head.length);
@@ -391,7 +394,7 @@ public final class Broker implements AutoCloseable {
             markRemoved(ch);
         }
         table.remove(ch);
-        Message close = Message.control(Messages.close(ch.name, next));
+        Message close = Message.control(Messages.close(ch.name, next, epoch(ch)));
         endChain(polls, close);
         endChain(streams, close);
         return Integer.toUnsignedLong(next);
@@ -554,7 +557,7 @@ public final class Broker implements AutoCloseable {
             }
             Channel ch = s.channel;
             String cname = ch == null ? "" : ch.name;
-            if (s.send(Message.control(Messages.noop(cname, s.noopSeq++)))) {
+            if (s.send(Message.control(Messages.noop(cname, s.noopSeq++, ch == null ? null : epoch(ch))))) {
                 stats.noops.increment();
                 timers.add(s, now() + pollingTimeoutMillis);
             } else {
@@ -568,9 +571,10 @@ public final class Broker implements AutoCloseable {
         }
         Channel ch = s.channel;
         String cname = ch == null ? "" : ch.name;
+        String epoch = ch == null ? null : epoch(ch);
         unlinkFromChannel(s);
         stats.noops.increment();
-        s.end(Message.control(Messages.noop(cname, s.noopSeq)));
+        s.end(Message.control(Messages.noop(cname, s.noopSeq, epoch)));
     }
 
     /** Scans a slice of the slot table for channels to expire; a full pass every ~2 s at most. */

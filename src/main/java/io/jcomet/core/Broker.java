@@ -46,6 +46,8 @@ public final class Broker implements AutoCloseable {
     private final int channelTimeoutMillis;
     private final Thread sweeper;
     private volatile boolean closed;
+    /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
+    private volatile int reconnectWindowMillis = MIN_RECONNECT_WINDOW_MS;
     private int scanCursor; // sweeper thread only
 
     public Broker(JcometConfig config) {
@@ -78,6 +80,12 @@ public final class Broker implements AutoCloseable {
         return epochPrefix + Integer.toString(c.incarnation, 36);
     }
 
+    /** The epoch of a channel, or null when it does not exist (tests and diagnostics). */
+    String epochOf(String cname) {
+        Channel c = table.get(cname);
+        return c == null ? null : epoch(c);
+    }
+
     // ------------------------------------------------------------------ subscribe
 
     /** What a subscriber asks for. {@code seq} 0 means "tell me where the channel is". */
@@ -90,7 +98,7 @@ public final class Broker implements AutoCloseable {
     public void subscribe(Subscriber s, SubscribeRequest req) {
         if (closed) {
             if (s.claim()) {
-                s.end(Message.control(Messages.reconnect(req.cname(), 1000)));
+                s.end(Message.control(Messages.reconnect(req.cname(), reconnectWindowMillis)));
             }
             return;
         }
@@ -622,6 +630,7 @@ public final class Broker implements AutoCloseable {
         if (closed) {
             return;
         }
+        reconnectWindowMillis = reconnectWindowMillis(heldSubscribers());
         closed = true;
         sweeper.interrupt();
         int hw = table.highWater();
@@ -636,7 +645,7 @@ public final class Broker implements AutoCloseable {
                 polls = detachAll(ch);
                 streams = ch.detachStreams();
             }
-            Message bye = Message.control(Messages.reconnect(ch.name, 1000));
+            Message bye = Message.control(Messages.reconnect(ch.name, reconnectWindowMillis));
             endChain(polls, bye);
             endChain(streams, bye);
         }
@@ -645,6 +654,31 @@ public final class Broker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Reconnects per second a restarted server is asked to absorb: the window is sized from it. */
+    static final int RECONNECTS_PER_SECOND = 5000;
+    static final int MIN_RECONNECT_WINDOW_MS = 2000;
+    static final int MAX_RECONNECT_WINDOW_MS = 60000;
+
+    /**
+     * The {@code retry_ms} of a graceful stop: the window over which the clients it held should spread
+     * their return (each picks a uniformly random moment in it), so that the next server sees about
+     * {@link #RECONNECTS_PER_SECOND} of them per second, between 2 s and 60 s.
+     */
+    static int reconnectWindowMillis(long held) {
+        long ms = held * 1000 / RECONNECTS_PER_SECOND;
+        return (int) Math.max(MIN_RECONNECT_WINDOW_MS, Math.min(MAX_RECONNECT_WINDOW_MS, ms));
+    }
+
+    private long heldSubscribers() {
+        long n = 0;
+        for (Transport t : Transport.values()) {
+            if (t != Transport.PSUB) { // admin presence watchers are not subscribers
+                n += stats.held(t);
+            }
+        }
+        return n;
     }
 
     public boolean isClosed() {

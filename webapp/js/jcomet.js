@@ -118,7 +118,7 @@
   // ---------------------------------------------------------------------------------------------
   function Backoff(opts) {
     opts = opts || {};
-    this.base = opts.base > 0 ? opts.base : 5000;
+    this.base = opts.base > 0 ? opts.base : 10000;
     this.max = opts.max > 0 ? opts.max : 30000;
     this.factor = opts.factor > 1 ? opts.factor : 2;
     this.random = typeof opts.random === 'function' ? opts.random : Math.random;
@@ -515,7 +515,7 @@
     this._clearTimer('watchdog');
     this._clearTimer('retry');
     this._waitKind = 'offline';
-    this._status('offline');
+    if (this.state !== 'offline') this._status('offline');
     // 'online' wakes us; a slow check in case the browser never fires it
     var self = this;
     this._setTimer('retry', this.backoff.max, function () { self._connect(); });

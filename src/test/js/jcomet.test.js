@@ -239,8 +239,8 @@ test('poll: follows next_seq, delivers batches, resumes with seq+epoch after a n
   await f.flush();
   assert.equal(f.pending(), undefined, 'waits before retrying');
   const waiting = log.filter((e) => e[1] === 'waiting').pop();
-  assert.equal(waiting[2], 2500, 'first backoff delay: full jitter over the first 5 s step (random 0.5 here)');
-  await f.advance(2500);
+  assert.equal(waiting[2], 5000, 'first backoff delay: full jitter over the first 10 s step (random 0.5 here)');
+  await f.advance(5000);
   r = f.pending();
   assert.equal(q(r, 'seq'), '7', 'resumes where it stopped');
   r.respond(200, [data(6), data(7)]);
@@ -326,7 +326,7 @@ test('poll: after a reconnect message (graceful stop) it comes back at a random 
     await f.flush();
     f.pending().fail();                      // a later, unrelated failure backs off from the first step again
     await f.flush();
-    assert.equal(delays().pop(), Math.round(5000 * r));
+    assert.equal(delays().pop(), Math.round(10000 * r));
     sub.stop();
   }
 });
@@ -467,7 +467,7 @@ test('sign URL: token and sub_timeout are used; 401 re-signs', async () => {
   assert.ok(!f.requests.some((x) => x.url.pathname === '/ping'), 'sign gave sub_timeout: no ping');
   r.respond(200, { type: '401', cname: 'room1', content: 'Token error' });
   await f.flush();
-  await f.advance(2500);
+  await f.advance(5000);
   assert.equal(f.pending().url.pathname, '/app/sign');
   sub.stop();
 });
@@ -490,7 +490,7 @@ test('sse: one EventSource, stays open across next_seq/noop, reconnects with seq
   assert.equal(es.closed, false);
   es.error();
   assert.equal(es.closed, true, 'closed: we reconnect ourselves');
-  await f.advance(2500);
+  await f.advance(5000);
   assert.equal(f.sources.length, 2);
   es = f.sources[1];
   assert.equal(es.url.searchParams.get('seq'), '10');

@@ -544,7 +544,9 @@
 
   Subscription.prototype._params = function () {
     var t = this.tracker, p = { cname: this.channel, seq: u32(t.next), noop: u32(t.noop), token: this.token };
-    if (t.epoch !== null) p.epoch = t.epoch;
+    // always sent, empty until the server named one: it marks a jcomet client, which the server
+    // tells what it lost (gap) instead of answering it as icomet would
+    p.epoch = t.epoch === null ? '' : t.epoch;
     return p;
   };
 

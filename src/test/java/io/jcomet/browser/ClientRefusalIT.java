@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * A refused subscription in real Chromium, on the transports that cannot see an HTTP status
- * (EventSource, {@code <script>}) and on fetch: an HTTP 400 (a channel name the server refuses) is
+ * (EventSource, {@code <script>}) and on fetch: an HTTP 400 (a channel name with a control character,
+ * which every version of the name rules refuses) is
  * reported to the page as {@code error} and not retried.
  *
  * <p>Threads: JUnit's thread drives the browser; the server's threads are Jetty's.
@@ -46,7 +47,7 @@ class ClientRefusalIT {
     void badChannelNameIsAnErrorNotARetryLoop(String transport) throws Exception {
         browser.get(front + "/index.html");
         js(browser, "window.rf = { statuses: [] };"
-                + "window.rf.sub = new JComet.Subscription({ url: '', channel: 'not a valid name!', transport: arguments[0],"
+                + "window.rf.sub = new JComet.Subscription({ url: '', channel: 'bad\\u0001name', transport: arguments[0],"
                 + "  onStatus: function (s) { window.rf.statuses.push(s); } }).start();", transport);
         List<String> st = await("the error status", () -> strings(js(browser, "return window.rf.statuses")), l -> l.contains("error"));
         assertEquals(Boolean.FALSE, js(browser, "return window.rf.sub.running"), "stopped: " + st);

@@ -1,4 +1,6 @@
-// Type declarations for jcomet.js (script tag: global `JComet`/`iComet`; ES module: jcomet.mjs).
+// Type declarations for jcomet.js (script tag: global `JComet`/`iComet`; CommonJS: require('jcomet.js'),
+// whose `.default` is the module itself; ES module: jcomet.mjs with jcomet.d.mts).
+// Checked by `tsc` against small CommonJS and ES module usage files in src/test/ts (run by `mvn verify`).
 
 export type Transport = 'poll' | 'sse' | 'jsonp';
 
@@ -9,6 +11,7 @@ export interface CometMessage {
   cname?: string;
   seq?: number;
   content?: string;
+  /** the channel's incarnation (jcomet puts it on every channel message) */
   epoch?: string;
   /** gap only: first lost seq */
   from?: number;
@@ -17,12 +20,14 @@ export interface CometMessage {
   reason?: string;
   sub_timeout?: number;
   token?: string;
+  /** reconnect only: the window (ms) over which to come back */
+  retry_ms?: number;
 }
 
 export interface GapInfo {
-  /** first seq that will never arrive */
+  /** first seq that will never arrive (unsigned) */
   from: number;
-  /** last seq that will never arrive */
+  /** last seq that will never arrive (unsigned) */
   to: number;
   count: number;
   /**
@@ -34,15 +39,17 @@ export interface GapInfo {
 }
 
 export type Status =
-  | 'connecting' | 'connected' | 'waiting' | 'signing' | 'restarted' | 'stopped'
+  | 'connecting' | 'connected' | 'waiting' | 'signing' | 'restarted' | 'stopped' | 'offline'
   | 'unauthorized' | 'not_found' | 'rate_limited' | 'closed' | 'error';
 
-/** Anything the client needs from the browser; tests pass fakes. */
+/** Anything the client needs from the browser; tests pass fakes. Any subset may be given. */
 export interface Env {
   fetch: typeof fetch | null;
   EventSource: typeof EventSource | null;
   AbortController: typeof AbortController | null;
   document: Document | null;
+  /** `navigator.onLine === false` pauses the client until the `online` event */
+  navigator: { onLine?: boolean } | null;
   global: any;
   setTimeout(f: () => void, ms: number): any;
   clearTimeout(id: any): void;
@@ -73,24 +80,25 @@ export interface SubscriptionOptions {
   token?: string;
   /** next seq to ask for (resume); 0 = start from the newest */
   seq?: number;
-  /** epoch seen with `seq` (resume across a server restart) */
+  /** epoch seen with `seq`; without it the client learns the epoch from the first answer */
   epoch?: string;
   /** server polling timeout in seconds; otherwise read from /ping or sign */
   subTimeout?: number;
   /** false: do not call /ping */
   ping?: boolean;
   pingUrl?: string;
-  /** JSONP callback name prefix, must match [A-Za-z_$][\w$]* (default 'jcomet_cb_') */
+  /** JSONP callback name prefix, must match [A-Za-z_$][\w$]* (default 'jcomet_'); a random per-load id follows */
   callbackPrefix?: string;
-  /** first backoff delay in ms (default 500) */
+  /** first backoff step in ms (default 5000; the delay is uniform in [0, step]) */
   backoffBase?: number;
-  /** backoff cap in ms (default 30000) */
+  /** largest backoff step in ms (default 30000) */
   backoffMax?: number;
+  /** largest random pause before polling again after a noop, ms (default 1000) */
+  noopPause?: number;
   env?: Partial<Env>;
 }
 
-export declare class Subscription {
-  constructor(opts: SubscriptionOptions);
+export interface Subscription {
   readonly transport: Transport;
   readonly channel: string;
   readonly state: Status;
@@ -98,13 +106,21 @@ export declare class Subscription {
   /** next seq expected (persist it with `epoch` to resume later) */
   readonly seq: number;
   readonly epoch: string | null;
+  readonly token: string;
   start(): this;
-  /** aborts the request in flight, closes the stream, clears all timers */
+  /** aborts the request in flight, closes the stream, clears all timers and listeners */
   stop(): this;
   /** the subscribe URL for the current state */
   url(): string;
   pendingTimers(): number;
 }
+export interface SubscriptionConstructor {
+  new (opts: SubscriptionOptions): Subscription;
+  /** works without `new` too */
+  (opts: SubscriptionOptions): Subscription;
+  readonly prototype: Subscription;
+}
+export declare const Subscription: SubscriptionConstructor;
 
 export interface PublishOptions {
   method?: 'GET' | 'POST';
@@ -116,28 +132,47 @@ export interface PublishOptions {
 export declare function publish(url: string, params: Record<string, string | number | boolean>,
                                 opts?: PublishOptions): Promise<any>;
 
+/** icomet.js's configuration: both its spellings are read (sub_url/subUrl, sign_url/signUrl, ...). */
 export interface IcometConfig {
   channel: string;
+  sub_url?: string;
   subUrl?: string;
+  sign_url?: string;
   signUrl?: string;
+  /** publish URL; a jQuery-style `cb=?` in it is answered through a real JSONP callback */
+  pub_url?: string;
   pubUrl?: string;
   token?: string;
   transport?: Transport;
-  /** default true: the sign URL is called with JSONP (cb=icomet_cb_N), as icomet.js does */
+  /** default true: the sign URL is called with JSONP, as icomet.js does */
   signJsonp?: boolean;
+  callbackPrefix?: string;
   callback?: (content: string, type: string) => void;
+  sub_callback?: (content: string, type: string) => void;
   onGap?: (info: GapInfo, msg: CometMessage) => void;
   onStatus?: (state: Status, detail?: any) => void;
+  env?: Partial<Env>;
 }
 
 /** Drop-in for icomet.js: starts on construction. */
-export declare class iComet {
-  constructor(config: IcometConfig);
+export interface iComet {
   readonly sub: Subscription;
+  /** the channel in use (the sign answer may change it), like icomet.js */
+  readonly cname: string;
+  /** the token in use ('' before signing), like icomet.js */
+  readonly token: string;
+  readonly pub_url: string | null;
   start(): this;
   stop(): this;
   pub(content: string, cb?: (answer: any) => void): Promise<any>;
 }
+export interface IcometConstructor {
+  new (config: IcometConfig): iComet;
+  /** icomet.js pages call it without `new` too */
+  (config: IcometConfig): iComet;
+  readonly prototype: iComet;
+}
+export declare const iComet: IcometConstructor;
 
 export declare class SeqTracker {
   constructor(seq?: number, epoch?: string | null);
@@ -155,41 +190,59 @@ export declare class SeqTracker {
 export declare class Backoff {
   constructor(opts?: { base?: number; max?: number; factor?: number; random?: () => number });
   attempt: number;
+  /** a server's reconnect window: steps double from it instead of from `base` */
+  floor: number;
+  step(): number;
   next(min?: number): number;
   reset(): void;
 }
 
-export type Directive = 'continue' | 'backoff' | 'restart' | 'slow' | 'resign' | 'stop';
+export type Directive = 'continue' | 'noop' | 'backoff' | 'restart' | 'slow' | 'resign' | 'stop';
 
 export declare class Dispatcher {
   constructor(tracker: SeqTracker, cb: Pick<SubscriptionOptions, 'onMessage' | 'onGap' | 'onStatus'>);
   canResign: boolean;
-  /** retry_ms of the last `reconnect` message (default 1000) */
+  /** retry_ms of the last `reconnect` message: the window to come back in (default 1000) */
   retryMs: number;
+  /** false stops a batch half-way (the page called stop()) */
+  live: () => boolean;
   dispatch(msg: CometMessage | CometMessage[]): Directive;
 }
 
 export declare const version: string;
+export declare function seqDiff(a: number, b: number): number;
+/** the seq after `a`: wraps 4294967295 -> 1 (0 is never a message seq) */
+export declare function seqNext(a: number): number;
+export declare function buildUrl(base: string, params: Record<string, any>): string;
+export declare function parseMaybeJsonp(text: string): any;
+export declare function isCallbackName(s: string): boolean;
+export declare function endpointUrl(url: string | null | undefined, path: string): string;
+export declare function swapPath(url: string, path: string): string | null;
 
-declare const JComet: {
+export interface JCometApi {
   version: string;
-  Subscription: typeof Subscription;
+  Subscription: SubscriptionConstructor;
   publish: typeof publish;
-  iComet: typeof iComet;
+  iComet: IcometConstructor;
   SeqTracker: typeof SeqTracker;
   Backoff: typeof Backoff;
   Dispatcher: typeof Dispatcher;
-  seqDiff(a: number, b: number): number;
-  seqNext(a: number): number;
-  buildUrl(base: string, params: Record<string, any>): string;
-  parseMaybeJsonp(text: string): any;
-  isCallbackName(s: string): boolean;
-};
+  seqDiff: typeof seqDiff;
+  seqNext: typeof seqNext;
+  buildUrl: typeof buildUrl;
+  parseMaybeJsonp: typeof parseMaybeJsonp;
+  isCallbackName: typeof isCallbackName;
+  endpointUrl: typeof endpointUrl;
+  swapPath: typeof swapPath;
+  /** the module itself (CommonJS consumers of `import JComet from` read `.default`) */
+  default: JCometApi;
+}
+declare const JComet: JCometApi;
 export default JComet;
 
 declare global {
   interface Window {
-    JComet: typeof JComet;
-    iComet: typeof iComet;
+    JComet: JCometApi;
+    iComet: IcometConstructor;
   }
 }

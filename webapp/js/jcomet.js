@@ -38,15 +38,27 @@
   var VERSION = '0.1.0';
 
   // ---------------------------------------------------------------------------------------------
-  // seq arithmetic: 32-bit, wraps, compared by signed difference (like the server)
+  // seq arithmetic: 32-bit, wraps, compared by signed difference (like the server). The server never
+  // assigns 0 ("where are you?" on the wire): after 4294967295 comes 1. Kept as int32 inside,
+  // shown unsigned (u32) to the page and on the wire.
   // ---------------------------------------------------------------------------------------------
   function seqDiff(a, b) { return ((a | 0) - (b | 0)) | 0; }
-  function seqNext(a) { return ((a | 0) + 1) | 0; }
+  function seqNext(a) { var n = ((a | 0) + 1) | 0; return n === 0 ? 1 : n; }
+  function seqPrev(a) { var p = ((a | 0) - 1) | 0; return p === 0 ? -1 : p; }
+  /** How many seqs the server assigns from b up to (not including) a: the signed difference, less 0 when crossed. */
+  function seqCount(a, b) {
+    var d = seqDiff(a, b);
+    if (d > 0 && (b | 0) < 0 && (a | 0) > 0) d--;
+    return d;
+  }
+  function u32(a) { return a >>> 0; }
   function isInt(v) { return typeof v === 'number' && isFinite(v) && Math.floor(v) === v; }
+  function gapInfo(from, to, count, reason) { return { from: u32(from), to: u32(to), count: count, reason: reason }; }
 
   // ---------------------------------------------------------------------------------------------
   // SeqTracker: decides for each data message whether it is new (deliver), a duplicate (drop), or
-  // follows a hole (report the hole, then deliver). Keeps the server epoch to detect restarts.
+  // follows a hole (report the hole, then deliver). Keeps the channel's epoch (its incarnation: every
+  // jcomet message carries it) to tell a restarted server from the one it left.
   // ---------------------------------------------------------------------------------------------
   function SeqTracker(seq, epoch) {
     this.next = isInt(seq) ? (seq | 0) : 0;  // the next data seq we expect (sent as seq=)
@@ -76,7 +88,7 @@
     var start = this.synced && seqDiff(from, this.next) < 0 ? this.next : (from | 0);
     this.next = after;
     this.synced = true;
-    return { from: start, to: to | 0, count: seqDiff(after, start), reason: 'lost' };
+    return gapInfo(start, to, seqCount(after, start), 'lost');
   };
   /**
    * A data/broadcast message with seq. Returns {deliver: bool, gap: null|{from,to,count,reason}}.
@@ -88,47 +100,62 @@
     if (this.synced) {
       var d = seqDiff(seq, this.next);
       if (d < 0) return { deliver: false, gap: null };           // duplicate / replay
-      if (d > 0) gap = { from: this.next, to: ((seq | 0) - 1) | 0, count: d, reason: 'skipped' };
+      if (d > 0) gap = gapInfo(this.next, seqPrev(seq), seqCount(seq, this.next), 'skipped');
     }
     this.next = seqNext(seq);
     this.synced = true;
     return { deliver: true, gap: gap };
   };
   SeqTracker.prototype.onNoop = function (seq) {
-    if (isInt(seq) && (seq | 0) === this.noop) this.noop = seqNext(this.noop);
+    if (isInt(seq) && (seq | 0) === this.noop) this.noop = ((this.noop | 0) + 1) | 0;
   };
 
   // ---------------------------------------------------------------------------------------------
-  // Backoff: exponential with "equal jitter" (half fixed, half random), capped.
+  // Backoff: exponential with "full jitter" (uniform in [0, step]); the step doubles from `base` up
+  // to `max`. A `floor` (a server's advertised reconnect window) replaces `base`: steps double from
+  // it, capped at max(max, floor). Only a success resets it, so a fleet that failed together does
+  // not fall back to the first step together.
   // ---------------------------------------------------------------------------------------------
   function Backoff(opts) {
     opts = opts || {};
-    this.base = opts.base > 0 ? opts.base : 500;
+    this.base = opts.base > 0 ? opts.base : 10000;
     this.max = opts.max > 0 ? opts.max : 30000;
     this.factor = opts.factor > 1 ? opts.factor : 2;
     this.random = typeof opts.random === 'function' ? opts.random : Math.random;
     this.attempt = 0;
+    this.floor = 0;
   }
-  /** Delay in ms before the next attempt; at least `min` ms (e.g. 5000 after a 429). */
+  /** The current step (upper bound of the next delay). */
+  Backoff.prototype.step = function () {
+    var grow = Math.pow(this.factor, this.attempt);
+    if (this.floor > 0) return Math.min(Math.max(this.max, this.floor), this.floor * grow);
+    return Math.min(this.max, this.base * grow);
+  };
+  /**
+   * Delay in ms before the next attempt, uniform in [0, step]. With `min` (429: icomet waits 5-10 s)
+   * it is uniform in [min, max(2 * min, step)], so repeated refusals still slow down.
+   */
   Backoff.prototype.next = function (min) {
-    var cap = Math.min(this.max, this.base * Math.pow(this.factor, this.attempt));
+    var step = this.step();
     this.attempt = Math.min(this.attempt + 1, 30);
-    var delay = cap / 2 + this.random() * cap / 2;
-    if (min > 0 && delay < min) delay = min + this.random() * min; // 429: icomet waits 5-10 s
+    var delay = this.random() * step;
+    if (min > 0) delay = min + this.random() * (Math.max(2 * min, step) - min);
     return Math.round(delay);
   };
-  Backoff.prototype.reset = function () { this.attempt = 0; };
+  Backoff.prototype.reset = function () { this.attempt = 0; this.floor = 0; };
 
   // ---------------------------------------------------------------------------------------------
   // Dispatcher: applies one server message to the tracker, calls the page's callbacks, and says
   // what the connection should do next:
   //   'continue' poll again now / keep the stream     'backoff' reconnect after a backoff delay
+  //   'noop'     the held request timed out: poll again after a short random pause
   //   'slow'     reconnect after >= 5 s (429)           'resign' fetch a new token, then reconnect
-  //   'restart'  the server is stopping (reconnect message, retry_ms in dispatcher.retryMs): retry
-  //              at that steady pace for a while instead of backing off exponentially
+  //   'restart'  the server is stopping (reconnect message; its window in dispatcher.retryMs):
+  //              come back at a random moment inside that window
   //   'stop'     give up (close, fatal error)
+  // A batch stops being applied as soon as `live()` turns false (the page called stop()).
   // ---------------------------------------------------------------------------------------------
-  var SEVERITY = { 'continue': 0, backoff: 1, restart: 2, slow: 3, resign: 4, stop: 5 };
+  var SEVERITY = { 'continue': 0, noop: 1, backoff: 2, restart: 3, slow: 4, resign: 5, stop: 6 };
   function worse(a, b) { return SEVERITY[b] > SEVERITY[a] ? b : a; }
 
   function Dispatcher(tracker, cb) {
@@ -136,6 +163,7 @@
     this.cb = cb || {};
     this.canResign = false;
     this.retryMs = 1000;
+    this.live = function () { return true; };
   }
   Dispatcher.prototype._call = function (name, a, b) {
     var f = this.cb[name];
@@ -144,9 +172,11 @@
   };
   /** One message (object) or a batch (array). Returns the directive (worst of the batch). */
   Dispatcher.prototype.dispatch = function (msg) {
+    if (!this.live()) return 'stop';
     if (Array.isArray(msg)) {
       var d = 'continue';
       for (var i = 0; i < msg.length; i++) {
+        if (!this.live()) return 'stop';
         d = worse(d, this.dispatch(msg[i]));
         if (d === 'stop') break;
       }
@@ -154,21 +184,35 @@
     }
     if (!msg || typeof msg !== 'object') return 'backoff';
     var t = this.tracker, type = String(msg.type);
+    var knewEpoch = t.epoch !== null;
     var restarted = t.seeEpoch(msg.epoch);
     if (restarted) this._call('onStatus', 'restarted', { epoch: t.epoch });
     switch (type) {
       case 'data':
       case 'broadcast': {
+        if (restarted && isInt(msg.seq)) {
+          // a new incarnation numbers from 1; this message came without a next_seq, so nothing
+          // proves we saw the ones before it
+          this._restartGap(msg.seq, msg);
+          t.onNextSeq(msg.seq);
+        }
         var r = t.onData(msg.seq);
         if (r.gap) this._call('onGap', r.gap, msg);
         if (r.deliver) this._call('onMessage', msg.content, msg);
         return 'continue';
       }
       case 'next_seq':
-        // After a restart the server points at the oldest message it still has; a new incarnation
-        // numbers from 1, so anything before that was published while we were away and is lost.
-        if (restarted && isInt(msg.seq) && seqDiff(msg.seq, 1) > 0) {
-          this._call('onGap', { from: 1, to: seqDiff(msg.seq, 1), count: seqDiff(msg.seq, 1), reason: 'restart' }, msg);
+        if (!isInt(msg.seq)) return 'continue';
+        if (restarted) {
+          // After a restart the server points at the oldest message it still has; anything before
+          // it in the new incarnation was published while we were away and is lost.
+          this._restartGap(msg.seq, msg);
+        } else if (t.synced && !knewEpoch && seqDiff(msg.seq, t.next) < 0) {
+          // We asked for a seq the channel has not reached: it was re-created and we could not say
+          // which incarnation we knew. Replay the new one from its start instead of skipping it.
+          this._call('onStatus', 'restarted', { epoch: null });
+          t.onNextSeq(1);
+          return 'continue';
         }
         t.onNextSeq(msg.seq);
         return 'continue';
@@ -178,8 +222,9 @@
         return 'continue';
       }
       case 'noop':
+        if (restarted && t.synced) this._restartGap(t.next, msg);
         t.onNoop(msg.seq);
-        return 'continue';
+        return 'noop';
       case 'ping':
       case 'sign':
       case 'ok':
@@ -205,6 +250,11 @@
       default:
         return 'continue'; // unknown types are ignored (forward compatible)
     }
+  };
+  /** Reports seqs 1..seq-1 of a new incarnation as lost (nothing, when seq is 1). */
+  Dispatcher.prototype._restartGap = function (seq, msg) {
+    var n = seqCount(seq, 1);
+    if (n > 0) this._call('onGap', gapInfo(1, seqPrev(seq), n, 'restart'), msg);
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -262,6 +312,7 @@
       EventSource: g.EventSource || null,
       AbortController: g.AbortController || null,
       document: g.document || null,
+      navigator: g.navigator || null,
       global: g,
       setTimeout: function (f, ms) { return setTimeout(f, ms); },
       clearTimeout: function (id) { clearTimeout(id); },
@@ -269,50 +320,77 @@
       random: Math.random
     };
   }
+  /** The browser's environment with whatever the caller replaced (opts.env may be partial). */
+  function makeEnv(partial) {
+    var env = defaultEnv();
+    if (partial && typeof partial === 'object') {
+      for (var k in partial) {
+        if (Object.prototype.hasOwnProperty.call(partial, k) && partial[k] !== undefined) env[k] = partial[k];
+      }
+    }
+    return env;
+  }
 
+  // JSONP callbacks are globals named <prefix><load id>_<n>: the load id is random per copy of this
+  // script, so two copies on a page (script tag + ES module) or a real icomet.js (icomet_cb_N) never
+  // answer each other's requests. Each global is deleted once used; a cancelled request leaves a stub
+  // that deletes itself when the late answer runs, or after STUB_TTL_MS at the latest.
+  var LOAD_ID = Math.floor(Math.random() * 2176782336).toString(36);
   var jsonpCounter = 0;
+  var STUB_TTL_MS = 120000;
+  function dropGlobal(g, name) { try { delete g[name]; } catch (e) { g[name] = undefined; } }
   /**
-   * One JSONP request. Returns {cancel()}; calls done(err, value) at most once. The global callback
-   * is replaced by a no-op when cancelled, so a late answer does not throw.
+   * One JSONP request. Returns {cancel()}; calls done(err, value) at most once.
    */
   function jsonpRequest(env, url, prefix, paramName, done) {
     var doc = env.document, g = env.global;
     if (!doc || !g) { done(new Error('JSONP needs a document')); return { cancel: function () {} }; }
-    prefix = isCallbackName(prefix) ? prefix : 'jcomet_cb_';
-    var name = prefix + (++jsonpCounter);
-    if (!isCallbackName(name)) throw new Error('bad callback name ' + name);
+    prefix = isCallbackName(prefix) ? prefix : 'jcomet_';
+    var name = prefix + LOAD_ID + '_' + (++jsonpCounter);
+    if (!isCallbackName(name)) name = 'jcomet_' + LOAD_ID + '_' + jsonpCounter;
     var finished = false, script = doc.createElement('script');
-    function cleanup() {
+    function removeScript() {
+      script.onerror = null;
       if (script.parentNode) script.parentNode.removeChild(script);
-      g[name] = function () { try { delete g[name]; } catch (e) { g[name] = undefined; } };
     }
     g[name] = function (value) {
       if (finished) return;
-      finished = true; cleanup(); done(null, value);
+      finished = true; removeScript(); dropGlobal(g, name); done(null, value);
     };
     script.async = true;
     script.onerror = function () {
       if (finished) return;
-      finished = true; cleanup(); done(new Error('network'));
+      finished = true; removeScript(); dropGlobal(g, name); done(new Error('network'));
     };
     var p = {}; p[paramName || 'cb'] = name;
     script.src = buildUrl(url, p);
     (doc.head || doc.getElementsByTagName('head')[0] || doc.documentElement).appendChild(script);
-    return { cancel: function () { if (!finished) { finished = true; cleanup(); } } };
+    return {
+      cancel: function () {
+        if (finished) return;
+        finished = true;
+        removeScript();
+        // the script may still run (removing it does not stop the download): keep a harmless stub
+        var timer;
+        g[name] = function () { dropGlobal(g, name); if (timer !== undefined) env.clearTimeout(timer); };
+        timer = env.setTimeout(function () { dropGlobal(g, name); }, STUB_TTL_MS);
+      }
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
   // Subscription
   // ---------------------------------------------------------------------------------------------
   var TRANSPORTS = { poll: 1, sse: 1, jsonp: 1 };
-  var RESTART_WINDOW_MS = 60000;
+  var NOOP_PAUSE_MS = 1000;   // random pause after a noop (icomet.js waits 0-1 s too)
+  var WAKE_SPREAD_MS = 1000;  // random pause before reconnecting on 'online' / page shown again
 
   function Subscription(opts) {
     if (!(this instanceof Subscription)) return new Subscription(opts);
     opts = opts || {};
     if (!opts.channel) throw new Error('jcomet: channel is required');
     this.opts = opts;
-    this.env = opts.env || defaultEnv();
+    this.env = makeEnv(opts.env);
     this.channel = String(opts.channel);
     var tr = opts.transport || 'poll';
     if (!TRANSPORTS[tr]) throw new Error('jcomet: unknown transport ' + tr);
@@ -321,6 +399,7 @@
     this.transport = tr;
     this.token = opts.token || '';
     this.subTimeout = opts.subTimeout > 0 ? opts.subTimeout : 0; // seconds; 0 = unknown
+    this.noopPause = opts.noopPause >= 0 ? opts.noopPause : NOOP_PAUSE_MS;
     this.tracker = new SeqTracker(opts.seq, opts.epoch);
     this.backoff = new Backoff({ base: opts.backoffBase, max: opts.backoffMax, random: this.env.random });
     var self = this;
@@ -330,16 +409,22 @@
       onStatus: function (s, d) { self._status(s, d); }
     });
     this.dispatcher.canResign = !!opts.signUrl;
+    this.dispatcher.live = function () { return self.running; };
     this.running = false;
     this.state = 'stopped';
-    this._gen = 0;          // bumps on stop()/reconnect so stale callbacks are ignored
+    this._gen = 0;          // bumps on stop() so stale callbacks are ignored
     this._timers = {};      // name -> id
     this._inflight = null;  // {cancel()}
     this._pinged = false;
     this._burst = [];       // times of immediate re-polls (spin guard)
+    this._restartUntil = 0; // end of the server's reconnect window (graceful stop), 0 = none
+    this._waitKind = null;  // why the retry timer runs: backoff|slow|restart|resign|noop|offline
+    this._listeners = [];
   }
 
   Subscription.prototype._status = function (state, detail) {
+    // after stop() nothing but 'stopped' is reported: a late callback must not look alive
+    if (!this.running && state !== 'stopped') return;
     this.state = state;
     var f = this.opts.onStatus;
     if (typeof f === 'function') {
@@ -347,18 +432,20 @@
     }
   };
 
-  Object.defineProperty(Subscription.prototype, 'seq', { get: function () { return this.tracker.next; } });
+  Object.defineProperty(Subscription.prototype, 'seq', { get: function () { return u32(this.tracker.next); } });
   Object.defineProperty(Subscription.prototype, 'epoch', { get: function () { return this.tracker.epoch; } });
 
   Subscription.prototype.start = function () {
     if (this.running) return this;
     this.running = true;
     this.backoff.reset();
+    this._pinged = false;
+    this._listen();
     this._connect();
     return this;
   };
 
-  /** Aborts the request in flight, closes the stream, clears every timer. Idempotent. */
+  /** Aborts the request in flight, closes the stream, clears every timer and listener. Idempotent. */
   Subscription.prototype.stop = function () {
     var wasRunning = this.running;
     this.running = false;
@@ -389,12 +476,56 @@
     this._cancelInflight();
     if (this._pingReq) { this._pingReq.cancel(); this._pingReq = null; }
     for (var k in this._timers) this._clearTimer(k);
+    this._unlisten();
   };
 
   Subscription.prototype._cancelInflight = function () {
     var c = this._inflight;
     this._inflight = null;
     if (c) { try { c.cancel(); } catch (e) { /* ignore */ } }
+  };
+
+  // --- online / offline / page visibility -----------------------------------------------------
+  Subscription.prototype._on = function (target, type, fn) {
+    if (!target || typeof target.addEventListener !== 'function') return;
+    target.addEventListener(type, fn);
+    this._listeners.push([target, type, fn]);
+  };
+  Subscription.prototype._listen = function () {
+    var self = this, env = this.env;
+    this._unlisten();
+    this._on(env.global, 'offline', function () { if (self.running) self._goOffline(); });
+    this._on(env.global, 'online', function () { if (self.running) self._wake('online'); });
+    this._on(env.document, 'visibilitychange', function () {
+      // a page shown again after a long backoff (phone in a pocket) reconnects soon, not in 30 s
+      if (self.running && env.document.visibilityState === 'visible' && self._waitKind === 'backoff') self._wake('visible');
+    });
+  };
+  Subscription.prototype._unlisten = function () {
+    var l = this._listeners;
+    this._listeners = [];
+    for (var i = 0; i < l.length; i++) l[i][0].removeEventListener(l[i][1], l[i][2]);
+  };
+  Subscription.prototype._offline = function () {
+    var nav = this.env.navigator;
+    return !!nav && nav.onLine === false;
+  };
+  Subscription.prototype._goOffline = function () {
+    this._cancelInflight();
+    this._clearTimer('watchdog');
+    this._clearTimer('retry');
+    this._waitKind = 'offline';
+    if (this.state !== 'offline') this._status('offline');
+    // 'online' wakes us; a slow check in case the browser never fires it
+    var self = this;
+    this._setTimer('retry', this.backoff.max, function () { self._connect(); });
+  };
+  /** Back online or shown again: fresh backoff, reconnect after a short random pause (a whole office
+   *  comes back online at once). */
+  Subscription.prototype._wake = function (why) {
+    this.backoff.reset();
+    this._restartUntil = 0;
+    this._wait(Math.round(this.env.random() * WAKE_SPREAD_MS), why, 'wake');
   };
 
   Subscription.prototype._watchdogMs = function () {
@@ -412,9 +543,9 @@
   };
 
   Subscription.prototype._params = function () {
-    var t = this.tracker, p = { cname: this.channel, seq: t.next, noop: t.noop, token: this.token };
-    // always sent, empty until the server named one: the server tells jcomet clients (epoch present)
-    // what they lost with "gap", and answers icomet clients (no epoch) as icomet does
+    var t = this.tracker, p = { cname: this.channel, seq: u32(t.next), noop: u32(t.noop), token: this.token };
+    // always sent, empty until the server named one: it marks a jcomet client, which the server
+    // tells what it lost (gap) instead of answering it as icomet would
     p.epoch = t.epoch === null ? '' : t.epoch;
     return p;
   };
@@ -429,6 +560,8 @@
   Subscription.prototype._connect = function () {
     if (!this.running) return;
     this._cancelInflight();
+    this._waitKind = null;
+    if (this._offline()) return this._goOffline();
     if (this.opts.signUrl && !this.token) return this._sign();
     if (!this._pinged && !this.subTimeout && this.opts.ping !== false) this._ping();
     if (this.state !== 'connected') this._status('connecting');
@@ -439,37 +572,51 @@
   /** After a directive: poll again, wait, re-sign or stop. */
   Subscription.prototype._next = function (directive, detail) {
     if (!this.running) return;
-    var self = this;
     switch (directive) {
       case 'continue':
         if (this.transport === 'sse') return; // stream goes on
-        if (this._spinning()) return this._wait(1000);
+        if (this._spinning()) return this._wait(1000, 'spinning', 'backoff');
         return this._connect();
+      case 'noop':
+        if (this.transport === 'sse') return;
+        // the fleet's held polls all time out polling_timeout after they came: a random pause keeps
+        // them from staying in step (icomet.js does the same)
+        this._cancelInflight();
+        this._waitKind = 'noop';
+        var self = this;
+        return this._setTimer('retry', Math.round(this.env.random() * this.noopPause), function () { self._connect(); });
       case 'slow':
-        return this._wait(this.backoff.next(5000));
+        return this._wait(this.backoff.next(5000), 'rate limited', 'slow');
       case 'resign':
         this.token = '';
-        return this._wait(this.backoff.next());
+        return this._wait(this.backoff.next(), 'sign again', 'resign');
       case 'stop':
         this.running = false;
         this._gen++;
         return this._halt();
-      case 'restart':
-        // a graceful stop: the server is probably back within seconds; poll for it at a steady pace
-        // (jittered so that a crowd of pages does not come back in one wave) for up to a minute
-        this._restartUntil = this.env.now() + RESTART_WINDOW_MS;
-        this._restartRetry = Math.min(10000, Math.max(250, this.dispatcher.retryMs));
-        return this._wait(this._restartDelay(), 'server restarting');
+      case 'restart': {
+        // A graceful stop: the server said how wide a window its clients should spread over (it sizes
+        // it from how many it held). Come back at a uniformly random moment in it; if the server is
+        // not back yet, later tries keep the window as their smallest step.
+        var w = Math.max(250, this.dispatcher.retryMs);
+        this._restartUntil = this.env.now() + w;
+        this.backoff.floor = w;
+        return this._wait(Math.round(this.env.random() * w), 'server restarting', 'restart');
+      }
       default:
-        if (this._restartUntil && this.env.now() < this._restartUntil) {
-          return this._wait(this._restartDelay(), detail);
+        if (this._restartUntil && this.env.now() - this._restartUntil < 0) {
+          // still inside the window: retry within one window, without growing yet
+          return this._wait(Math.round(this.env.random() * this.backoff.floor), detail, 'restart');
         }
-        return this._wait(this.backoff.next(), detail);
+        this._restartUntil = 0;
+        return this._wait(this.backoff.next(), detail, 'backoff');
     }
   };
 
-  Subscription.prototype._wait = function (ms, detail) {
+  Subscription.prototype._wait = function (ms, detail, kind) {
     this._cancelInflight();
+    this._clearTimer('watchdog'); // a wait is not a silent connection
+    this._waitKind = kind || 'backoff';
     this._status('waiting', { delay: ms, reason: detail });
     var self = this;
     this._setTimer('retry', ms, function () { self._connect(); });
@@ -500,14 +647,58 @@
     return !Array.isArray(msg) && msg && msg.type === 'next_seq';
   };
 
-  Subscription.prototype._restartDelay = function () {
-    return Math.round(this._restartRetry * (0.5 + this.env.random()));
-  };
-
+  /** The server answered as a subscription (data, next_seq, gap, noop): the backoff starts over. */
   Subscription.prototype._ok = function () {
+    if (!this.running) return;
     this.backoff.reset();
     this._restartUntil = 0;
     if (this.state !== 'connected') this._status('connected');
+  };
+
+  /** After a directive from a whole answer: success resets the backoff, then act on it. */
+  Subscription.prototype._after = function (d) {
+    if (d === 'continue' || d === 'noop') this._ok();
+    this._next(d);
+  };
+
+  /** Messages that refuse or end a subscription (those a failed request's body may carry). */
+  var REFUSALS = { '401': 1, '404': 1, '429': 1, error: 1, close: 1 };
+
+  /**
+   * A transport that cannot see the HTTP status (EventSource, <script>) failed: ask the same
+   * endpoint with fetch once to tell a refusal (400 bad input, 401/404/429 as status or body) from a
+   * network error. The probe asks seq=0, which a healthy server answers at once with next_seq.
+   */
+  Subscription.prototype._probe = function (url, detail) {
+    var self = this, env = this.env, gen = this._gen;
+    if (!env.fetch || this.backoff.attempt > 0) return this._next('backoff', detail); // probe the first failure only
+    var ctrl = env.AbortController ? new env.AbortController() : null, done = false;
+    this._inflight = { cancel: function () { done = true; if (ctrl) ctrl.abort(); } };
+    var init = { cache: 'no-store', credentials: 'omit', mode: 'cors' };
+    if (ctrl) init.signal = ctrl.signal;
+    var finish = function (status, msg) {
+      if (done || gen !== self._gen || !self.running) return;
+      done = true;
+      self._inflight = null;
+      if (msg && typeof msg === 'object' && !Array.isArray(msg) && REFUSALS[msg.type]) {
+        return self._next(self.dispatcher.dispatch(msg));
+      }
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        self._status('error', { status: status, reason: 'HTTP ' + status });
+        return self._next('stop');
+      }
+      self._next(status === 429 ? 'slow' : 'backoff', detail);
+    };
+    env.fetch(url, init).then(function (res) {
+      if (res.status === 200 && self.transport === 'sse') { // a stream that opens: do not read it
+        if (ctrl) ctrl.abort();
+        return finish(200, null);
+      }
+      return res.text().then(function (text) {
+        var msg; try { msg = parseMaybeJsonp(text); } catch (e) { msg = null; }
+        finish(res.status, msg);
+      });
+    }).then(null, function () { finish(0, null); });
   };
 
   // --- long-poll with fetch ---------------------------------------------------------------------
@@ -538,10 +729,9 @@
         }
         return self._next(r.status === 429 ? 'slow' : 'backoff', 'HTTP ' + r.status);
       }
-      var d = self._dispatchPolled(msg);
-      if (d === 'continue' || d === 'backoff') self._ok();
-      self._next(d);
-    }, function (err) {
+      // 401/404/429 come as HTTP status or inside a 200 (icomet's way): the body decides either way
+      self._after(self._dispatchPolled(msg));
+    }, function () {
       if (cancelled || gen !== self._gen || !self.running) return;
       self._clearTimer('watchdog');
       self._inflight = null;
@@ -564,52 +754,62 @@
       return;
     }
     this._setTimer('watchdog', this._watchdogMs(), function () { self._next('backoff', 'timeout'); });
-    this._inflight = jsonpRequest(this.env, this.url(), this.opts.callbackPrefix, 'cb', function (err, msg) {
+    var url = this.url();
+    this._inflight = jsonpRequest(this.env, url, this.opts.callbackPrefix, 'cb', function (err, msg) {
       if (gen !== self._gen || !self.running) return;
       self._clearTimer('watchdog');
       self._inflight = null;
-      if (err) return self._next('backoff', 'network');
-      var d = self._dispatchPolled(msg);
-      if (d === 'continue' || d === 'backoff') self._ok();
-      self._next(d);
+      if (err) {
+        // a 4xx answer never runs as a script: find out what it was
+        var p = self._params(); p.seq = 0;
+        return self._probe(buildUrl(self._baseUrl(), p), 'network');
+      }
+      self._after(self._dispatchPolled(msg));
     });
   };
 
   // --- SSE ---------------------------------------------------------------------------------------
   Subscription.prototype._openSse = function () {
     var self = this, gen = this._gen, env = this.env;
-    var es;
-    try { es = new env.EventSource(this.url()); } catch (e) { return this._next('backoff', 'network'); }
+    var es, url = this.url(), heard = false;
+    try { es = new env.EventSource(url); } catch (e) { return this._next('backoff', 'network'); }
     this._inflight = { cancel: function () { es.onmessage = es.onerror = es.onopen = null; es.close(); } };
     var arm = function () {
       self._setTimer('watchdog', self._watchdogMs(), function () { self._next('backoff', 'timeout'); });
     };
     arm();
     es.onopen = function () {
-      if (gen !== self._gen) return;
+      if (gen !== self._gen || !self.running) return;
       arm();
-      self._ok();
+      // connected, but the backoff is reset only by a real answer: a stream that opens only to
+      // carry a 429 or 401 must keep slowing down
+      if (self.state !== 'connected') self._status('connected');
     };
     es.onmessage = function (ev) {
       if (gen !== self._gen || !self.running) return;
-      arm();
+      heard = true;
       var msg;
-      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      try { msg = JSON.parse(ev.data); } catch (e) { arm(); return; }
       var d = self.dispatcher.dispatch(msg);
-      if (d !== 'continue') self._next(d);
+      if (gen !== self._gen || !self.running) return;
+      if (d === 'continue' || d === 'noop') { arm(); self._ok(); return; }
+      self._next(d);
     };
     es.onerror = function () {
       if (gen !== self._gen || !self.running) return;
       // The browser would reconnect on its own (Last-Event-ID); we reconnect ourselves instead so
       // that the seq/epoch we send are ours and the retry delay backs off with jitter.
       self._clearTimer('watchdog');
+      var closed = es.readyState === 2; // CLOSED: an HTTP error status or a wrong content type
+      self._cancelInflight();
+      if (closed && !heard) return self._probe(url, 'network');
       self._next('backoff', 'network');
     };
   };
 
   // --- sub_timeout from /ping, token from sign ---------------------------------------------------
   Subscription.prototype._request = function (url, cb) {
-    var env = this.env, self = this;
+    var env = this.env;
     // JSONP for the JSONP transport, and when asked (icomet apps' sign endpoints answer JSONP
     // without CORS headers)
     if (this.transport === 'jsonp' || this.opts.signJsonp || !env.fetch) {
@@ -626,6 +826,8 @@
     return { cancel: function () { done = true; if (ctrl) ctrl.abort(); } };
   };
 
+  /** Asks /ping once per start() for sub_timeout (the watchdog's measure). A failure is not retried
+   *  on every poll: the watchdog keeps its default instead. */
   Subscription.prototype._ping = function () {
     var self = this, gen = this._gen, o = this.opts;
     this._pinged = true;
@@ -634,11 +836,7 @@
     var req = this._request(url, function (err, msg) {
       self._pingReq = null;
       if (gen !== self._gen) return;
-      if (!err && msg && msg.sub_timeout > 0) {
-        self.subTimeout = msg.sub_timeout;
-      } else {
-        self._pinged = false; // try again on the next connect
-      }
+      if (!err && msg && msg.sub_timeout > 0) self.subTimeout = msg.sub_timeout;
     });
     // a ping must not outlive stop()
     if (this._pingReq) this._pingReq.cancel();
@@ -674,7 +872,7 @@
    */
   function publish(url, params, opts) {
     opts = opts || {};
-    var env = opts.env || defaultEnv();
+    var env = makeEnv(opts.env);
     if (!env.fetch) return Promise.reject(new Error('jcomet: publish needs fetch'));
     var method = (opts.method || 'GET').toUpperCase(), init = { method: method, cache: 'no-store', credentials: opts.credentials || 'same-origin' };
     var target = url;
@@ -697,16 +895,28 @@
     });
   }
 
+  /** jQuery's `cb=?` / `callback=?` placeholder in an icomet pub_url: {url without it, param name} or null. */
+  function jsonpPlaceholder(url) {
+    var m = /([?&])(cb|callback|jsoncallback)=\?(&|$)/.exec(url);
+    if (!m) return null;
+    var clean = url.slice(0, m.index) + (m[3] ? m[1] : '') + url.slice(m.index + m[0].length);
+    return { url: clean, param: m[2] };
+  }
+
   // ---------------------------------------------------------------------------------------------
-  // iComet: drop-in for icomet.js pages (same config names, starts on construction)
+  // iComet: drop-in for icomet.js pages (same config names, same fields, starts on construction)
   // ---------------------------------------------------------------------------------------------
   function iComet(config) {
     if (!(this instanceof iComet)) return new iComet(config);
     config = config || {};
-    var env = config.env || defaultEnv();
-    var self = this;
+    var env = makeEnv(config.env);
     this.config = config;
-    var subUrl = config.subUrl || '/sub';
+    this.env = env;
+    // icomet.js reads both spellings: sub_url/subUrl, sign_url/signUrl, pub_url/pubUrl, callback/sub_callback
+    var subUrl = config.sub_url || config.subUrl || '/sub';
+    var signUrl = config.sign_url || config.signUrl;
+    this.pub_url = config.pub_url || config.pubUrl || null;
+    var cb = config.callback || config.sub_callback;
     var transport = 'jsonp';
     // like icomet.js: use SSE when the browser has EventSource and the URL is a /sub endpoint
     if (env.EventSource && config.transport !== 'jsonp' && swapPath(subUrl, '/sse')) transport = 'sse';
@@ -715,31 +925,48 @@
       env: env,
       channel: config.channel,
       subUrl: subUrl,
-      signUrl: config.signUrl,
+      signUrl: signUrl,
       transport: transport,
       token: config.token,
-      callbackPrefix: 'icomet_cb_',
+      callbackPrefix: config.callbackPrefix,
       signJsonp: config.signJsonp !== false && env.document != null, // like icomet.js
       onMessage: function (content, msg) {
-        if (typeof config.callback === 'function') config.callback(content, msg.type);
+        if (typeof cb === 'function') cb(content, msg.type);
       },
       onGap: config.onGap,
       onStatus: config.onStatus
     });
     this.start();
   }
+  // icomet.js's fields: the channel and token it uses (updated by the sign answer)
+  Object.defineProperty(iComet.prototype, 'cname', { get: function () { return this.sub.channel; } });
+  Object.defineProperty(iComet.prototype, 'token', { get: function () { return this.sub.token; } });
   iComet.prototype.start = function () { this.sub.start(); return this; };
   iComet.prototype.stop = function () { this.sub.stop(); return this; };
-  /** pub(content, cb): GET pubUrl?cname=..&content=.., cb(answer) like icomet.js. */
+  /**
+   * pub(content, cb): pub_url?cname=..&content=.., cb(answer) like icomet.js. A jQuery-style
+   * `cb=?` in pub_url becomes a real JSONP callback (a <script>), as $.getJSON did; without a
+   * document it is dropped and fetch is used.
+   */
   iComet.prototype.pub = function (content, cb) {
-    var c = this.config;
-    if (!c.pubUrl) throw new Error('iComet: pubUrl is not configured');
-    var p = publish(c.pubUrl, { cname: this.sub.channel, content: content }, { env: c.env });
+    var url = this.pub_url, env = this.env;
+    if (!url) return Promise.reject(new Error('iComet: pub_url is not configured'));
+    var params = { cname: this.cname, content: content }, p;
+    var ph = jsonpPlaceholder(url);
+    if (ph && env.document) {
+      p = new Promise(function (resolve, reject) {
+        jsonpRequest(env, buildUrl(ph.url, params), 'jcomet_pub_', ph.param, function (err, v) {
+          if (err) { err.body = { type: 'error', reason: 'publish failed' }; reject(err); } else resolve(v);
+        });
+      });
+    } else {
+      p = publish(ph ? ph.url : url, params, { env: env });
+    }
     if (typeof cb === 'function') p.then(cb, function (e) { cb(e.body || { type: 'error', reason: e.message }); });
     return p;
   };
 
-  return {
+  var api = {
     version: VERSION,
     Subscription: Subscription,
     publish: publish,
@@ -756,4 +983,7 @@
     endpointUrl: endpointUrl,
     swapPath: swapPath
   };
+  // `import JComet from 'jcomet.js'` compiled to CommonJS reads `.default`
+  api['default'] = api;
+  return api;
 });

@@ -1,5 +1,5 @@
 // ES module entry for jcomet.js: `import JComet, { Subscription, publish } from '/js/jcomet.mjs';`
-// Types: jcomet.d.mts (next to this file) re-exports jcomet.d.ts.
+// Types: jcomet.d.mts (next to this file).
 // jcomet.js is a dependency-free script that registers globalThis.JComet (and iComet) when it runs;
 // importing it for its side effect works in browsers (module graph) and in Node (CommonJS interop).
 import './jcomet.js';
@@ -13,3 +13,10 @@ export const SeqTracker = JComet.SeqTracker;
 export const Backoff = JComet.Backoff;
 export const Dispatcher = JComet.Dispatcher;
 export const version = JComet.version;
+export const seqDiff = JComet.seqDiff;
+export const seqNext = JComet.seqNext;
+export const buildUrl = JComet.buildUrl;
+export const parseMaybeJsonp = JComet.parseMaybeJsonp;
+export const isCallbackName = JComet.isCallbackName;
+export const endpointUrl = JComet.endpointUrl;
+export const swapPath = JComet.swapPath;

@@ -9,7 +9,8 @@ function fakeEnv() {
   const requests = [];      // fetch calls, oldest first
   const sources = [];       // EventSource instances
   const scripts = [];       // appended <script> elements
-  const global = {};
+  const global = eventTarget({});
+  const navigator = { onLine: true };
 
   function response(status, body) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -19,6 +20,7 @@ function fakeEnv() {
   const env = {
     global,
     AbortController,
+    navigator,
     random: () => 0.5,
     now: () => now,
     setTimeout(fn, ms) { const id = nextId++; timers.set(id, { fn, at: now + Math.max(0, ms | 0) }); return id; },
@@ -45,22 +47,26 @@ function fakeEnv() {
       constructor(url) {
         this.url = new URL(url, 'http://front.test');
         this.closed = false;
+        this.readyState = 0; // CONNECTING
         this.onmessage = this.onerror = this.onopen = null;
         sources.push(this);
       }
-      close() { this.closed = true; }
-      open() { if (this.onopen) this.onopen({}); }
+      close() { this.closed = true; this.readyState = 2; }
+      open() { this.readyState = 1; if (this.onopen) this.onopen({}); }
       send(msg, id) { if (!this.closed && this.onmessage) this.onmessage({ data: JSON.stringify(msg), lastEventId: id == null ? '' : String(id) }); }
-      error() { if (this.onerror) this.onerror({}); }
+      /** A network error (the browser would retry: CONNECTING), or with httpError an answer that is not
+       *  a 200 event stream (the browser gives up: CLOSED). */
+      error(httpError) { this.readyState = httpError ? 2 : 0; if (this.onerror) this.onerror({}); }
     },
-    document: {
+    document: eventTarget({
+      visibilityState: 'visible',
       head: {
         appendChild(el) { el.parentNode = this; scripts.push(el); },
         removeChild(el) { el.parentNode = null; el.removed = true; },
       },
       createElement(tag) { return { tag, src: '', parentNode: null, removed: false }; },
       getElementsByTagName() { return [this.head]; },
-    },
+    }),
   };
 
   /** Lets pending promise callbacks run. */
@@ -88,7 +94,27 @@ function fakeEnv() {
     return open[open.length - 1];
   }
 
-  return { env, requests, sources, scripts, timers, flush, advance, pending, global };
+  /** Browser events: 'offline' / 'online' (navigator.onLine follows), page hidden / shown. */
+  function goOffline() { navigator.onLine = false; global.dispatch('offline'); }
+  function goOnline() { navigator.onLine = true; global.dispatch('online'); }
+  function setVisible(v) { env.document.visibilityState = v ? 'visible' : 'hidden'; env.document.dispatch('visibilitychange'); }
+  /** Globals a page would see (JSONP callbacks), without the event plumbing. */
+  function globals() { return Object.keys(global).filter((k) => !['addEventListener', 'removeEventListener', 'dispatch', 'listenerCount'].includes(k)); }
+
+  return { env, requests, sources, scripts, timers, flush, advance, pending, global, navigator,
+    goOffline, goOnline, setVisible, globals };
 }
 
-module.exports = { fakeEnv };
+/** Adds addEventListener/removeEventListener/dispatch to obj (enough for window and document). */
+function eventTarget(obj) {
+  const listeners = new Map();
+  Object.defineProperties(obj, {
+    addEventListener: { value(type, fn) { if (!listeners.has(type)) listeners.set(type, new Set()); listeners.get(type).add(fn); } },
+    removeEventListener: { value(type, fn) { if (listeners.has(type)) listeners.get(type).delete(fn); } },
+    dispatch: { value(type) { for (const fn of [...(listeners.get(type) || [])]) fn({ type }); } },
+    listenerCount: { value() { let n = 0; for (const s of listeners.values()) n += s.size; return n; } },
+  });
+  return obj;
+}
+
+module.exports = { fakeEnv, eventTarget };

@@ -16,7 +16,8 @@ test('seq arithmetic wraps at 32 bits and compares by signed difference', () => 
   assert.equal(J.seqNext(5), 6);
   assert.equal(J.seqNext(2147483647), -2147483648);
   assert.equal(J.seqDiff(-2147483648, 2147483647), 1);
-  assert.equal(J.seqDiff(0, 4294967295), 1, 'an unsigned 0xffffffff is followed by 0');
+  assert.equal(J.seqNext(4294967295), 1, 'the server never assigns 0: after 4294967295 comes 1');
+  assert.equal(J.seqNext(-1), 1);
   assert.equal(J.seqDiff(3, 7), -4);
 });
 
@@ -68,22 +69,36 @@ test('SeqTracker: noop counter advances only when the server echoes it', () => {
 });
 
 // ------------------------------------------------------------------------------------------------
-test('Backoff grows exponentially with equal jitter and is capped', () => {
+test('Backoff grows exponentially with full jitter and is capped', () => {
   const b = new J.Backoff({ base: 100, max: 1000, random: () => 1 });
   assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [100, 200, 400, 800, 1000, 1000]);
   b.reset();
   assert.equal(b.next(), 100);
 });
 
-test('Backoff jitter stays within [cap/2, cap]', () => {
+test('Backoff full jitter spans [0, step]: a fleet that failed together does not retry together', () => {
   let i = 0;
   const rs = [0, 0.25, 0.999, 0.5];
   const b = new J.Backoff({ base: 1000, max: 60000, random: () => rs[i++ % rs.length] });
+  const seen = [];
   for (let n = 0; n < 12; n++) {
-    const cap = Math.min(60000, 1000 * 2 ** n);
+    const step = Math.min(60000, 1000 * 2 ** n);
     const d = b.next();
-    assert.ok(d >= cap / 2 && d <= cap, `attempt ${n}: ${d} within [${cap / 2}, ${cap}]`);
+    seen.push(d / step);
+    assert.ok(d >= 0 && d <= step, `attempt ${n}: ${d} within [0, ${step}]`);
   }
+  assert.ok(Math.min(...seen) === 0 && Math.max(...seen) > 0.99, 'the whole range is used');
+});
+
+test('Backoff floor: a server window raises the step; reset() drops it', () => {
+  const b = new J.Backoff({ base: 1000, max: 30000, random: () => 1 });
+  b.floor = 20000;
+  assert.deepEqual([b.next(), b.next(), b.next()], [20000, 30000, 30000], 'steps double from the window');
+  b.attempt = 0;
+  b.floor = 45000;
+  assert.equal(b.next(), 45000, 'a window wider than max is honoured');
+  b.reset();
+  assert.equal(b.next(), 1000);
 });
 
 test('Backoff honours a minimum (429: 5-10 s like icomet)', () => {
@@ -112,13 +127,13 @@ test('Dispatcher: a long-poll batch [gap, data...] reports the gap first, then d
   assert.deepEqual(r.log, [['gap', 3, 9, 'lost'], ['msg', 'm10', 10], ['msg', 'm11', 11]]);
 });
 
-test('Dispatcher: next_seq, noop and unknown types continue; broadcast is delivered', () => {
+test('Dispatcher: next_seq and unknown types continue, noop pauses; broadcast is delivered', () => {
   const r = recorder();
   const t = new J.SeqTracker();
   const d = new J.Dispatcher(t, r);
   assert.equal(d.dispatch({ type: 'next_seq', cname: 'c', seq: 4, epoch: 'x' }), 'continue');
   assert.equal(t.next, 4);
-  assert.equal(d.dispatch({ type: 'noop', cname: 'c', seq: 0 }), 'continue');
+  assert.equal(d.dispatch({ type: 'noop', cname: 'c', seq: 0 }), 'noop', 'noop: poll again after a pause');
   assert.equal(t.noop, 1);
   assert.equal(d.dispatch({ type: 'something_new' }), 'continue');
   assert.equal(d.dispatch({ type: 'broadcast', cname: 'c', seq: 4, content: 'all' }), 'continue');
@@ -224,8 +239,8 @@ test('poll: follows next_seq, delivers batches, resumes with seq+epoch after a n
   await f.flush();
   assert.equal(f.pending(), undefined, 'waits before retrying');
   const waiting = log.filter((e) => e[1] === 'waiting').pop();
-  assert.ok(waiting[2] >= 250 && waiting[2] <= 500, 'first backoff delay ~ base');
-  await f.advance(500);
+  assert.equal(waiting[2], 5000, 'first backoff delay: full jitter over the first 10 s step (random 0.5 here)');
+  await f.advance(5000);
   r = f.pending();
   assert.equal(q(r, 'seq'), '7', 'resumes where it stopped');
   r.respond(200, [data(6), data(7)]);
@@ -253,12 +268,18 @@ test('poll: server restart (new epoch) replays what the new buffer holds', async
   sub.stop();
 });
 
-test('poll: noop re-polls at once with the next noop counter', async () => {
+test('poll: after a noop it re-polls after a random pause of up to 1 s, with the next noop counter', async () => {
   const f = fakeEnv();
-  const { sub } = newSub(f, { seq: 3 });
+  const { sub, log } = newSub(f, { seq: 3 });
   sub.start();
   f.pending().respond(200, { type: 'noop', cname: 'room1', seq: 0 });
   await f.flush();
+  assert.equal(f.pending(), undefined, 'not at once: the fleet\'s polls would stay in step');
+  assert.equal(sub.state, 'connected', 'a pause is not a wait');
+  await f.advance(499);
+  assert.equal(f.pending(), undefined);
+  await f.advance(1);
+  assert.ok(!log.some((e) => e[1] === 'waiting'));
   assert.equal(q(f.pending(), 'noop'), '1');
   assert.equal(q(f.pending(), 'seq'), '3');
   sub.stop();
@@ -284,46 +305,48 @@ test('poll: a busy channel is drained without pauses; instant empty answers are 
   sub.stop();
 });
 
-test('poll: after a reconnect message (graceful stop) it retries at the server\'s pace, not exponentially', async () => {
-  const f = fakeEnv();
-  const { sub, log } = newSub(f, { seq: 4 });
-  sub.start();
-  f.pending().respond(200, { type: 'reconnect', cname: 'room1', retry_ms: 1000 });
-  await f.flush();
-  const delays = () => log.filter((e) => e[1] === 'waiting').map((e) => e[2]);
-  for (let i = 0; i < 8; i++) {            // the server stays down for a while
-    await f.advance(delays().pop());
-    f.pending().fail();
+test('poll: after a reconnect message (graceful stop) it comes back at a random moment in the server\'s window', async () => {
+  for (const r of [0.1, 0.9]) {
+    const f = fakeEnv();
+    f.env.random = () => r;
+    const { sub, log } = newSub(f, { seq: 4 });
+    sub.start();
+    f.pending().respond(200, { type: 'reconnect', cname: 'room1', retry_ms: 20000 });
     await f.flush();
+    const delays = () => log.filter((e) => e[1] === 'waiting').map((e) => e[2]);
+    assert.deepEqual(delays(), [Math.round(20000 * r)], 'uniform in [0, retry_ms]');
+    await f.advance(delays()[0]);
+    const p = f.pending();
+    assert.equal(q(p, 'seq'), '4', 'same seq after the restart');
+    p.fail();                                // not back yet: retry within one window, no growth
+    await f.flush();
+    assert.equal(delays()[1], Math.round(20000 * r));
+    await f.advance(delays()[1]);
+    f.pending().respond(200, { type: 'next_seq', cname: 'room1', seq: 1, epoch: 'new' });
+    await f.flush();
+    f.pending().fail();                      // a later, unrelated failure backs off from the first step again
+    await f.flush();
+    assert.equal(delays().pop(), Math.round(10000 * r));
+    sub.stop();
   }
-  assert.deepEqual(delays(), Array(9).fill(1000), 'steady 1 s (jitter 0.5..1.5 x, random 0.5 here)');
-  await f.advance(1000);
-  const r = f.pending();
-  assert.equal(q(r, 'seq'), '4', 'same seq after the restart');
-  r.respond(200, { type: 'next_seq', cname: 'room1', seq: 1, epoch: 'new' });
-  await f.flush();
-  f.pending().fail();                      // a later, unrelated failure backs off normally again
-  await f.flush();
-  assert.equal(delays().pop(), 375);
-  sub.stop();
 });
 
-test('poll: the restart pace lasts a minute, then exponential backoff resumes', async () => {
+test('poll: past the server\'s window the backoff grows from the window, per client (not reset in step)', async () => {
   const f = fakeEnv();
+  f.env.random = () => 1;
   const { sub, log } = newSub(f, { seq: 4 });
   sub.start();
-  f.pending().respond(200, { type: 'reconnect', cname: 'room1' });
+  f.pending().respond(200, { type: 'reconnect', cname: 'room1', retry_ms: 8000 });
   await f.flush();
-  let last;
-  for (let t = 0; t < 70; t++) {
-    last = log.filter((e) => e[1] === 'waiting').pop()[2];
-    await f.advance(last);
+  for (let t = 0; t < 8; t++) {
+    await f.advance(log.filter((e) => e[1] === 'waiting').pop()[2]);
     f.pending().fail();
     await f.flush();
   }
   const d = log.filter((e) => e[1] === 'waiting').map((e) => e[2]);
-  assert.equal(d[0], 1000, 'default retry 1 s');
-  assert.ok(d[d.length - 1] > 1000, 'back to exponential after the window: ' + d.slice(-3));
+  assert.equal(d[0], 8000, 'the window');
+  assert.deepEqual(d.slice(1), [8000, 16000, 30000, 30000, 30000, 30000, 30000, 30000],
+    'then steps that double from the window (random 1 here: the top of each step)');
   sub.stop();
 });
 
@@ -365,12 +388,12 @@ test('poll: 5xx and non-JSON answers back off exponentially; success resets the 
     delays.push(log.filter((e) => e[1] === 'waiting').pop()[2]);
     await f.advance(delays[i]);
   }
-  assert.deepEqual(delays, [75, 150, 300, 600, 750], 'jitter 0.5 of 100, 200, 400, 800, 1000');
+  assert.deepEqual(delays, [50, 100, 200, 400, 500], 'full jitter (0.5 here) of 100, 200, 400, 800, 1000');
   f.pending().respond(200, data(1));
   await f.flush();
   f.pending().fail();
   await f.flush();
-  assert.equal(log.filter((e) => e[1] === 'waiting').pop()[2], 75, 'reset after success');
+  assert.equal(log.filter((e) => e[1] === 'waiting').pop()[2], 50, 'reset after success');
   sub.stop();
 });
 
@@ -444,7 +467,7 @@ test('sign URL: token and sub_timeout are used; 401 re-signs', async () => {
   assert.ok(!f.requests.some((x) => x.url.pathname === '/ping'), 'sign gave sub_timeout: no ping');
   r.respond(200, { type: '401', cname: 'room1', content: 'Token error' });
   await f.flush();
-  await f.advance(1000);
+  await f.advance(5000);
   assert.equal(f.pending().url.pathname, '/app/sign');
   sub.stop();
 });
@@ -467,7 +490,7 @@ test('sse: one EventSource, stays open across next_seq/noop, reconnects with seq
   assert.equal(es.closed, false);
   es.error();
   assert.equal(es.closed, true, 'closed: we reconnect ourselves');
-  await f.advance(500);
+  await f.advance(5000);
   assert.equal(f.sources.length, 2);
   es = f.sources[1];
   assert.equal(es.url.searchParams.get('seq'), '10');
@@ -490,7 +513,7 @@ test('jsonp: validated callback names, script src carries the state, late answer
   const src = new URL(f.scripts[0].src);
   assert.equal(src.pathname, '/sub');
   const cb = src.searchParams.get('cb');
-  assert.match(cb, /^jcomet_cb_\d+$/, 'bad prefix replaced by the default');
+  assert.match(cb, /^jcomet_[0-9a-z]+_\d+$/, 'bad prefix replaced by the default');
   assert.equal(src.searchParams.get('seq'), '4');
   f.global[cb]([data(4), data(5)]);
   await f.flush();
@@ -509,6 +532,8 @@ test('jsonp: validated callback names, script src carries the state, late answer
   const s = newSub(g, { transport: 'jsonp', seq: 1 });
   s.sub.start();
   g.scripts[0].onerror();
+  g.pending().fail();                      // the probe (fetch) fails too: a network error
+  await g.flush();
   assert.equal(s.sub.state, 'waiting');
   s.sub.stop();
 });
@@ -556,7 +581,7 @@ test('iComet drop-in: icomet config names, SSE when EventSource exists, callback
   g.env.EventSource = null;
   const c2 = new J.iComet({ env: g.env, channel: 'ch', subUrl: 'http://front.test/sub', callback() {} });
   assert.equal(c2.sub.transport, 'jsonp', 'no EventSource: JSONP like icomet.js');
-  assert.match(new URL(g.scripts[0].src).searchParams.get('cb'), /^icomet_cb_\d+$/);
+  assert.match(new URL(g.scripts[0].src).searchParams.get('cb'), /^jcomet_[0-9a-z]+_\d+$/, 'never icomet_cb_N: a real icomet.js may be on the page');
   c2.stop();
 });
 

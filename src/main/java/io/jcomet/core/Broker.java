@@ -48,6 +48,8 @@ public final class Broker implements AutoCloseable {
     private final int channelTimeoutMillis;
     private final Thread sweeper;
     private volatile boolean closed;
+    /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
+    private volatile int reconnectWindowMillis = MIN_RECONNECT_WINDOW_MS;
     private int scanCursor; // sweeper thread only
 
     public Broker(JcometConfig config) {
@@ -85,6 +87,12 @@ public final class Broker implements AutoCloseable {
         return epochPrefix + Integer.toString(c.incarnation, 36);
     }
 
+    /** The epoch of a channel, or null when it does not exist (tests and diagnostics). */
+    String epochOf(String cname) {
+        Channel c = table.get(cname);
+        return c == null ? null : epoch(c);
+    }
+
     // ------------------------------------------------------------------ subscribe
 
     /**
@@ -110,7 +118,7 @@ public final class Broker implements AutoCloseable {
     public void subscribe(Subscriber s, SubscribeRequest req) {
         if (closed) {
             if (s.claim()) {
-                s.end(Message.control(Messages.reconnect(req.cname(), 1000)));
+                s.end(Message.control(Messages.reconnect(req.cname(), reconnectWindowMillis)));
             }
             return;
         }
@@ -314,7 +322,7 @@ public final class Broker implements AutoCloseable {
             }
             int seq = ch.nextSeq;
             ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
-            m = new Message(kind, seq, withHead(type, ch.name, seq, tail));
+            m = new Message(kind, seq, withHead(type, ch.name, seq, epoch(ch), tail));
             if (ch.ring == null) {
                 ch.ring = new MessageRing(config.channelBufferSize());
             }
@@ -379,9 +387,12 @@ public final class Broker implements AutoCloseable {
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] withHead(String type, String cname, int seq, byte[] tail) {
-        StringBuilder h = new StringBuilder(40 + cname.length()).append("{\"type\":\"").append(type).append("\",\"cname\":");
-        Json.quote(h, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq));
+    /** The per-channel head of a published message: type, cname, seq and the channel's epoch (so a
+     *  client that resumes from a stored seq can tell a restarted server from the one it left). */
+    private static byte[] withHead(String type, String cname, int seq, String epoch, byte[] tail) {
+        StringBuilder h = new StringBuilder(56 + cname.length()).append("{\"type\":\"").append(type).append("\",\"cname\":");
+        Json.quote(h, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"epoch\":");
+        Json.quote(h, epoch);
         byte[] head = h.toString().getBytes(StandardCharsets.UTF_8);
         byte[] out = new byte[head.length + tail.length];
         System.arraycopy(head, 0, out, 0, head.length);
@@ -471,7 +482,7 @@ public final class Broker implements AutoCloseable {
             markRemoved(ch);
         }
         table.remove(ch);
-        Message close = Message.control(Messages.close(ch.name, next));
+        Message close = Message.control(Messages.close(ch.name, next, epoch(ch)));
         endChain(polls, close);
         endChain(streams, close);
         return Integer.toUnsignedLong(next);
@@ -739,7 +750,7 @@ public final class Broker implements AutoCloseable {
             }
             Channel ch = s.channel;
             String cname = ch == null ? "" : ch.name;
-            if (s.send(Message.control(Messages.noop(cname, s.noopSeq++)))) {
+            if (s.send(Message.control(Messages.noop(cname, s.noopSeq++, ch == null ? null : epoch(ch))))) {
                 stats.noops.increment();
                 timers.add(s, now() + pollingTimeoutMillis);
             } else {
@@ -753,9 +764,10 @@ public final class Broker implements AutoCloseable {
         }
         Channel ch = s.channel;
         String cname = ch == null ? "" : ch.name;
+        String epoch = ch == null ? null : epoch(ch);
         unlinkFromChannel(s);
         stats.noops.increment();
-        s.end(Message.control(Messages.noop(cname, s.noopSeq)));
+        s.end(Message.control(Messages.noop(cname, s.noopSeq, epoch)));
     }
 
     /** Scans a slice of the slot table for channels to expire; a full pass every ~2 s at most. */
@@ -804,6 +816,7 @@ public final class Broker implements AutoCloseable {
         if (closed) {
             return;
         }
+        reconnectWindowMillis = reconnectWindowMillis(heldSubscribers());
         closed = true;
         sweeper.interrupt();
         int hw = table.highWater();
@@ -818,7 +831,7 @@ public final class Broker implements AutoCloseable {
                 polls = detachAll(ch);
                 streams = ch.detachStreams();
             }
-            Message bye = Message.control(Messages.reconnect(ch.name, 1000));
+            Message bye = Message.control(Messages.reconnect(ch.name, reconnectWindowMillis));
             endChain(polls, bye);
             endChain(streams, bye);
         }
@@ -828,6 +841,31 @@ public final class Broker implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         engine.close();
+    }
+
+    /** Reconnects per second a restarted server is asked to absorb: the window is sized from it. */
+    static final int RECONNECTS_PER_SECOND = 5000;
+    static final int MIN_RECONNECT_WINDOW_MS = 2000;
+    static final int MAX_RECONNECT_WINDOW_MS = 60000;
+
+    /**
+     * The {@code retry_ms} of a graceful stop: the window over which the clients it held should spread
+     * their return (each picks a uniformly random moment in it), so that the next server sees about
+     * {@link #RECONNECTS_PER_SECOND} of them per second, between 2 s and 60 s.
+     */
+    static int reconnectWindowMillis(long held) {
+        long ms = held * 1000 / RECONNECTS_PER_SECOND;
+        return (int) Math.max(MIN_RECONNECT_WINDOW_MS, Math.min(MAX_RECONNECT_WINDOW_MS, ms));
+    }
+
+    private long heldSubscribers() {
+        long n = 0;
+        for (Transport t : Transport.values()) {
+            if (t != Transport.PSUB) { // admin presence watchers are not subscribers
+                n += stats.held(t);
+            }
+        }
+        return n;
     }
 
     public boolean isClosed() {

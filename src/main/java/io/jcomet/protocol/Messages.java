@@ -41,9 +41,19 @@ public final class Messages {
     }
 
     public static byte[] noop(String cname, int noopSeq) {
-        StringBuilder b = new StringBuilder(48).append("{\"type\":\"noop\",\"cname\":");
-        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(noopSeq)).append(",\"content\":\"\"}");
-        return utf8(b);
+        return noop(cname, noopSeq, null);
+    }
+
+    /** noop with the channel's {@code epoch} (jcomet; omitted when null), so a quiet channel still tells a
+     *  client that started from a stored seq which incarnation it is talking to. */
+    public static byte[] noop(String cname, int noopSeq, String epoch) {
+        StringBuilder b = new StringBuilder(72).append("{\"type\":\"noop\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(noopSeq)).append(",\"content\":\"\"");
+        return utf8(withEpoch(b, epoch).append('}'));
+    }
+
+    private static StringBuilder withEpoch(StringBuilder b, String epoch) {
+        return epoch == null ? b : Json.quote(b.append(",\"epoch\":"), epoch);
     }
 
     /** icomet's status messages: type "401", "404" or "429" with a human {@code content}. */
@@ -54,9 +64,14 @@ public final class Messages {
     }
 
     public static byte[] close(String cname, int nextSeq) {
-        StringBuilder b = new StringBuilder(48).append("{\"type\":\"close\",\"cname\":");
-        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(nextSeq)).append(",\"content\":\"\"}");
-        return utf8(b);
+        return close(cname, nextSeq, null);
+    }
+
+    /** close with the channel's {@code epoch} (jcomet; omitted when null). */
+    public static byte[] close(String cname, int nextSeq, String epoch) {
+        StringBuilder b = new StringBuilder(72).append("{\"type\":\"close\",\"cname\":");
+        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(nextSeq)).append(",\"content\":\"\"");
+        return utf8(withEpoch(b, epoch).append('}'));
     }
 
     /** jcomet: the server is stopping; reconnect (after a short delay) and resume with the same seq. */

@@ -53,9 +53,9 @@ class JsUnitTest {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         Process p = pb.start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        if (!p.waitFor(600, TimeUnit.SECONDS)) { // the 100,000-client fleet simulation takes a while on a busy machine
             p.destroyForcibly();
-            fail("node --test did not finish in 120 s; output so far in " + log);
+            fail("node --test did not finish in 600 s; output so far in " + log);
         }
         String out = Files.readString(log, StandardCharsets.UTF_8);
         System.out.println(out);

@@ -46,7 +46,7 @@ class BrokerTest {
         assertTrue(s.sent().isEmpty());
         assertEquals(1, b.subscribers("c"));
         assertEquals(1, b.publish("c", "hi"));
-        assertEquals(List.of("{\"type\":\"data\",\"cname\":\"c\",\"seq\":1,\"content\":\"hi\"}"), s.sent());
+        assertEquals(List.of("{\"type\":\"data\",\"cname\":\"c\",\"seq\":1,\"epoch\":\"" + b.epochOf("c") + "\",\"content\":\"hi\"}"), s.sent());
         assertEquals(0, b.subscribers("c"));
         assertEquals(0, b.timersQueued(), "the delivered subscriber left the timer list");
     }

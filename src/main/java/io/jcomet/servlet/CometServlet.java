@@ -184,6 +184,10 @@ public final class CometServlet extends HttpServlet {
         HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
         s.start();
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch));
+        DisconnectWatch w = DisconnectWatch.get(req);
+        if (w != null) {
+            s.watchDisconnect(w, w.endPointOf(req)); // no-op when the subscriber was answered at once
+        }
     }
 
     private void ping(HttpServletRequest req, HttpServletResponse resp) throws IOException {

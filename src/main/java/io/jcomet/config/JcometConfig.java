@@ -40,7 +40,13 @@ public final class JcometConfig {
         k.put("max_cname_length", new String[] {"64", "longest accepted channel name"});
         k.put("max_pending_bytes", new String[] {"262144", "output a stream/SSE/iframe subscriber may have unsent before it is dropped"});
         k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
-        k.put("front_stats", new String[] {"true", "serve read-only counters at /stats on the front ports"});
+        k.put("front_stats", new String[] {"false", "serve read-only counters at /stats on the front ports (recomputed at most once a second)"});
+        k.put("admin_reserved_channels", new String[] {"10%", "channel slots only the admin API may fill (a count, or a share of max_channels like 10%): subscribers cannot lock publishers out"});
+        k.put("max_held_per_client", new String[] {"1000", "held subscribers (all transports) one client address may have at once; past it 429 + Retry-After (0: no limit)"});
+        k.put("max_new_channels_per_client", new String[] {"100", "channels one client address may cause to be created per second by subscribing; past it 429 + Retry-After (0: no limit)"});
+        k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated IP prefixes the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
+        k.put("trusted_proxies", new String[] {"", "comma-separated IP prefixes of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
+        k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
         KEYS = Collections.unmodifiableMap(k);
     }
 
@@ -64,6 +70,12 @@ public final class JcometConfig {
     private final int maxPendingBytes;
     private final String corsAllowOrigin;
     private final boolean frontStats;
+    private final int adminReservedChannels;
+    private final int maxHeldPerClient;
+    private final int maxNewChannelsPerClient;
+    private final List<String> clientLimitsExempt;
+    private final List<String> trustedProxies;
+    private final boolean demo;
     private final Map<String, String> values;
 
     private JcometConfig(Map<String, String> v) {
@@ -96,6 +108,18 @@ public final class JcometConfig {
             throw new ConfigException("cors_allow_origin", corsAllowOrigin, "must be printable ASCII");
         }
         frontStats = bool(v, "front_stats");
+        String reserved = v.get("admin_reserved_channels");
+        if (reserved.endsWith("%")) {
+            Map<String, String> pct = Map.of("admin_reserved_channels", reserved.substring(0, reserved.length() - 1).trim());
+            adminReservedChannels = (int) ((long) maxChannels * integer(pct, "admin_reserved_channels", 0, 100) / 100);
+        } else {
+            adminReservedChannels = integer(v, "admin_reserved_channels", 0, maxChannels);
+        }
+        maxHeldPerClient = integer(v, "max_held_per_client", 0, Integer.MAX_VALUE);
+        maxNewChannelsPerClient = integer(v, "max_new_channels_per_client", 0, Integer.MAX_VALUE);
+        clientLimitsExempt = prefixes(v, "client_limits_exempt");
+        trustedProxies = prefixes(v, "trusted_proxies");
+        demo = bool(v, "demo");
     }
 
     /** Defaults only. */
@@ -183,6 +207,12 @@ public final class JcometConfig {
     public int maxPendingBytes() { return maxPendingBytes; }
     public String corsAllowOrigin() { return corsAllowOrigin; }
     public boolean frontStats() { return frontStats; }
+    public int adminReservedChannels() { return adminReservedChannels; }
+    public int maxHeldPerClient() { return maxHeldPerClient; }
+    public int maxNewChannelsPerClient() { return maxNewChannelsPerClient; }
+    public List<String> clientLimitsExempt() { return clientLimitsExempt; }
+    public List<String> trustedProxies() { return trustedProxies; }
+    public boolean demo() { return demo; }
     /** The effective value of every key, for the start-up log. */
     public Map<String, String> values() { return values; }
 }

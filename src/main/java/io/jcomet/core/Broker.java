@@ -515,6 +515,9 @@ public final class Broker implements AutoCloseable {
     }
 
     public int channels() { return table.size(); }
+
+    /** Whether the channel exists now (a racy hint for rate limits; no lock). */
+    public boolean exists(String cname) { return table.get(cname) != null; }
     public int maxChannels() { return table.capacity(); }
 
     /** Held front subscribers, all transports. */

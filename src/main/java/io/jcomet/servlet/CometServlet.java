@@ -37,6 +37,7 @@ public final class CometServlet extends HttpServlet {
     private transient AdminGuard guard;
     private transient int adminPort;
     private transient PresenceHub presence;
+    private transient ClientLimits limits;
 
     private enum Endpoint {
         SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false),
@@ -66,6 +67,7 @@ public final class CometServlet extends HttpServlet {
         guard = new AdminGuard(broker.config().adminAllow(), broker.config().adminDeny());
         adminPort = broker.config().adminPort();
         presence = new PresenceHub(broker);
+        limits = new ClientLimits(broker.config());
     }
 
     @Override
@@ -178,16 +180,39 @@ public final class CometServlet extends HttpServlet {
             case IFRAME: framing = Framing.iframe(cb); break;
             default: throw new IllegalArgumentException(transport.name());
         }
+        int bucket = limits.bucket(limits.client(req));
+        if (!limits.acquireHeld(bucket)) {
+            tooMany(resp, Stats.Reject.CLIENT_HELD_LIMIT, 5,
+                    "this client address holds max_held_per_client (" + broker.config().maxHeldPerClient() + ") subscribers already");
+            return;
+        }
+        boolean mayCreate = transport.streaming() || seq == 1;
+        if (mayCreate && broker.config().auth() == io.jcomet.config.JcometConfig.Auth.NONE && !broker.exists(cname)
+                && !limits.allowNewChannel(bucket)) {
+            limits.releaseHeld(bucket);
+            tooMany(resp, Stats.Reject.CLIENT_CHANNEL_RATE, 1,
+                    "this client address created max_new_channels_per_client (" + broker.config().maxNewChannelsPerClient() + ") channels this second");
+            return;
+        }
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0); // the broker's one shared sweeper times held requests out, not a timer each
         // response headers are set when the answer is written, so a held request carries none
         HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
+        s.countedIn(limits, bucket);
         s.start();
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch));
         DisconnectWatch w = DisconnectWatch.get(req);
         if (w != null) {
             s.watchDisconnect(w, w.endPointOf(req)); // no-op when the subscriber was answered at once
         }
+    }
+
+    /** A per-client limit: HTTP 429 with Retry-After and a JSON body, in every transport. */
+    private void tooMany(HttpServletResponse resp, Stats.Reject reason, int retryAfterSeconds, String why) throws IOException {
+        broker.stats().reject(reason);
+        cors(resp);
+        resp.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
+        error(resp, 429, why);
     }
 
     private void ping(HttpServletRequest req, HttpServletResponse resp) throws IOException {

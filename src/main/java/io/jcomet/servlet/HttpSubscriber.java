@@ -48,6 +48,8 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     private boolean completed;
     private DisconnectWatch watch;
     private Object watched;
+    private ClientLimits limits;
+    private int limitBucket = ClientLimits.NOT_LIMITED;
 
     HttpSubscriber(Broker broker, Transport transport, Framing framing, AsyncContext ctx, ServletOutputStream out, int noopSeq) {
         super(noopSeq);
@@ -72,6 +74,12 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
                 }
             }
         }
+    }
+
+    /** The per-client held count this subscriber holds; released once, when the response completes. */
+    synchronized void countedIn(ClientLimits l, int bucket) {
+        limits = l;
+        limitBucket = bucket;
     }
 
     /**
@@ -330,6 +338,9 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     }
 
     private synchronized void complete() {
+        if (!completed && limits != null) {
+            limits.releaseHeld(limitBucket);
+        }
         completed = true;
         if (watched != null) {
             // before the container reads the next request on this connection, withdraw our interest

@@ -101,6 +101,19 @@ public class ChatDemoServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        try {
+            handle(req, resp);
+        } catch (RuntimeException e) {
+            // an undecodable form body or query (bad percent-encoding, invalid UTF-8)
+            if (resp.isCommitted() || !io.jcomet.protocol.MalformedRequests.isDecodeFailure(e)) {
+                throw e;
+            }
+            io.jcomet.protocol.MalformedRequests.note(e.getClass().getSimpleName());
+            error(resp, 400, "malformed request: parameters are not valid percent-encoded UTF-8");
+        }
+    }
+
+    private void handle(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String method = req.getMethod();
         resp.setHeader("Cache-Control", "no-store");
         if (!"GET".equals(method) && !"POST".equals(method)) {
@@ -119,6 +132,13 @@ public class ChatDemoServlet extends HttpServlet {
             default:
                 error(resp, 404, "unknown demo endpoint (try /demo/chat/pub, join, heartbeat, leave, who, sign)");
                 return;
+        }
+        boolean readOnly = "who".equals(action) || "sign".equals(action); // jcomet.js fetches signUrl with GET
+        if (!readOnly && !"POST".equals(method)) {
+            // a GET that changes state can be sent cross-site by any <img>
+            resp.setHeader("Allow", "POST");
+            error(resp, 405, action + " accepts POST only");
+            return;
         }
         if (!"who".equals(action) && !allow(req.getRemoteAddr(), System.nanoTime())) {
             resp.setHeader("Retry-After", "1");
@@ -196,8 +216,11 @@ public class ChatDemoServlet extends HttpServlet {
         }
     }
 
+    /** The demo's own channel prefix: no real application channel can be signed or published to from here. */
+    static final String CHANNEL_PREFIX = "demo.chat-";
+
     static String channel(String room) {
-        return "chat-" + room;
+        return CHANNEL_PREFIX + room;
     }
 
     // ---- rate limit ----------------------------------------------------------------------------
@@ -372,6 +395,12 @@ public class ChatDemoServlet extends HttpServlet {
             boolean control = Character.getType(cp) == Character.CONTROL
                     || (cp >= 0xD800 && cp <= 0xDFFF); // lone surrogates
             if (control && !(multiline && (cp == '\n' || cp == '\t'))) continue;
+            if (Character.getType(cp) == Character.FORMAT && !multiline) {
+                // U+202E and friends reorder text, zero-width ones hide: a name must look like what it is
+                throw new IllegalArgumentException(what + " must not contain invisible or bidirectional formatting characters (U+"
+                        + Integer.toHexString(cp).toUpperCase(java.util.Locale.ROOT) + ")");
+            }
+            if (Character.getType(cp) == Character.FORMAT) continue; // dropped from text
             if (++count > max) throw new IllegalArgumentException(what + " is longer than " + max + " characters");
             sb.appendCodePoint(cp);
         }
@@ -380,26 +409,9 @@ public class ChatDemoServlet extends HttpServlet {
         return s;
     }
 
-    /** A JSON string literal, safe inside HTML/script too ({@code < > &} escaped). */
+    /** A JSON string literal, the project's escaping ({@code < > &} escaped, safe inside HTML/script too). */
     static String quote(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '\t': sb.append("\\t"); break;
-                case '<': case '>': case '&': case '\u2028': case '\u2029':
-                    sb.append(String.format("\\u%04x", (int) c));
-                    break;
-                default:
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
+        return io.jcomet.protocol.Json.quote(new StringBuilder(s.length() + 8), s).toString();
     }
 
     private static void ok(HttpServletResponse resp, String json) throws IOException {
@@ -407,7 +419,7 @@ public class ChatDemoServlet extends HttpServlet {
     }
 
     private static void error(HttpServletResponse resp, int status, String reason) throws IOException {
-        write(resp, status, "{\"type\":\"error\",\"reason\":" + quote(reason == null ? "error" : reason) + "}");
+        write(resp, status, new String(io.jcomet.protocol.Messages.error(reason == null ? "error" : reason), java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static void write(HttpServletResponse resp, int status, String json) throws IOException {

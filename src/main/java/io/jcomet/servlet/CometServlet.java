@@ -6,6 +6,7 @@ import io.jcomet.core.Stats;
 import io.jcomet.protocol.BadRequestException;
 import io.jcomet.protocol.Framing;
 import io.jcomet.protocol.Json;
+import io.jcomet.protocol.MalformedRequests;
 import io.jcomet.protocol.Messages;
 import io.jcomet.protocol.Params;
 import io.jcomet.protocol.Query;
@@ -38,6 +39,8 @@ public final class CometServlet extends HttpServlet {
     private transient int adminPort;
     private transient PresenceHub presence;
     private transient ClientLimits limits;
+    /** The front /stats document and when it was made (nanoTime): rebuilt at most once a second. */
+    private transient volatile Object[] statsCache;
 
     private enum Endpoint {
         SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false),
@@ -79,6 +82,10 @@ public final class CometServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        if (req.getDispatcherType() == jakarta.servlet.DispatcherType.ERROR) {
+            containerError(req, resp);
+            return;
+        }
         String path = req.getServletPath();
         if (req.getPathInfo() != null) {
             path = path + req.getPathInfo();
@@ -135,20 +142,61 @@ public final class CometServlet extends HttpServlet {
             }
         } catch (BadRequestException e) {
             stats.reject(Stats.Reject.BAD_REQUEST);
-            if (!ep.admin) {
-                cors(resp); // so a cross-origin page can read why
-            }
-            error(resp, 400, e.getMessage());
+            badRequest(req, resp, ep, e.getMessage());
         } catch (CometException e) {
             error(resp, e.status(), e.reason());
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            // what containers throw for an unparsable query string or form body
-            if (req.isAsyncStarted() || resp.isCommitted()) {
+        } catch (RuntimeException e) {
+            // what containers throw for an unparsable query string or form body (bad percent-encoding,
+            // invalid UTF-8): answered here so the container neither sends its own page nor logs the URI
+            if (req.isAsyncStarted() || resp.isCommitted() || !MalformedRequests.isDecodeFailure(e)) {
                 throw e;
             }
             stats.reject(Stats.Reject.BAD_REQUEST);
-            error(resp, 400, "malformed request: " + e.getClass().getSimpleName());
+            MalformedRequests.note(e.getClass().getSimpleName() + " on " + path);
+            badRequest(req, resp, ep, "malformed request: parameters are not valid percent-encoded UTF-8");
         }
+    }
+
+    /**
+     * A 400 in the caller's transport: a front caller that asked for JSONP with a valid callback
+     * gets the error as a script (HTTP 200, as refusals are: a browser runs no script sent with a
+     * 4xx), everyone else the JSON error with status 400.
+     */
+    private void badRequest(HttpServletRequest req, HttpServletResponse resp, Endpoint ep, String reason) throws IOException {
+        if (resp.isCommitted()) {
+            return;
+        }
+        if (!ep.admin) {
+            cors(resp); // so a cross-origin page can read why
+            String cb = null;
+            if (ep == Endpoint.SUB || ep == Endpoint.POLL || ep == Endpoint.PING || ep == Endpoint.IFRAME) {
+                try {
+                    cb = Params.callback(Query.get(req.getQueryString(), "cb"));
+                } catch (RuntimeException e) {
+                    cb = null; // the callback itself is what was wrong
+                }
+            }
+            if (cb != null) {
+                write(resp, 200, cb, Messages.error(reason));
+                return;
+            }
+        }
+        error(resp, 400, reason);
+    }
+
+    /**
+     * The container refused the request before or while it reached the servlet (web.xml error
+     * page for 400): jcomet's JSON error instead of the container's page, counted, logged at most
+     * once a minute without the URI.
+     */
+    private void containerError(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Object code = req.getAttribute("jakarta.servlet.error.status_code");
+        int status = code instanceof Integer && (Integer) code >= 400 && (Integer) code < 500 ? (Integer) code : 400;
+        broker.stats().reject(Stats.Reject.BAD_REQUEST);
+        Object ex = req.getAttribute("jakarta.servlet.error.exception");
+        MalformedRequests.note("container " + status + (ex == null ? "" : " " + ex.getClass().getSimpleName()));
+        cors(resp);
+        error(resp, status, "malformed request: the request line, query or body is not valid (percent-encoded UTF-8)");
     }
 
     // ------------------------------------------------------------------ front
@@ -230,7 +278,14 @@ public final class CometServlet extends HttpServlet {
             return;
         }
         cors(resp);
-        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, presence.count())));
+        Object[] c = statsCache;
+        long now = System.nanoTime();
+        if (c == null || now - (Long) c[0] >= 1_000_000_000L) {
+            // at most once a second however often it is asked, and without the fd scan /info does
+            c = new Object[] {now, Messages.utf8(InfoJson.global(broker, presence.count(), false))};
+            statsCache = c;
+        }
+        write(resp, 200, null, (byte[]) c[1]);
     }
 
     // ------------------------------------------------------------------ admin

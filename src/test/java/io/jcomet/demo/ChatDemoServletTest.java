@@ -84,8 +84,10 @@ class ChatDemoServletTest {
         return new Reply(status[0], body.toString(StandardCharsets.UTF_8), headers);
     }
 
+    /** GET for the read-only who/sign, POST for everything that changes state (as chat.html sends them). */
     Reply get(String path, String... kv) throws Exception {
-        return call("GET", path, "10.0.0." + (ip++), kv); // a new client each time: no rate limit
+        String method = path.endsWith("/who") || path.endsWith("/sign") ? "GET" : "POST";
+        return call(method, path, "10.0.0." + (ip++), kv); // a new client each time: no rate limit
     }
 
     /** What the channel buffers from seq 1 on, as the JSON messages subscribers get. */
@@ -110,10 +112,10 @@ class ChatDemoServletTest {
         assertEquals(200, r.status(), r.body());
         assertEquals("{\"type\":\"ok\",\"seq\":1}", r.body());
         assertEquals("application/json;charset=utf-8", r.headers().get("Content-Type"));
-        List<String> msgs = channel("chat-r1");
+        List<String> msgs = channel("demo.chat-r1");
         assertEquals(1, msgs.size(), msgs.toString());
         String m = msgs.get(0);
-        assertTrue(m.startsWith("{\"type\":\"data\",\"cname\":\"chat-r1\",\"seq\":1,\"content\":\""), m);
+        assertTrue(m.startsWith("{\"type\":\"data\",\"cname\":\"demo.chat-r1\",\"seq\":1,\"content\":\""), m);
         // content is a JSON text (escaped once more by the server): no raw '<', quotes escaped
         assertFalse(m.contains("</script>"), m);
         assertTrue(m.contains("\\\"kind\\\":\\\"chat\\\",\\\"name\\\":\\\"al\\\\\\\"ice\\\""), m);
@@ -159,7 +161,7 @@ class ChatDemoServletTest {
         int ok = 0;
         Reply last = null;
         for (int i = 0; i < 12; i++) {
-            last = call("GET", "/chat/pub", "192.0.2.7", "room", "r", "name", "n", "text", "m" + i);
+            last = call("POST", "/chat/pub", "192.0.2.7", "room", "r", "name", "n", "text", "m" + i);
             if (last.status() == 200) ok++;
         }
         assertEquals(10, ok, "burst of 10");
@@ -167,7 +169,7 @@ class ChatDemoServletTest {
         assertEquals("1", last.headers().get("Retry-After"));
         assertTrue(last.body().contains("\"type\":\"error\""), last.body());
         // another client is not affected
-        assertEquals(200, call("GET", "/chat/pub", "192.0.2.8", "room", "r", "name", "n", "text", "x").status());
+        assertEquals(200, call("POST", "/chat/pub", "192.0.2.8", "room", "r", "name", "n", "text", "x").status());
         // the bucket refills at 5/s (driven by an explicit clock, no sleeping)
         long t = System.nanoTime();
         ChatDemoServlet s = new ChatDemoServlet();
@@ -184,7 +186,7 @@ class ChatDemoServletTest {
         assertEquals(200, get("/chat/heartbeat", "room", "p", "name", "alice").status());
         assertEquals("{\"type\":\"ok\",\"online\":[\"alice\",\"bob\"]}", get("/chat/who", "room", "p").body());
         assertEquals("{\"type\":\"ok\",\"online\":[\"bob\"]}", get("/chat/leave", "room", "p", "name", "alice").body());
-        List<String> msgs = channel("chat-p");
+        List<String> msgs = channel("demo.chat-p");
         assertEquals(3, msgs.size(), "join, join, leave; no message for the heartbeat: " + msgs);
         assertTrue(msgs.get(0).contains("\\\"online\\\":[\\\"alice\\\"],\\\"joined\\\":\\\"alice\\\""), msgs.get(0));
         assertTrue(msgs.get(2).contains("\\\"online\\\":[\\\"bob\\\"],\\\"joined\\\":null,\\\"left\\\":[\\\"alice\\\"]"), msgs.get(2));
@@ -194,6 +196,35 @@ class ChatDemoServletTest {
     void signGivesTokenAndSubTimeout() throws Exception {
         Reply r = get("/chat/sign", "room", "s");
         assertEquals(200, r.status());
-        assertTrue(r.body().matches("\\{\"type\":\"sign\",\"cname\":\"chat-s\",\"seq\":1,\"token\":\"[0-9a-f]{32}\",\"expires\":60,\"sub_timeout\":\\d+}"), r.body());
+        assertTrue(r.body().matches("\\{\"type\":\"sign\",\"cname\":\"demo.chat-s\",\"seq\":1,\"token\":\"[0-9a-f]{32}\",\"expires\":60,\"sub_timeout\":\\d+}"), r.body());
+    }
+
+    @Test
+    void stateChangingActionsArePostOnlySoACrossSiteImageCannotPost() throws Exception {
+        for (String action : new String[] {"pub", "join", "heartbeat", "leave"}) {
+            Reply r = call("GET", "/chat/" + action, "10.2.0.1", "room", "r", "name", "n", "text", "t");
+            assertEquals(405, r.status(), action);
+            assertEquals("POST", r.headers().get("Allow"));
+            assertTrue(r.body().startsWith("{\"type\":\"error\",\"reason\":"), r.body());
+        }
+    }
+
+    @Test
+    void namesWithBidiOrInvisibleCharactersAreRefused() throws Exception {
+        for (String name : new String[] {"ali\u202Ece", "bob\u200B", "\u2066eve", "mal\uFEFFlory", "x\u200Ey"}) {
+            Reply r = get("/chat/join", "room", "r", "name", name);
+            assertEquals(400, r.status(), name);
+            assertTrue(r.body().contains("formatting characters"), r.body());
+        }
+    }
+
+    @Test
+    void theDemoSignsAndPublishesOnlyItsOwnChannels() throws Exception {
+        broker.sign("chat-secret", 3600); // a real application's channel
+        Reply r = get("/chat/sign", "room", "secret");
+        assertTrue(r.body().contains("\"cname\":\"demo.chat-secret\""), r.body());
+        get("/chat/pub", "room", "secret", "name", "n", "text", "t");
+        assertTrue(channel("chat-secret").isEmpty(), "nothing published to the application's channel");
+        assertEquals(1, channel("demo.chat-secret").size());
     }
 }

@@ -100,6 +100,11 @@ public final class JcometConfig {
         if (frontPort != 0 && frontPort + frontCount - 1 > 65535) {
             throw new ConfigException("front_count", v.get("front_count"), "front ports would end past 65535");
         }
+        if (adminPort != 0 && frontPort != 0 && adminPort >= frontPort && adminPort < frontPort + frontCount) {
+            // the admin API on a public port: whatever set it, refuse to start
+            throw new ConfigException("admin_port", v.get("admin_port"), "must not be one of the front ports "
+                    + frontPort + ".." + (frontPort + frontCount - 1));
+        }
         maxMessageSize = integer(v, "max_message_size", 1, 64 << 20);
         maxCnameLength = integer(v, "max_cname_length", 1, 1024);
         maxPendingBytes = integer(v, "max_pending_bytes", 1024, 1 << 30);

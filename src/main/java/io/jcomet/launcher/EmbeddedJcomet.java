@@ -187,6 +187,22 @@ public final class EmbeddedJcomet implements AutoCloseable {
             webapp.setThrowUnavailableOnStartupException(true);
             settings.forEach((k, v) -> webapp.setInitParameter("jcomet." + k, v));
             webapp.setInitParameter("jcomet.admin_port", Integer.toString(admin.getLocalPort()));
+            // The web app must see the admin port these connectors really use: merge the same sources
+            // it would read (environment, system properties) under this builder's settings and the
+            // real ports, and hand it the result, so no JCOMET_ADMIN_PORT can move the admin API elsewhere.
+            Map<String, String> merged = new LinkedHashMap<>(io.jcomet.config.ConfigSources.load(
+                    n -> null, List.of(), System.getenv(), System.getProperties()).values());
+            merged.putAll(settings);
+            merged.put("admin_port", Integer.toString(admin.getLocalPort()));
+            merged.put("front_port", frontPort == 0 ? "0" : Integer.toString(frontPort)); // ephemeral ones are not a range
+            merged.put("front_count", Integer.toString(fronts.size()));
+            io.jcomet.config.JcometConfig effective = io.jcomet.config.JcometConfig.from(merged);
+            for (ServerConnector c : fronts) {
+                if (c.getLocalPort() == admin.getLocalPort()) {
+                    throw new IllegalStateException("admin port " + admin.getLocalPort() + " is also a front port");
+                }
+            }
+            webapp.setAttribute(io.jcomet.config.JcometConfig.class.getName(), effective);
             server.setHandler(webapp);
             try {
                 server.start();

@@ -25,7 +25,11 @@ public final class JcometBootstrap implements ServletContextListener {
     public void contextInitialized(ServletContextEvent event) {
         ServletContext ctx = event.getServletContext();
         JcometConfig config;
-        try {
+        Object given = ctx.getAttribute(JcometConfig.class.getName());
+        if (given instanceof JcometConfig) {
+            // the embedded launcher merged the same sources with the ports its connectors really use
+            config = (JcometConfig) given;
+        } else try {
             ConfigSources.Loaded loaded = ConfigSources.load(ctx);
             loaded.notes().forEach(n -> LOG.info("jcomet: " + n));
             try {

@@ -679,6 +679,9 @@ public final class Broker implements AutoCloseable {
         }
         closed = true;
         sweeper.interrupt();
+        for (PresenceListener l : presence) {
+            l.brokerClosed(); // admin /psub streams end now, not when the container gives up on them
+        }
         int hw = table.highWater();
         for (int i = 0; i < hw; i++) {
             Channel ch = table.slot(i);

@@ -10,8 +10,9 @@ import java.io.IOException;
 
 /**
  * Runs before every request of the web app: marks every response {@code X-Content-Type-Options:
- * nosniff} (a JSONP answer is a script; nothing may be sniffed into one), and hides the chat demo's
- * page unless {@code demo=true}. Stateless; any request thread.
+ * nosniff} (a JSONP answer is a script; nothing may be sniffed into one), refuses methods nothing here
+ * implements with a 405 (the servlet default would be a 501), and hides the chat demo's page unless
+ * {@code demo=true}. Stateless; any request thread.
  */
 public final class FrontHeadersFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
@@ -19,6 +20,13 @@ public final class FrontHeadersFilter extends HttpFilter {
     @Override
     protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain) throws IOException, ServletException {
         resp.setHeader("X-Content-Type-Options", "nosniff");
+        String m = req.getMethod();
+        if (!m.equals("GET") && !m.equals("POST") && !m.equals("HEAD") && !m.equals("OPTIONS")) {
+            // a method nobody here implements is the client's mistake (405), not the server's (501)
+            resp.setHeader("Allow", "GET, POST, HEAD, OPTIONS");
+            CometServlet.error(resp, 405, "method not allowed");
+            return;
+        }
         if ("/chat.html".equals(req.getServletPath())) {
             Broker b = (Broker) req.getServletContext().getAttribute(Broker.class.getName());
             if (b == null || !b.config().demo()) {

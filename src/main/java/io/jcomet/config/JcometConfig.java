@@ -46,6 +46,7 @@ public final class JcometConfig {
         k.put("max_new_channels_per_client", new String[] {"100", "channels one client address may cause to be created per second by subscribing; past it 429 + Retry-After (0: no limit)"});
         k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated IP prefixes the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
         k.put("trusted_proxies", new String[] {"", "comma-separated IP prefixes of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
+        k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them at once (Jetty HTTP/1; false: only writes and polling_timeout notice)"});
         k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
         KEYS = Collections.unmodifiableMap(k);
     }
@@ -76,6 +77,7 @@ public final class JcometConfig {
     private final List<String> clientLimitsExempt;
     private final List<String> trustedProxies;
     private final boolean demo;
+    private final boolean detectDisconnects;
     private final Map<String, String> values;
 
     private JcometConfig(Map<String, String> v) {
@@ -125,6 +127,7 @@ public final class JcometConfig {
         clientLimitsExempt = prefixes(v, "client_limits_exempt");
         trustedProxies = prefixes(v, "trusted_proxies");
         demo = bool(v, "demo");
+        detectDisconnects = bool(v, "detect_disconnects");
     }
 
     /** Defaults only. */
@@ -218,6 +221,7 @@ public final class JcometConfig {
     public List<String> clientLimitsExempt() { return clientLimitsExempt; }
     public List<String> trustedProxies() { return trustedProxies; }
     public boolean demo() { return demo; }
+    public boolean detectDisconnects() { return detectDisconnects; }
     /** The effective value of every key, for the start-up log. */
     public Map<String, String> values() { return values; }
 }

@@ -249,7 +249,7 @@ public final class CometServlet extends HttpServlet {
         s.countedIn(limits, bucket);
         s.start();
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch));
-        DisconnectWatch w = DisconnectWatch.get(req);
+        DisconnectWatch w = broker.config().detectDisconnects() ? DisconnectWatch.get(req) : null;
         if (w != null) {
             s.watchDisconnect(w, w.endPointOf(req)); // no-op when the subscriber was answered at once
         }

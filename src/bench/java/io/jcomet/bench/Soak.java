@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
  * <li>leavers: {@value #LEAVERS_PER_SECOND} raw connections a second subscribe (long-poll or
  * stream) and vanish a moment later, half with a FIN, half with a reset;</li>
  * <li>slow readers: {@value #SLOW_READERS} streams with a tiny receive buffer that never read, on a
- * channel that gets 32 KB messages, so the server must drop them as too slow; they come back every
+ * channel that gets 6 KB messages at 100/s, so the server must drop them as too slow; they come back every
  * churn.</li>
  * </ul>
  * Every second the server's /info is sampled (fds, heap, RSS, held, counters), every 10 s after a
@@ -37,7 +37,7 @@ import java.util.function.BooleanSupplier;
 final class Soak {
     static final int CHURN_SECONDS = 20;
     static final int LEAVERS_PER_SECOND = 100;
-    static final int SLOW_READERS = 20;
+    static final int SLOW_READERS = 12; // under icomet's default of 16 per channel
     /** Back at baseline: fds within this many of the start, heap after GC within this many bytes or 10 %. */
     static final int FD_SLACK = 32;
     static final long HEAP_SLACK_BYTES = 16L << 20;
@@ -273,12 +273,15 @@ final class Soak {
         sockets.clear();
     }
 
-    /** 32 KB messages to the slow readers' channel, 20 a second: more than socket buffers take between churns. */
+    /**
+     * 6 KB messages to the slow readers' channel, 100 a second (600 KB/s: more than socket buffers
+     * take between two churns; 6 KB because /push carries content in its query, under 8 KB of header).
+     */
     private void slowPublishLoop() {
-        String content = "s".repeat(32 * 1024);
+        String content = "s".repeat(6 * 1024);
         try (Admin a = new Admin(o)) {
             while (!stopping && System.nanoTime() < deadline) {
-                sleepNanos(50_000_000L);
+                sleepNanos(10_000_000L);
                 try {
                     if (a.push(slowChannel(), content).ok()) {
                         slowPushes.incrementAndGet();

@@ -204,6 +204,9 @@ public final class EmbeddedJcomet implements AutoCloseable {
             }
             webapp.setAttribute(io.jcomet.config.JcometConfig.class.getName(), effective);
             server.setHandler(webapp);
+            // what Jetty refuses before the web app (bad path encoding, oversized URI) answers as jcomet does
+            server.setErrorHandler(new JsonErrorHandler(
+                    () -> (Broker) webapp.getServletContext().getAttribute(Broker.class.getName())));
             try {
                 server.start();
             } catch (Exception e) {

@@ -21,10 +21,11 @@ public final class FrontHeadersFilter extends HttpFilter {
     protected void doFilter(HttpServletRequest req, HttpServletResponse resp, FilterChain chain) throws IOException, ServletException {
         resp.setHeader("X-Content-Type-Options", "nosniff");
         String m = req.getMethod();
-        if (!m.equals("GET") && !m.equals("POST") && !m.equals("HEAD") && !m.equals("OPTIONS")) {
-            // a method nobody here implements is the client's mistake (405), not the server's (501)
-            resp.setHeader("Allow", "GET, POST, HEAD, OPTIONS");
-            CometServlet.error(resp, 405, "method not allowed");
+        if (!m.equals("GET") && !m.equals("POST") && !m.equals("HEAD") && !m.equals("OPTIONS") && !ownServlet(req)) {
+            // static files: a method nobody implements is the client's mistake (405), not the
+            // server's (the default servlet's 501); jcomet's own servlets answer methods themselves
+            resp.setHeader("Allow", "GET, HEAD, OPTIONS");
+            CometServlet.error(resp, 405, m + " not allowed on " + req.getServletPath());
             return;
         }
         if ("/chat.html".equals(req.getServletPath())) {
@@ -35,5 +36,10 @@ public final class FrontHeadersFilter extends HttpFilter {
             }
         }
         chain.doFilter(req, resp);
+    }
+
+    private static boolean ownServlet(HttpServletRequest req) {
+        String name = req.getHttpServletMapping() == null ? null : req.getHttpServletMapping().getServletName();
+        return "comet".equals(name) || "chat-demo".equals(name);
     }
 }

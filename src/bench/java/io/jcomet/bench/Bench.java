@@ -15,7 +15,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Load client entry point: {@code Bench <hold|fanout|publish|churn> [--key value ...]} (see
+ * Load client entry point: {@code Bench <hold|fanout|publish|churn|soak> [--key value ...]} (see
  * {@link Options#HELP}). Runs one scenario against an icomet-compatible server on loopback, prints a
  * progress line every second and a final table, writes a JSON result and an SVG chart.
  *
@@ -111,6 +111,12 @@ public final class Bench {
                 case "fanout" -> fanout(info0);
                 case "publish" -> publish(info0);
                 case "churn" -> churn(info0);
+                case "soak" -> {
+                    Soak soak = new Soak(o, admin, out, deadline, figures, warnings);
+                    int r = soak.run(info0);
+                    svg = soak.svg;
+                    yield r;
+                }
                 default -> throw new IllegalStateException(o.scenario);
             };
         } finally {

@@ -20,10 +20,10 @@ import java.util.Set;
  */
 final class Options {
 
-    static final Set<String> SCENARIOS = Set.of("hold", "fanout", "publish", "churn");
+    static final Set<String> SCENARIOS = Set.of("hold", "fanout", "publish", "churn", "soak");
 
     static final String HELP = String.join("\n",
-            "usage: bin/bench <hold|fanout|publish|churn> [--key value ...]",
+            "usage: bin/bench <hold|fanout|publish|churn|soak> [--key value ...]",
             "",
             "An NIO load client for icomet-compatible comet servers (jcomet, icomet). Loopback only.",
             "",
@@ -38,6 +38,10 @@ final class Options {
             "           with --connections subscribers (default 0) on the pushed channels.",
             "  churn    N subscribers held; all close at once and reconnect with seq=last+1 while",
             "           --messages are published; time until all are held again, and no loss.",
+            "  soak     for --duration s [600]: N verified long-polls churned every 20 s, publishing at",
+            "           --msg-rate [200], 100 leavers/s (subscribe, then FIN or RST), 20 slow stream",
+            "           readers; fds, heap, RSS and counters each second; passes when no message was",
+            "           lost silently and fds and heap after GC are back at baseline once clients leave.",
             "",
             "options (defaults in brackets):",
             "  --host H            front host [127.0.0.1]",
@@ -146,7 +150,7 @@ final class Options {
         rate = dblOpt(kv, "rate", 2000, 0, 1e7);
         reconnectRate = dblOpt(kv, "reconnect-rate", 0, 0, 1e7);
         String ch = kv.getOrDefault("channels",
-                "hold".equals(scenario) || "churn".equals(scenario) ? "per-connection" : "one");
+                "hold".equals(scenario) || "churn".equals(scenario) || "soak".equals(scenario) ? "per-connection" : "one");
         if ("one".equals(ch)) {
             channels = 1;
         } else if ("per-connection".equals(ch)) {
@@ -160,7 +164,7 @@ final class Options {
         // fanout: one publisher keeps the message rate even; several would catch up in bursts after a
         // stall, and a burst longer than the channel buffer turns slow re-polls into gaps
         publishers = intOpt(kv, "publishers", "fanout".equals(scenario) ? 1 : 16, 1, 1000);
-        duration = dblOpt(kv, "duration", 10, 0.1, 86400);
+        duration = dblOpt(kv, "duration", "soak".equals(scenario) ? 600 : 10, 0.1, 86400);
         step = intOpt(kv, "step", Math.max(1, connections / 10), 1, 10_000_000);
         idle = dblOpt(kv, "idle", 10, 0, 86400);
         drain = dblOpt(kv, "drain", 15, 0, 86400);
@@ -182,7 +186,7 @@ final class Options {
         stream = sse || transport.equals("stream");
         out = kv.getOrDefault("out", "target/bench/" + scenario + ".json");
         svg = kv.getOrDefault("svg", "target/bench/" + scenario + ".svg");
-        timeout = dblOpt(kv, "timeout", 300, 1, 86400);
+        timeout = dblOpt(kv, "timeout", "soak".equals(scenario) ? duration + 240 : 300, 1, 86400);
         serverPid = intOpt(kv, "server-pid", 0, 0, Integer.MAX_VALUE);
         if (serverPid > 0 && !java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/" + serverPid))) {
             throw new UsageException("--server-pid: no process " + serverPid);
@@ -208,7 +212,7 @@ final class Options {
         }
         String scenario = list.get(0);
         if (!SCENARIOS.contains(scenario)) {
-            throw new UsageException("unknown scenario '" + scenario + "' (hold, fanout, publish, churn)");
+            throw new UsageException("unknown scenario '" + scenario + "' (hold, fanout, publish, churn, soak)");
         }
         Map<String, String> kv = new LinkedHashMap<>();
         for (int i = 1; i < list.size(); i++) {

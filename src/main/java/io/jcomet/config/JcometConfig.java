@@ -41,7 +41,14 @@ public final class JcometConfig {
         k.put("max_cname_length", new String[] {"64", "longest accepted channel name, in bytes of UTF-8"});
         k.put("max_pending_bytes", new String[] {"262144", "output a stream/SSE/iframe subscriber may have unsent before it is dropped"});
         k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
-        k.put("front_stats", new String[] {"true", "serve read-only counters at /stats on the front ports"});
+        k.put("front_stats", new String[] {"false", "serve read-only counters at /stats on the front ports (recomputed at most once a second)"});
+        k.put("admin_reserved_channels", new String[] {"10%", "channel slots only the admin API may fill (a count, or a share of max_channels like 10%): subscribers cannot lock publishers out"});
+        k.put("max_held_per_client", new String[] {"1000", "held subscribers (all transports) one client address may have at once; past it 429 + Retry-After (0: no limit)"});
+        k.put("max_new_channels_per_client", new String[] {"100", "channels one client address may cause to be created per second by subscribing; past it 429 + Retry-After (0: no limit)"});
+        k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated IP prefixes the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
+        k.put("trusted_proxies", new String[] {"", "comma-separated IP prefixes of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
+        k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them at once (Jetty HTTP/1; false: only writes and polling_timeout notice)"});
+        k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
         k.put("ws_max_channels", new String[] {"16", "channels one WebSocket (/ws) may subscribe to at once; past it an error frame"});
         k.put("ws_max_frame_bytes", new String[] {"4096", "largest text frame a WebSocket client may send; past it the socket is closed (1009)"});
         k.put("ws_max_frames_per_second", new String[] {"20", "frames a WebSocket client may send per second (burst of as many); past it an error frame"});
@@ -77,6 +84,13 @@ public final class JcometConfig {
     private final int maxPendingBytes;
     private final String corsAllowOrigin;
     private final boolean frontStats;
+    private final int adminReservedChannels;
+    private final int maxHeldPerClient;
+    private final int maxNewChannelsPerClient;
+    private final List<String> clientLimitsExempt;
+    private final List<String> trustedProxies;
+    private final boolean demo;
+    private final boolean detectDisconnects;
     private final int wsMaxChannels;
     private final int wsMaxFrameBytes;
     private final int wsMaxFramesPerSecond;
@@ -112,6 +126,11 @@ public final class JcometConfig {
         if (frontPort != 0 && frontPort + frontCount - 1 > 65535) {
             throw new ConfigException("front_count", v.get("front_count"), "front ports would end past 65535");
         }
+        if (adminPort != 0 && frontPort != 0 && adminPort >= frontPort && adminPort < frontPort + frontCount) {
+            // the admin API on a public port: whatever set it, refuse to start
+            throw new ConfigException("admin_port", v.get("admin_port"), "must not be one of the front ports "
+                    + frontPort + ".." + (frontPort + frontCount - 1));
+        }
         maxMessageSize = integer(v, "max_message_size", 1, 64 << 20);
         maxCnameLength = integer(v, "max_cname_length", 1, 1024);
         maxPendingBytes = integer(v, "max_pending_bytes", 1024, 1 << 30);
@@ -120,6 +139,19 @@ public final class JcometConfig {
             throw new ConfigException("cors_allow_origin", corsAllowOrigin, "must be printable ASCII");
         }
         frontStats = bool(v, "front_stats");
+        String reserved = v.get("admin_reserved_channels");
+        if (reserved.endsWith("%")) {
+            Map<String, String> pct = Map.of("admin_reserved_channels", reserved.substring(0, reserved.length() - 1).trim());
+            adminReservedChannels = (int) ((long) maxChannels * integer(pct, "admin_reserved_channels", 0, 100) / 100);
+        } else {
+            adminReservedChannels = integer(v, "admin_reserved_channels", 0, maxChannels);
+        }
+        maxHeldPerClient = integer(v, "max_held_per_client", 0, Integer.MAX_VALUE);
+        maxNewChannelsPerClient = integer(v, "max_new_channels_per_client", 0, Integer.MAX_VALUE);
+        clientLimitsExempt = prefixes(v, "client_limits_exempt");
+        trustedProxies = prefixes(v, "trusted_proxies");
+        demo = bool(v, "demo");
+        detectDisconnects = bool(v, "detect_disconnects");
         wsMaxChannels = integer(v, "ws_max_channels", 1, 10_000);
         wsMaxFrameBytes = integer(v, "ws_max_frame_bytes", 256, 1 << 20);
         wsMaxFramesPerSecond = integer(v, "ws_max_frames_per_second", 1, 100_000);
@@ -275,6 +307,13 @@ public final class JcometConfig {
     public int maxPendingBytes() { return maxPendingBytes; }
     public String corsAllowOrigin() { return corsAllowOrigin; }
     public boolean frontStats() { return frontStats; }
+    public int adminReservedChannels() { return adminReservedChannels; }
+    public int maxHeldPerClient() { return maxHeldPerClient; }
+    public int maxNewChannelsPerClient() { return maxNewChannelsPerClient; }
+    public List<String> clientLimitsExempt() { return clientLimitsExempt; }
+    public List<String> trustedProxies() { return trustedProxies; }
+    public boolean demo() { return demo; }
+    public boolean detectDisconnects() { return detectDisconnects; }
     public int wsMaxChannels() { return wsMaxChannels; }
     public int wsMaxFrameBytes() { return wsMaxFrameBytes; }
     public int wsMaxFramesPerSecond() { return wsMaxFramesPerSecond; }

@@ -54,7 +54,7 @@ public final class Broker implements AutoCloseable {
 
     public Broker(JcometConfig config) {
         this.config = config;
-        this.table = new ChannelTable(config.maxChannels());
+        this.table = new ChannelTable(config.maxChannels(), config.adminReservedChannels());
         this.pollingTimeoutMillis = config.pollingTimeoutSeconds() * 1000;
         this.channelTimeoutMillis = config.channelTimeoutSeconds() * 1000;
         // Names this server run; a channel's epoch is this plus its incarnation number, so a client
@@ -80,11 +80,22 @@ public final class Broker implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
+    /**
+     * The channel's epoch. A channel a subscriber made and nothing was published to yet reports the
+     * run's "nothing here yet" epoch ({@code <prefix>0}), the same a seq=0 query about a channel that
+     * does not exist gets: such channels come and go with their subscribers (see {@link #subscribe}),
+     * and a client that saw one has missed nothing from its next incarnation.
+     */
     String epoch(Channel c) {
         if (c.sharedEpoch != null) {
             return c.sharedEpoch; // a shared engine's channel: the store names the epoch
         }
-        return epochPrefix + Integer.toString(c.incarnation, 36);
+        return c.madeByFront ? epochPrefix + "0" : epochPrefix + Long.toUnsignedString(c.incarnation, 36);
+    }
+
+    private boolean epochMatches(Channel c, String clientEpoch) {
+        return clientEpoch == null || clientEpoch.isEmpty() || clientEpoch.equals(epoch(c))
+                || clientEpoch.equals(epochPrefix + "0"); // saw it before its first message in this run
     }
 
     /** The epoch of a channel, or null when it does not exist (tests and diagnostics). */
@@ -128,11 +139,28 @@ public final class Broker implements AutoCloseable {
             }
             Channel ch;
             if (config.auth() == JcometConfig.Auth.NONE) {
-                ch = table.getOrCreate(req.cname(), channelTimeoutMillis, now());
-                if (ch == null) {
-                    refuse(s, 429, Stats.Reject.TOO_MANY_CHANNELS, Messages.status("429", req.cname(), "Too many channels"));
+                ch = table.get(req.cname());
+                if (ch == null && !s.transport().streaming() && (req.seq() != 1 || !epochIsUnset(req.epoch()))) {
+                    // "where is the channel?" about a channel that does not exist: answered without
+                    // creating it, so asking costs the table nothing
+                    Message where = Message.control(Messages.nextSeq(req.cname(), 1, epochPrefix + "0"));
+                    answer(s, new Message[] {where}, 1);
                     return;
                 }
+                if (ch == null) {
+                    // made for this subscriber; freed once it has none again, unless published to,
+                    // and never from the slots kept for the admin API
+                    ch = table.getOrCreate(req.cname(), Math.min(1000, channelTimeoutMillis), now(), true);
+                    if (ch == null) {
+                        refuse(s, 429, Stats.Reject.TOO_MANY_CHANNELS, Messages.status("429", req.cname(), "Too many channels"));
+                        return;
+                    }
+                }
+                if (subscribe(ch, s, req)) {
+                    releaseIfUnused(ch);
+                    return;
+                }
+                continue;
             } else {
                 ch = table.get(req.cname());
                 if (ch == null) {
@@ -156,7 +184,9 @@ public final class Broker implements AutoCloseable {
             if (ch.removed) {
                 return false;
             }
-            announce(ch);
+            if (!ch.madeByFront) {
+                announce(ch); // a channel a subscriber made is announced once it holds one (below)
+            }
             if (config.auth() == JcometConfig.Auth.TOKEN && (ch.token == null || !ch.token.equals(req.token()))) {
                 refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", ch.name, "Token error"));
                 return true;
@@ -171,7 +201,7 @@ public final class Broker implements AutoCloseable {
             batch = new Message[ringSize + 2];
             count = 0;
             String epoch = epoch(ch);
-            if (req.epoch() != null && !req.epoch().isEmpty() && !req.epoch().equals(epoch)) {
+            if (!epochMatches(ch, req.epoch())) {
                 // The client last saw another incarnation (server restart, channel re-created): point it
                 // at the oldest message that survived instead of the newest seq, so it loses nothing more.
                 int resume = ringSize > 0 ? ch.ring.oldestSeq() : next;
@@ -219,6 +249,7 @@ public final class Broker implements AutoCloseable {
             ch.link(s);
             stats.held(s.transport(), 1);
             timers.add(s, now() + pollingTimeoutMillis);
+            announce(ch);
         }
         return true;
     }
@@ -234,6 +265,29 @@ public final class Broker implements AutoCloseable {
             refuse(s, e.status(), e.reject(), Messages.status(Integer.toString(e.status()), cname, e.reason()));
         }
         return false;
+    }
+
+    private boolean epochIsUnset(String clientEpoch) {
+        return clientEpoch == null || clientEpoch.isEmpty() || clientEpoch.equals(epochPrefix + "0");
+    }
+
+    /**
+     * Removes a channel a subscriber made when no subscriber holds it, nothing was published to it
+     * and it was never reported online (the subscriber was answered at once): it held nothing
+     * worth keeping. One that had subscribers goes in the sweeper a second after the last leaves,
+     * as presence reports it offline (a long-poll between two requests keeps it).
+     */
+    private void releaseIfUnused(Channel ch) {
+        boolean remove = false;
+        synchronized (ch) {
+            if (!ch.removed && ch.madeByFront && ch.subscriberCount() == 0 && !ch.online) {
+                markRemoved(ch);
+                remove = true;
+            }
+        }
+        if (remove) {
+            table.remove(ch);
+        }
     }
 
     private boolean answer(Subscriber s, Message[] batch, int count) {
@@ -319,6 +373,10 @@ public final class Broker implements AutoCloseable {
                     return sharedSeq; // already have it (a resync and a live message crossed)
                 }
                 ch.nextSeq = sharedSeq;
+            }
+            if (ch.madeByFront) {
+                ch.madeByFront = false; // published to: kept for channel_timeout like any other
+                ch.timeoutMillis = channelTimeoutMillis;
             }
             int seq = ch.nextSeq;
             ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
@@ -439,6 +497,7 @@ public final class Broker implements AutoCloseable {
                     continue;
                 }
                 announce(ch);
+                ch.madeByFront = false; // the back end knows it now
                 if (ch.token == null) {
                     ch.token = newToken();
                 }
@@ -565,6 +624,9 @@ public final class Broker implements AutoCloseable {
     }
 
     public int channels() { return table.size(); }
+
+    /** Whether the channel exists now (a racy hint for rate limits; no lock). */
+    public boolean exists(String cname) { return table.get(cname) != null; }
     public int maxChannels() { return table.capacity(); }
 
     /** Held front subscribers, all transports. */
@@ -819,6 +881,9 @@ public final class Broker implements AutoCloseable {
         reconnectWindowMillis = reconnectWindowMillis(heldSubscribers());
         closed = true;
         sweeper.interrupt();
+        for (PresenceListener l : presence) {
+            l.brokerClosed(); // admin /psub streams end now, not when the container gives up on them
+        }
         int hw = table.highWater();
         for (int i = 0; i < hw; i++) {
             Channel ch = table.slot(i);

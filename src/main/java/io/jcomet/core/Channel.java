@@ -13,7 +13,7 @@ package io.jcomet.core;
 public final class Channel {
     final String name;
     final int slot;
-    final int incarnation;
+    final long incarnation;    // printed unsigned in the epoch
 
     int nextSeq = 1;
     MessageRing ring;          // created on first publish: a channel that only holds subscribers costs no buffer
@@ -24,13 +24,14 @@ public final class Channel {
     boolean removed;
     boolean online;            // presence as last reported: "1 cname" sent and "0 cname" not yet
     int announcedAt;           // broker clock: when "1 cname" was last sent
+    boolean madeByFront;       // created for a subscriber and neither published to nor signed since
 
     Subscriber polls;          // one-shot subscribers (long-poll)
     int pollCount;
     Subscriber streams;        // streaming subscribers (stream, sse, iframe)
     int streamCount;
 
-    Channel(String name, int slot, int incarnation, int timeoutMillis, int now) {
+    Channel(String name, int slot, long incarnation, int timeoutMillis, int now) {
         this.name = name;
         this.slot = slot;
         this.incarnation = incarnation;

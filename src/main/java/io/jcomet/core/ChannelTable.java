@@ -10,6 +10,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * start (2 x 4 bytes per slot: 8 MB for a million), channels themselves on demand, and a freed
  * slot is reused by the next channel.
  *
+ * <p>Channels asked for by the front (a subscriber) may fill the table only up to {@code frontLimit};
+ * the rest is kept for channels the admin API creates, so anonymous subscribers cannot lock the
+ * back end out of publishing.
+ *
+ * <p>The incarnation counter is a {@code long} (never wraps in practice) and printed unsigned.
+ *
  * <p>The sweeper reads {@code slots} without the lock to scan for expired channels; it then takes
  * the channel's own lock and checks {@code removed}, so a stale read is harmless.
  */
@@ -19,11 +25,23 @@ final class ChannelTable {
     private int freeTop;
     private volatile int highWater;
     private final ConcurrentHashMap<String, Channel> byName = new ConcurrentHashMap<>();
-    private int incarnations;
+    private final int frontLimit;
+    private int used;          // guarded by this
+    private long incarnations; // guarded by this
 
     ChannelTable(int capacity) {
+        this(capacity, 0);
+    }
+
+    ChannelTable(int capacity, int reservedForAdmin) {
         this.slots = new Channel[capacity];
         this.free = new int[capacity];
+        this.frontLimit = Math.max(0, capacity - reservedForAdmin);
+    }
+
+    /** Test hook: continue counting incarnations from {@code n}. */
+    synchronized void incarnationsFrom(long n) {
+        incarnations = n;
     }
 
     int capacity() {
@@ -40,6 +58,14 @@ final class ChannelTable {
 
     /** Returns the channel, creating it if needed; null when the table is full. */
     Channel getOrCreate(String name, int timeoutMillis, int now) {
+        return getOrCreate(name, timeoutMillis, now, false);
+    }
+
+    /**
+     * Returns the channel, creating it if needed; null when the table is full, or, for the front
+     * ({@code front} true), when only the slots kept for the admin API are left.
+     */
+    Channel getOrCreate(String name, int timeoutMillis, int now, boolean front) {
         Channel c = byName.get(name);
         if (c != null) {
             return c;
@@ -49,6 +75,9 @@ final class ChannelTable {
             if (c != null) {
                 return c;
             }
+            if (front && used >= frontLimit) {
+                return null;
+            }
             int slot;
             if (freeTop > 0) {
                 slot = free[--freeTop];
@@ -57,7 +86,12 @@ final class ChannelTable {
             } else {
                 return null;
             }
-            c = new Channel(name, slot, ++incarnations, timeoutMillis, now);
+            if (++incarnations == 0) {
+                incarnations = 1; // 0 is the epoch of "not created yet" (Broker)
+            }
+            c = new Channel(name, slot, incarnations, timeoutMillis, now);
+            c.madeByFront = front;
+            used++;
             slots[slot] = c;
             byName.put(name, c);
             return c;
@@ -70,6 +104,7 @@ final class ChannelTable {
             if (slots[c.slot] == c) {
                 slots[c.slot] = null;
                 free[freeTop++] = c.slot;
+                used--;
                 byName.remove(c.name, c);
             }
         }

@@ -8,4 +8,11 @@ package io.jcomet.core;
  */
 public interface PresenceListener {
     void presence(String cname, boolean online);
+
+    /**
+     * The broker is closing (server stopping): end whatever this listener holds open, so the
+     * container's graceful stop does not wait on it. Called once, from the closing thread.
+     */
+    default void brokerClosed() {
+    }
 }

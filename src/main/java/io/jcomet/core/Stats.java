@@ -14,7 +14,7 @@ public final class Stats {
     /** Why a request or subscriber was refused or dropped; every limit has its counter. */
     public enum Reject {
         BAD_REQUEST, METHOD_NOT_ALLOWED, TOO_LARGE, TOO_MANY_CHANNELS, TOO_MANY_SUBSCRIBERS,
-        TOKEN, NOT_FOUND, FORBIDDEN, WRONG_PORT,
+        TOKEN, NOT_FOUND, FORBIDDEN, WRONG_PORT, CLIENT_HELD_LIMIT, CLIENT_CHANNEL_RATE,
         /** engine=redis: Redis did not answer within redis_timeout (503). */
         ENGINE_UNAVAILABLE;
 

@@ -27,10 +27,10 @@ import java.util.regex.Pattern;
  * A real application publishes from its own back end, with its own authentication.
  *
  * <pre>
- *   GET|POST /demo/chat/pub?room=r&name=n&text=t      -> {"type":"ok","seq":N}
- *   GET|POST /demo/chat/join?room=r&name=n            -> {"type":"ok","online":[..]}   (also the heartbeat)
- *   GET|POST /demo/chat/heartbeat?room=r&name=n       -> same as join
- *   GET|POST /demo/chat/leave?room=r&name=n           -> {"type":"ok","online":[..]}
+ *   POST /demo/chat/join      room=r&name=n[&key=k]       -> {"type":"ok","online":[..],"key":k}  (409 if another client holds n)
+ *   POST /demo/chat/heartbeat room=r&name=n&key=k         -> same as join
+ *   POST /demo/chat/pub       room=r&name=n&key=k&text=t  -> {"type":"ok","seq":N}   (403 without the name's key)
+ *   POST /demo/chat/leave     room=r&name=n&key=k         -> {"type":"ok","online":[..]}
  *   GET      /demo/chat/who?room=r                    -> {"type":"ok","online":[..]}
  *   GET      /demo/chat/sign?room=r                   -> {"type":"sign","cname":"chat-r","seq":N,"token":..,"expires":60,"sub_timeout":P}
  *   errors: 4xx {"type":"error","reason":"..."}
@@ -101,6 +101,19 @@ public class ChatDemoServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        try {
+            handle(req, resp);
+        } catch (RuntimeException e) {
+            // an undecodable form body or query (bad percent-encoding, invalid UTF-8)
+            if (resp.isCommitted() || !io.jcomet.protocol.MalformedRequests.isDecodeFailure(e)) {
+                throw e;
+            }
+            io.jcomet.protocol.MalformedRequests.note(e.getClass().getSimpleName());
+            error(resp, 400, "malformed request: parameters are not valid percent-encoded UTF-8");
+        }
+    }
+
+    private void handle(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String method = req.getMethod();
         resp.setHeader("Cache-Control", "no-store");
         if (!"GET".equals(method) && !"POST".equals(method)) {
@@ -119,6 +132,13 @@ public class ChatDemoServlet extends HttpServlet {
             default:
                 error(resp, 404, "unknown demo endpoint (try /demo/chat/pub, join, heartbeat, leave, who, sign)");
                 return;
+        }
+        boolean readOnly = "who".equals(action) || "sign".equals(action); // jcomet.js fetches signUrl with GET
+        if (!readOnly && !"POST".equals(method)) {
+            // a GET that changes state can be sent cross-site by any <img>
+            resp.setHeader("Allow", "POST");
+            error(resp, 405, action + " accepts POST only");
+            return;
         }
         if (!"who".equals(action) && !allow(req.getRemoteAddr(), System.nanoTime())) {
             resp.setHeader("Retry-After", "1");
@@ -158,6 +178,12 @@ public class ChatDemoServlet extends HttpServlet {
             error(resp, 400, e.getMessage());
             return;
         }
+        String key = req.getParameter("key");
+        if (!"join".equals(action) && !"heartbeat".equals(action) && !owns(room, name, key)) {
+            // no posting or leaving as someone else
+            error(resp, 403, "join the room as " + name + " first, and send the key join returned");
+            return;
+        }
         try {
             switch (action) {
                 case "pub": {
@@ -178,12 +204,17 @@ public class ChatDemoServlet extends HttpServlet {
                 }
                 case "join":
                 case "heartbeat": {
-                    String online = touch(broker, room, name, true);
+                    String[] given = new String[1];
+                    String online = touch(broker, room, name, key, true, given);
                     if (online == null) {
                         error(resp, 429, "demo limit: room is full or too many rooms");
                         return;
                     }
-                    ok(resp, "{\"type\":\"ok\",\"online\":" + online + "}");
+                    if (online == TAKEN) {
+                        error(resp, 409, "the name " + name + " is taken in this room");
+                        return;
+                    }
+                    ok(resp, "{\"type\":\"ok\",\"online\":" + online + ",\"key\":" + quote(given[0]) + "}");
                     return;
                 }
                 default: { // leave
@@ -196,8 +227,11 @@ public class ChatDemoServlet extends HttpServlet {
         }
     }
 
+    /** The demo's own channel prefix: no real application channel can be signed or published to from here. */
+    static final String CHANNEL_PREFIX = "demo.chat-";
+
     static String channel(String room) {
-        return "chat-" + room;
+        return CHANNEL_PREFIX + room;
     }
 
     // ---- rate limit ----------------------------------------------------------------------------
@@ -244,7 +278,19 @@ public class ChatDemoServlet extends HttpServlet {
     // ---- presence ------------------------------------------------------------------------------
 
     /** Marks name as online; publishes presence when it is new. Returns the online JSON, or null when full. */
+    /** What a join or heartbeat answered when another client holds the name. */
+    static final String TAKEN = new String("taken");
+
     private String touch(Broker broker, String room, String name, boolean mayCreate) {
+        return touch(broker, room, name, null, mayCreate, null);
+    }
+
+    /**
+     * Marks {@code name} present. A join ({@code mayCreate}) takes a free name, remembering
+     * {@code key} (or a fresh one when the client has none), written to {@code keyOut[0]}; a name
+     * held by a client with another key answers {@link #TAKEN}.
+     */
+    private String touch(Broker broker, String room, String name, String key, boolean mayCreate, String[] keyOut) {
         long now = System.currentTimeMillis();
         Room r = rooms.get(room);
         if (r == null) {
@@ -263,12 +309,43 @@ public class ChatDemoServlet extends HttpServlet {
             if (fresh && r.seen.size() >= MAX_USERS_PER_ROOM) {
                 return mayCreate ? null : r.onlineJson(now);
             }
+            if (keyOut != null) {
+                String held = r.keys.get(name);
+                if (held != null && !held.equals(key)) {
+                    return TAKEN;
+                }
+                if (held == null) {
+                    held = key != null && key.matches("[0-9a-f]{32}") ? key : newKey();
+                    r.keys.put(name, held);
+                }
+                keyOut[0] = held;
+            }
             r.seen.put(name, now);
             online = r.onlineJson(now);
             presence = fresh || !expired.isEmpty() ? presenceContent(online, fresh ? name : null, expired) : null;
         }
         if (presence != null) publishQuietly(broker, room, presence);
         return online;
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    private static String newKey() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
+    /** Whether the client holding {@code key} is the one that joined as {@code name}. */
+    private boolean owns(String room, String name, String key) {
+        Room r = rooms.get(room);
+        if (r == null || key == null) {
+            return false;
+        }
+        synchronized (r) {
+            r.expire(System.currentTimeMillis());
+            return r.owns(name, key);
+        }
     }
 
     private String leave(Broker broker, String room, String name) {
@@ -280,6 +357,7 @@ public class ChatDemoServlet extends HttpServlet {
         synchronized (r) {
             List<String> left = r.expire(now);
             if (r.seen.remove(name) != null) left.add(name);
+            r.keys.remove(name);
             online = r.onlineJson(now);
             if (!left.isEmpty()) presence = presenceContent(online, null, left);
             if (r.seen.isEmpty()) rooms.remove(room, r);
@@ -332,6 +410,13 @@ public class ChatDemoServlet extends HttpServlet {
     /** Who is in one room: name -> last seen (ms). Guarded by its own monitor. */
     static final class Room {
         final Map<String, Long> seen = new TreeMap<>();
+        /** name -> the key its join returned: only that client may post, beat or leave as the name. */
+        final Map<String, String> keys = new java.util.HashMap<>();
+
+        boolean owns(String name, String key) {
+            String k = keys.get(name);
+            return k != null && k.equals(key);
+        }
 
         List<String> expire(long now) {
             List<String> gone = new ArrayList<>();
@@ -339,6 +424,7 @@ public class ChatDemoServlet extends HttpServlet {
                 Map.Entry<String, Long> e = it.next();
                 if (now - e.getValue() > PRESENCE_TTL_MS) {
                     gone.add(e.getKey());
+                    keys.remove(e.getKey());
                     it.remove();
                 }
             }
@@ -372,6 +458,12 @@ public class ChatDemoServlet extends HttpServlet {
             boolean control = Character.getType(cp) == Character.CONTROL
                     || (cp >= 0xD800 && cp <= 0xDFFF); // lone surrogates
             if (control && !(multiline && (cp == '\n' || cp == '\t'))) continue;
+            if (Character.getType(cp) == Character.FORMAT && !multiline) {
+                // U+202E and friends reorder text, zero-width ones hide: a name must look like what it is
+                throw new IllegalArgumentException(what + " must not contain invisible or bidirectional formatting characters (U+"
+                        + Integer.toHexString(cp).toUpperCase(java.util.Locale.ROOT) + ")");
+            }
+            if (Character.getType(cp) == Character.FORMAT) continue; // dropped from text
             if (++count > max) throw new IllegalArgumentException(what + " is longer than " + max + " characters");
             sb.appendCodePoint(cp);
         }
@@ -380,26 +472,9 @@ public class ChatDemoServlet extends HttpServlet {
         return s;
     }
 
-    /** A JSON string literal, safe inside HTML/script too ({@code < > &} escaped). */
+    /** A JSON string literal, the project's escaping ({@code < > &} escaped, safe inside HTML/script too). */
     static String quote(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"': sb.append("\\\""); break;
-                case '\\': sb.append("\\\\"); break;
-                case '\n': sb.append("\\n"); break;
-                case '\r': sb.append("\\r"); break;
-                case '\t': sb.append("\\t"); break;
-                case '<': case '>': case '&': case '\u2028': case '\u2029':
-                    sb.append(String.format("\\u%04x", (int) c));
-                    break;
-                default:
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
+        return io.jcomet.protocol.Json.quote(new StringBuilder(s.length() + 8), s).toString();
     }
 
     private static void ok(HttpServletResponse resp, String json) throws IOException {
@@ -407,7 +482,7 @@ public class ChatDemoServlet extends HttpServlet {
     }
 
     private static void error(HttpServletResponse resp, int status, String reason) throws IOException {
-        write(resp, status, "{\"type\":\"error\",\"reason\":" + quote(reason == null ? "error" : reason) + "}");
+        write(resp, status, new String(io.jcomet.protocol.Messages.error(reason == null ? "error" : reason), java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static void write(HttpServletResponse resp, int status, String json) throws IOException {

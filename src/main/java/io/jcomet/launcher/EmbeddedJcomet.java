@@ -187,9 +187,28 @@ public final class EmbeddedJcomet implements AutoCloseable {
             webapp.setThrowUnavailableOnStartupException(true);
             settings.forEach((k, v) -> webapp.setInitParameter("jcomet." + k, v));
             webapp.setInitParameter("jcomet.admin_port", Integer.toString(admin.getLocalPort()));
+            // The web app must see the admin port these connectors really use: merge the same sources
+            // it would read (environment, system properties) under this builder's settings and the
+            // real ports, and hand it the result, so no JCOMET_ADMIN_PORT can move the admin API elsewhere.
+            Map<String, String> merged = new LinkedHashMap<>(io.jcomet.config.ConfigSources.load(
+                    n -> null, List.of(), System.getenv(), System.getProperties()).values());
+            merged.putAll(settings);
+            merged.put("admin_port", Integer.toString(admin.getLocalPort()));
+            merged.put("front_port", frontPort == 0 ? "0" : Integer.toString(frontPort)); // ephemeral ones are not a range
+            merged.put("front_count", Integer.toString(fronts.size()));
+            io.jcomet.config.JcometConfig effective = io.jcomet.config.JcometConfig.from(merged);
+            for (ServerConnector c : fronts) {
+                if (c.getLocalPort() == admin.getLocalPort()) {
+                    throw new IllegalStateException("admin port " + admin.getLocalPort() + " is also a front port");
+                }
+            }
+            webapp.setAttribute(io.jcomet.config.JcometConfig.class.getName(), effective);
             // Jakarta WebSocket for /ws, as jetty-base's ee10-websocket-jakarta module gives it
             org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer.configure(webapp, null);
             server.setHandler(webapp);
+            // what Jetty refuses before the web app (bad path encoding, oversized URI) answers as jcomet does
+            server.setErrorHandler(new JsonErrorHandler(
+                    () -> (Broker) webapp.getServletContext().getAttribute(Broker.class.getName())));
             try {
                 server.start();
             } catch (Exception e) {

@@ -6,6 +6,7 @@ import io.jcomet.config.JcometConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * Command-line launcher: {@code Main [--host H] [--front-host H] [--admin-port N] [--front-port N]
@@ -17,41 +18,17 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
-        JcometConfig defaults = JcometConfig.defaults();
-        EmbeddedJcomet.Builder b = EmbeddedJcomet.builder()
-                .host(defaults.adminHost())
-                .frontHost(defaults.frontHost())
-                .adminPort(defaults.adminPort());
-        int frontPort = defaults.frontPort();
-        int frontCount = defaults.frontCount();
-        Map<String, String> settings = new LinkedHashMap<>(); // as init parameters jcomet.<key>
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--host": b.host(args[++i]); break;
-                case "--front-host": b.frontHost(args[++i]); break;
-                case "--admin-port": b.adminPort(Integer.parseInt(args[++i])); break;
-                case "--front-port": frontPort = Integer.parseInt(args[++i]); break;
-                case "--front-count": frontCount = Integer.parseInt(args[++i]); break;
-                case "--webapp": b.webappDir(args[++i]); break;
-                case "--idle-timeout": b.idleTimeout(Long.parseLong(args[++i])); break;
-                case "-h": case "--help":
-                    System.out.println("usage: Main [--host H] [--front-host H] [--admin-port N] [--front-port N] [--front-count N] [--webapp DIR] [--idle-timeout MS] [key=value ...]");
-                    System.out.println("settings: " + JcometConfig.KEYS.keySet());
-                    return;
-                default:
-                    int eq = a.indexOf('=');
-                    if (eq <= 0) {
-                        System.err.println("unknown argument: " + a + " (try --help)");
-                        System.exit(2);
-                    }
-                    String key = a.substring(0, eq);
-                    b.set(key, a.substring(eq + 1));
-                    settings.put(ConfigSources.PREFIX + key, a.substring(eq + 1));
-            }
+        EmbeddedJcomet.Builder b;
+        try {
+            b = builder(args, System.getenv(), System.getProperties());
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("jcomet: " + e.getMessage());
+            System.exit(2);
+            return;
         }
-        b.frontPorts(frontPort, frontCount);
-        warnOnFileLimit(settings);
+        if (b == null) {
+            return; // --help
+        }
         EmbeddedJcomet s = b.start();
         Runtime.getRuntime().addShutdownHook(new Thread(s::stop, "jcomet-shutdown"));
         List<Integer> fronts = s.frontPorts();
@@ -61,15 +38,49 @@ public final class Main {
         Thread.currentThread().join();
     }
 
-    /** Warns when the open-file limit is below what the EFFECTIVE max_channels (every source) needs. */
-    static void warnOnFileLimit(Map<String, String> settings) {
-        int maxChannels;
-        try {
-            maxChannels = JcometConfig.from(ConfigSources.load(settings::get, settings.keySet(),
-                    System.getenv(), System.getProperties())).maxChannels();
-        } catch (ConfigException e) {
-            return; // the start itself reports it, with key, value and source
+    /**
+     * The launcher's options: the connectors come from the same sources as every other setting
+     * (jcomet.properties, {@code JCOMET_*}, {@code -Djcomet.*}), with the command line on top.
+     * Null for --help.
+     *
+     * @throws ConfigException for an invalid setting, including an admin_port among the front ports
+     * @throws IllegalArgumentException for an unknown argument
+     */
+    static EmbeddedJcomet.Builder builder(String[] args, Map<String, String> env, Properties sys) {
+        EmbeddedJcomet.Builder b = EmbeddedJcomet.builder();
+        Map<String, String> raw = new LinkedHashMap<>(ConfigSources.load(n -> null, List.of(), env, sys).values());
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--host": raw.put("admin_host", args[++i]); break;
+                case "--front-host": raw.put("front_host", args[++i]); break;
+                case "--admin-port": raw.put("admin_port", args[++i]); break;
+                case "--front-port": raw.put("front_port", args[++i]); break;
+                case "--front-count": raw.put("front_count", args[++i]); break;
+                case "--webapp": b.webappDir(args[++i]); break;
+                case "--idle-timeout": b.idleTimeout(Long.parseLong(args[++i])); break;
+                case "-h": case "--help":
+                    System.out.println("usage: Main [--host H] [--front-host H] [--admin-port N] [--front-port N] [--front-count N] [--webapp DIR] [--idle-timeout MS] [key=value ...]");
+                    System.out.println("settings: " + JcometConfig.KEYS.keySet());
+                    return null;
+                default:
+                    int eq = a.indexOf('=');
+                    if (eq <= 0) {
+                        throw new IllegalArgumentException("unknown argument: " + a + " (try --help)");
+                    }
+                    raw.put(a.substring(0, eq), a.substring(eq + 1));
+            }
         }
+        JcometConfig config = JcometConfig.from(raw); // refuses, among others, an admin_port that is a front port
+        raw.forEach(b::set);
+        b.host(config.adminHost()).frontHost(config.frontHost()).adminPort(config.adminPort())
+                .frontPorts(config.frontPort(), config.frontCount());
+        warnOnFileLimit(config.maxChannels());
+        return b;
+    }
+
+    /** Warns when the open-file limit is below what the effective max_channels needs (docs/TUNING.md). */
+    static void warnOnFileLimit(int maxChannels) {
         String warning = OpenFiles.warning(OpenFiles.limit(), maxChannels);
         if (warning != null) {
             System.err.println(warning);

@@ -46,9 +46,13 @@ public final class Params {
     }
 
     /**
-     * A JSONP callback: a JavaScript identifier path such as {@code icomet_cb_3} or
-     * {@code app.handlers.onMsg}. Null or empty means "no callback". Anything else is refused,
-     * because icomet echoed it unchecked into a script (reflected XSS).
+     * A JSONP callback: a plain function path such as {@code icomet_cb_3} or
+     * {@code app.handlers.onMsg}: identifiers joined by dots, at most {@value #MAX_CALLBACK_SEGMENTS}
+     * of them, not starting at a browser/JavaScript built-in ({@link #FORBIDDEN_ROOTS}), and with no
+     * name that reaches a prototype ({@code __proto__} or any {@code __x}, {@code prototype},
+     * {@code constructor}). Null or empty means "no callback". Anything else is refused, because
+     * icomet echoed it unchecked into a script (reflected XSS) and a built-in path turns the answer
+     * into a call the page never meant (docs/PROTOCOL.md).
      */
     public static String callback(String value) {
         if (value == null || value.isEmpty()) {
@@ -74,8 +78,37 @@ public final class Params {
         if (start) {
             throw new BadRequestException("cb must not end with '.'");
         }
+        String[] parts = value.split("\\.");
+        if (parts.length > MAX_CALLBACK_SEGMENTS) {
+            throw new BadRequestException("cb may have at most " + MAX_CALLBACK_SEGMENTS + " dot-separated names");
+        }
+        if (FORBIDDEN_ROOTS.contains(parts[0])) {
+            throw new BadRequestException("cb must be the application's own function, not the built-in " + parts[0]);
+        }
+        for (String p : parts) {
+            if (p.startsWith("__") || p.equals("prototype") || p.equals("constructor")) {
+                throw new BadRequestException("cb must not reach prototypes or constructors (" + p + ")");
+            }
+        }
         return value;
     }
+
+    /** At most this many dot-separated names in a callback path ({@code app.handlers.onMsg} is 3). */
+    public static final int MAX_CALLBACK_SEGMENTS = 4;
+
+    /**
+     * Browser and JavaScript built-ins a callback path may not start with: through them a reflected
+     * call could navigate, evaluate, post or open (location.assign, eval, Function, window.open ...).
+     * A JSONP callback is the application's own function (icomet_cb, jQuery123_456, app.onMessage).
+     */
+    static final java.util.Set<String> FORBIDDEN_ROOTS = java.util.Set.of(
+            "window", "self", "top", "parent", "frames", "opener", "globalThis", "document", "location", "history",
+            "navigator", "eval", "Function", "Object", "Array", "Reflect", "Proxy", "Symbol", "Promise", "JSON",
+            "setTimeout", "setInterval", "queueMicrotask", "requestAnimationFrame", "alert", "confirm", "prompt",
+            "open", "close", "stop", "print", "postMessage", "fetch", "importScripts", "XMLHttpRequest", "WebSocket",
+            "EventSource", "Worker", "SharedWorker", "ServiceWorker", "localStorage", "sessionStorage", "indexedDB",
+            "caches", "cookieStore", "crypto", "name", "origin", "frameElement", "customElements", "trustedTypes",
+            "import", "require", "process", "module", "exports", "define", "this", "arguments", "undefined", "NaN", "Infinity");
 
     private static boolean isIdentStart(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$';

@@ -6,6 +6,7 @@ import io.jcomet.core.Stats;
 import io.jcomet.protocol.BadRequestException;
 import io.jcomet.protocol.Framing;
 import io.jcomet.protocol.Json;
+import io.jcomet.protocol.MalformedRequests;
 import io.jcomet.protocol.Messages;
 import io.jcomet.protocol.Params;
 import io.jcomet.protocol.Query;
@@ -42,6 +43,9 @@ public final class CometServlet extends HttpServlet {
     private transient int adminPort;
     private transient PresenceHub presence;
     private transient io.jcomet.metrics.JcometMetrics metrics;
+    private transient ClientLimits limits;
+    /** The front /stats document and when it was made (nanoTime): rebuilt at most once a second. */
+    private transient volatile Object[] statsCache;
 
     private enum Endpoint {
         SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false), WS(false),
@@ -75,6 +79,7 @@ public final class CometServlet extends HttpServlet {
         presence = new PresenceHub(broker);
         metrics = new io.jcomet.metrics.JcometMetrics(broker,
                 () -> (io.jcomet.ws.WsHub) getServletContext().getAttribute(io.jcomet.ws.WsHub.ATTRIBUTE));
+        limits = new ClientLimits(broker.config());
     }
 
     @Override
@@ -86,6 +91,10 @@ public final class CometServlet extends HttpServlet {
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        if (req.getDispatcherType() == jakarta.servlet.DispatcherType.ERROR) {
+            containerError(req, resp);
+            return;
+        }
         String path = req.getServletPath();
         if (req.getPathInfo() != null) {
             path = path + req.getPathInfo();
@@ -157,19 +166,22 @@ public final class CometServlet extends HttpServlet {
             }
         } catch (BadRequestException e) {
             stats.reject(Stats.Reject.BAD_REQUEST);
-            if (!ep.admin) {
-                cors(resp); // so a cross-origin page can read why
+            if (ep.admin) {
+                error(resp, 400, e.getMessage(), adminCallback(params));
+            } else {
+                badRequest(req, resp, ep, e.getMessage());
             }
-            error(resp, 400, e.getMessage(), ep.admin ? adminCallback(params) : frontCallback(req));
         } catch (CometException e) {
             error(resp, e.status(), e.reason(), ep.admin ? adminCallback(params) : frontCallback(req));
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            // what containers throw for an unparsable query string or form body
-            if (req.isAsyncStarted() || resp.isCommitted()) {
+        } catch (RuntimeException e) {
+            // what containers throw for an unparsable query string or form body (bad percent-encoding,
+            // invalid UTF-8): answered here so the container neither sends its own page nor logs the URI
+            if (req.isAsyncStarted() || resp.isCommitted() || !MalformedRequests.isDecodeFailure(e)) {
                 throw e;
             }
             stats.reject(Stats.Reject.BAD_REQUEST);
-            error(resp, 400, "malformed request: " + e.getClass().getSimpleName(), null);
+            MalformedRequests.note(e.getClass().getSimpleName() + " on " + path);
+            badRequest(req, resp, ep, "malformed request: parameters are not valid percent-encoded UTF-8");
         }
     }
 
@@ -177,7 +189,7 @@ public final class CometServlet extends HttpServlet {
     private static String frontCallback(HttpServletRequest req) {
         try {
             return Params.callback(Query.get(req.getQueryString(), "cb"));
-        } catch (BadRequestException e) {
+        } catch (RuntimeException e) { // the callback itself is what was wrong, or unreadable
             return null;
         }
     }
@@ -188,9 +200,51 @@ public final class CometServlet extends HttpServlet {
         }
         try {
             return Params.callback(params.get("cb"));
-        } catch (BadRequestException e) {
+        } catch (RuntimeException e) { // the callback itself is what was wrong, or unreadable
             return null;
         }
+    }
+
+    /**
+     * A 400 in the caller's transport: a front caller that asked for JSONP with a valid callback
+     * gets the error as a script (HTTP 200, as refusals are: a browser runs no script sent with a
+     * 4xx), everyone else the JSON error with status 400.
+     */
+    private void badRequest(HttpServletRequest req, HttpServletResponse resp, Endpoint ep, String reason) throws IOException {
+        if (resp.isCommitted()) {
+            return;
+        }
+        if (!ep.admin) {
+            cors(resp); // so a cross-origin page can read why
+            String cb = null;
+            if (ep == Endpoint.SUB || ep == Endpoint.POLL || ep == Endpoint.PING || ep == Endpoint.IFRAME) {
+                try {
+                    cb = Params.callback(Query.get(req.getQueryString(), "cb"));
+                } catch (RuntimeException e) {
+                    cb = null; // the callback itself is what was wrong
+                }
+            }
+            if (cb != null) {
+                write(resp, 200, cb, Messages.error(reason));
+                return;
+            }
+        }
+        error(resp, 400, reason);
+    }
+
+    /**
+     * The container refused the request before or while it reached the servlet (web.xml error
+     * page for 400): jcomet's JSON error instead of the container's page, counted, logged at most
+     * once a minute without the URI.
+     */
+    private void containerError(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Object code = req.getAttribute("jakarta.servlet.error.status_code");
+        int status = code instanceof Integer && (Integer) code >= 400 && (Integer) code < 500 ? (Integer) code : 400;
+        broker.stats().reject(Stats.Reject.BAD_REQUEST);
+        Object ex = req.getAttribute("jakarta.servlet.error.exception");
+        MalformedRequests.note("container " + status + (ex == null ? "" : " " + ex.getClass().getSimpleName()));
+        cors(resp);
+        error(resp, status, "malformed request: the request line, query or body is not valid (percent-encoded UTF-8)");
     }
 
     // ------------------------------------------------------------------ front
@@ -222,14 +276,41 @@ public final class CometServlet extends HttpServlet {
             case IFRAME: framing = Framing.iframe(cb); break;
             default: throw new IllegalArgumentException(transport.name());
         }
+        int bucket = limits.bucket(limits.client(req));
+        if (!limits.acquireHeld(bucket)) {
+            tooMany(resp, Stats.Reject.CLIENT_HELD_LIMIT, 5,
+                    "this client address holds max_held_per_client (" + broker.config().maxHeldPerClient() + ") subscribers already");
+            return;
+        }
+        boolean mayCreate = transport.streaming() || seq == 1;
+        if (mayCreate && broker.config().auth() == io.jcomet.config.JcometConfig.Auth.NONE && !broker.exists(cname)
+                && !limits.allowNewChannel(bucket)) {
+            limits.releaseHeld(bucket);
+            tooMany(resp, Stats.Reject.CLIENT_CHANNEL_RATE, 1,
+                    "this client address created max_new_channels_per_client (" + broker.config().maxNewChannelsPerClient() + ") channels this second");
+            return;
+        }
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0); // the broker's one shared sweeper times held requests out, not a timer each
         // response headers are set when the answer is written, so a held request carries none
         HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
+        s.countedIn(limits, bucket);
         s.start();
         // an icomet-style JSONP long-poll (icomet.js) must never get an array: see SubscribeRequest
         boolean oneMessage = transport == Transport.POLL && cb != null && epoch == null;
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch, oneMessage));
+        DisconnectWatch w = broker.config().detectDisconnects() ? DisconnectWatch.get(req) : null;
+        if (w != null) {
+            s.watchDisconnect(w, w.endPointOf(req)); // no-op when the subscriber was answered at once
+        }
+    }
+
+    /** A per-client limit: HTTP 429 with Retry-After and a JSON body, in every transport. */
+    private void tooMany(HttpServletResponse resp, Stats.Reject reason, int retryAfterSeconds, String why) throws IOException {
+        broker.stats().reject(reason);
+        cors(resp);
+        resp.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
+        error(resp, 429, why);
     }
 
     private void ping(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -248,7 +329,14 @@ public final class CometServlet extends HttpServlet {
             return;
         }
         cors(resp);
-        write(resp, 200, null, Messages.utf8(InfoJson.global(broker, presence.count())));
+        Object[] c = statsCache;
+        long now = System.nanoTime();
+        if (c == null || now - (Long) c[0] >= 1_000_000_000L) {
+            // at most once a second however often it is asked, and without the fd scan /info does
+            c = new Object[] {now, Messages.utf8(InfoJson.global(broker, presence.count(), false))};
+            statsCache = c;
+        }
+        write(resp, 200, null, (byte[]) c[1]);
     }
 
     // ------------------------------------------------------------------ admin

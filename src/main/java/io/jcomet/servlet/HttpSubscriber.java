@@ -10,6 +10,8 @@ import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
 import java.util.ArrayDeque;
 
 /**
@@ -26,8 +28,14 @@ import java.util.ArrayDeque;
  * <p>Output the socket cannot take yet is queued in {@code pending} (allocated only when needed) up
  * to {@code max_pending_bytes}; past it the subscriber is reported unable to take more and the
  * broker drops it. Idle held requests carry no buffer at all.
+ *
+ * <p>Where the container allows it ({@link DisconnectWatch}: Jetty HTTP/1), a held subscriber also
+ * watches its connection for the client closing: {@link #readable} and {@link #failed} come from a
+ * container pool thread. {@code watched} (the end point being watched, or null) and {@code completed}
+ * are guarded by this object's lock; the interest is withdrawn under it before the response
+ * completes, so it can never outlive the request.
  */
-final class HttpSubscriber extends Subscriber implements WriteListener {
+final class HttpSubscriber extends Subscriber implements WriteListener, DisconnectWatch.Listener, InvocationHandler {
     private final Broker broker;
     private final Transport transport;
     private final Framing framing;
@@ -37,6 +45,11 @@ final class HttpSubscriber extends Subscriber implements WriteListener {
     private int pendingBytes;
     private boolean completeWhenDrained;
     private boolean gone;
+    private boolean completed;
+    private DisconnectWatch watch;
+    private Object watched;
+    private ClientLimits limits;
+    private int limitBucket = ClientLimits.NOT_LIMITED;
 
     HttpSubscriber(Broker broker, Transport transport, Framing framing, AsyncContext ctx, ServletOutputStream out, int noopSeq) {
         super(noopSeq);
@@ -61,6 +74,74 @@ final class HttpSubscriber extends Subscriber implements WriteListener {
                 }
             }
         }
+    }
+
+    /** The per-client held count this subscriber holds; released once, when the response completes. */
+    synchronized void countedIn(ClientLimits l, int bucket) {
+        limits = l;
+        limitBucket = bucket;
+    }
+
+    /**
+     * Starts watching the connection for the client closing, unless the response already completed
+     * (answered at once) or the container offers no way to (then {@code watch} is null).
+     */
+    synchronized void watchDisconnect(DisconnectWatch w, Object endPoint) {
+        if (w == null || endPoint == null || completed || gone || watched != null) {
+            return;
+        }
+        // set first: the callback may run on another thread before tryFillInterested returns
+        watch = w;
+        watched = endPoint;
+        if (!w.watch(endPoint, w.callback(this))) {
+            watched = null;
+        }
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method m, Object[] args) throws Throwable {
+        return watch.dispatch(this, proxy, m, args);
+    }
+
+    /** The connection became readable while held: end of stream or reset, or a pipelined request. */
+    @Override
+    public void readable() {
+        Object ep;
+        synchronized (this) {
+            ep = watched;
+            if (ep == null) {
+                return;
+            }
+            watched = null; // the callback fired: Jetty no longer holds our interest
+        }
+        if (!watch.clientClosed(ep)) {
+            return; // the next request's bytes: left for Jetty, read after this response
+        }
+        clientClosed(ep);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        Object ep;
+        synchronized (this) {
+            ep = watched;
+            if (ep == null) {
+                return; // our own cancel (CANCELLED), or the watch already fired
+            }
+            watched = null;
+        }
+        clientClosed(ep); // the end point closed or failed under us
+    }
+
+    private void clientClosed(Object ep) {
+        synchronized (this) {
+            gone = true;
+            pending = null;
+        }
+        // outside our lock: the broker takes the channel lock (lock order channel -> subscriber)
+        onClientGone(broker);
+        watch.close(ep); // frees the file descriptor now, not at the next write
+        complete();
     }
 
     @Override
@@ -256,7 +337,17 @@ final class HttpSubscriber extends Subscriber implements WriteListener {
         complete();
     }
 
-    private void complete() {
+    private synchronized void complete() {
+        if (!completed && limits != null) {
+            limits.releaseHeld(limitBucket);
+        }
+        completed = true;
+        if (watched != null) {
+            // before the container reads the next request on this connection, withdraw our interest
+            Object ep = watched;
+            watched = null;
+            watch.cancel(ep);
+        }
         try {
             ctx.complete();
         } catch (IllegalStateException alreadyCompleted) {

@@ -25,7 +25,11 @@ public final class JcometBootstrap implements ServletContextListener {
     public void contextInitialized(ServletContextEvent event) {
         ServletContext ctx = event.getServletContext();
         JcometConfig config;
-        try {
+        Object given = ctx.getAttribute(JcometConfig.class.getName());
+        if (given instanceof JcometConfig) {
+            // the embedded launcher merged the same sources with the ports its connectors really use
+            config = (JcometConfig) given;
+        } else try {
             ConfigSources.Loaded loaded = ConfigSources.load(ctx);
             loaded.notes().forEach(n -> LOG.info("jcomet: " + n));
             config = JcometConfig.from(loaded);
@@ -35,6 +39,13 @@ public final class JcometBootstrap implements ServletContextListener {
         }
         Broker broker = new Broker(config);
         ctx.setAttribute(Broker.class.getName(), broker);
+        if (config.demo()) {
+            // development only (mvn jetty:run turns it on): never part of a production deployment
+            jakarta.servlet.ServletRegistration.Dynamic demo = ctx.addServlet("chat-demo", "io.jcomet.demo.ChatDemoServlet");
+            demo.addMapping("/demo/*");
+            demo.setLoadOnStartup(2);
+            LOG.warning("jcomet: demo=true: the chat demo answers at /demo/chat/* and /chat.html; never enable it on a public server");
+        }
         // On SIGTERM a container first stops accepting and closes connections, and only then
         // destroys contexts: by then held clients could no longer be told to reconnect. A JVM
         // shutdown hook answers them first (portable: no container API).

@@ -60,6 +60,11 @@ final class PresenceHub implements PresenceListener {
         }
     }
 
+    @Override
+    public void brokerClosed() {
+        close();
+    }
+
     /** Ends every presence stream (web app stopping). */
     void close() {
         broker.removePresenceListener(this);

@@ -70,6 +70,7 @@ class BrowserIT {
                 .adminPort(0)
                 .frontPorts(0, 2)
                 .set("polling_timeout", "5")
+                .set("demo", "true").set("front_stats", "true") // both off unless asked for
                 .start();
         front = "http://127.0.0.1:" + server.frontPort(0);
         admin = "http://127.0.0.1:" + server.adminPort();
@@ -231,7 +232,7 @@ class BrowserIT {
         try {
             alice.get(front + "/chat.html?room=r1&name=alice&join=1");
             bob.get(front + "/chat.html?room=r1&name=bob&transport=sse&join=1");
-            awaitSubscribers("chat-r1", 2);
+            awaitSubscribers("demo.chat-r1", 2);
             await("both online for alice", () -> strings(js(alice, "return window.chat.online")),
                     l -> l.contains("alice") && l.contains("bob"));
 
@@ -265,16 +266,16 @@ class BrowserIT {
     @Test
     void chatSignsForATokenWhenTheServerRequiresOne() throws Exception {
         EmbeddedJcomet s = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 1)
-                .set("auth", "token").set("polling_timeout", "5").start();
+                .set("auth", "token").set("polling_timeout", "5").set("demo", "true").start();
         String f = "http://127.0.0.1:" + s.frontPort(0);
         String a = "http://127.0.0.1:" + s.adminPort();
         try {
             browser.get(f + "/chat.html?room=secret&name=carol&join=1");
-            awaitSubscribers(a, "chat-secret", 1);
+            awaitSubscribers(a, "demo.chat-secret", 1);
             say(browser, "signed in 😀");
             assertEquals(List.of("carol: signed in 😀"), awaitLines(browser, 1));
             // without the token the server answers 401 and the client stops (no signUrl to renew it)
-            js(browser, "window.noTok = []; new JComet.Subscription({channel: 'chat-secret', seq: 1,"
+            js(browser, "window.noTok = []; new JComet.Subscription({channel: 'demo.chat-secret', seq: 1,"
                     + " onStatus: function (st) { window.noTok.push(st); }}).start();");
             List<String> st = await("401 seen", () -> strings(js(browser, "return window.noTok")), l -> l.contains("unauthorized"));
             assertEquals("unauthorized", st.get(st.size() - 1), "stops after 401: " + st);

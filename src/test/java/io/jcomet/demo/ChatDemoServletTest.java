@@ -84,8 +84,19 @@ class ChatDemoServletTest {
         return new Reply(status[0], body.toString(StandardCharsets.UTF_8), headers);
     }
 
+    /** GET for the read-only who/sign, POST for everything that changes state (as chat.html sends them). */
     Reply get(String path, String... kv) throws Exception {
-        return call("GET", path, "10.0.0." + (ip++), kv); // a new client each time: no rate limit
+        String method = path.endsWith("/who") || path.endsWith("/sign") ? "GET" : "POST";
+        return call(method, path, "10.0.0." + (ip++), kv); // a new client each time: no rate limit
+    }
+
+    /** Joins as {@code name} and returns the key the demo gave for it. */
+    String join(String room, String name) throws Exception {
+        Reply r = get("/chat/join", "room", room, "name", name);
+        assertEquals(200, r.status(), r.body());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"key\":\"([0-9a-f]{32})\"").matcher(r.body());
+        assertTrue(m.find(), r.body());
+        return m.group(1);
     }
 
     /** What the channel buffers from seq 1 on, as the JSON messages subscribers get. */
@@ -106,14 +117,15 @@ class ChatDemoServletTest {
 
     @Test
     void publishesEscapedJsonToTheRoomChannel() throws Exception {
-        Reply r = get("/chat/pub", "room", "r1", "name", "al\"ice", "text", "</script> 😀 \\ \u2028 x\ny");
+        String key = join("r1", "al\"ice"); // seq 1: the presence line
+        Reply r = get("/chat/pub", "room", "r1", "name", "al\"ice", "key", key, "text", "</script> 😀 \\ \u2028 x\ny");
         assertEquals(200, r.status(), r.body());
-        assertEquals("{\"type\":\"ok\",\"seq\":1}", r.body());
+        assertEquals("{\"type\":\"ok\",\"seq\":2}", r.body());
         assertEquals("application/json;charset=utf-8", r.headers().get("Content-Type"));
-        List<String> msgs = channel("chat-r1");
-        assertEquals(1, msgs.size(), msgs.toString());
-        String m = msgs.get(0);
-        assertTrue(m.replaceFirst(",\"epoch\":\"[^\"]*\"", "").startsWith("{\"type\":\"data\",\"cname\":\"chat-r1\",\"seq\":1,\"content\":\""), m);
+        List<String> msgs = channel("demo.chat-r1");
+        assertEquals(2, msgs.size(), msgs.toString());
+        String m = msgs.get(1);
+        assertTrue(m.replaceFirst(",\"epoch\":\"[^\"]*\"", "").startsWith("{\"type\":\"data\",\"cname\":\"demo.chat-r1\",\"seq\":2,\"content\":\""), m);
         // content is a JSON text (escaped once more by the server): no raw '<', quotes escaped
         assertFalse(m.contains("</script>"), m);
         assertTrue(m.contains("\\\"kind\\\":\\\"chat\\\",\\\"name\\\":\\\"al\\\\\\\"ice\\\""), m);
@@ -141,12 +153,13 @@ class ChatDemoServletTest {
         assertEquals(new Reply(400, "{\"type\":\"error\",\"reason\":\"room must be 1-32 characters of A-Z a-z 0-9 _ -\"}", Map.of()).body(),
                 get("/chat/pub", "room", "a/b", "name", "n", "text", "t").body());
         assertEquals(400, get("/chat/pub", "name", "n", "text", "t").status());
-        Reply longText = get("/chat/pub", "room", "r", "name", "n", "text", "x".repeat(501));
+        String key = join("r", "n");
+        Reply longText = get("/chat/pub", "room", "r", "name", "n", "key", key, "text", "x".repeat(501));
         assertEquals(400, longText.status());
         assertEquals("{\"type\":\"error\",\"reason\":\"text is longer than 500 characters\"}", longText.body());
-        assertEquals(200, get("/chat/pub", "room", "r", "name", "n", "text", "😀".repeat(500)).status(), "500 emoji are 500 characters");
+        assertEquals(200, get("/chat/pub", "room", "r", "name", "n", "key", key, "text", "😀".repeat(500)).status(), "500 emoji are 500 characters");
         assertEquals(400, get("/chat/pub", "room", "r", "name", "n".repeat(33), "text", "t").status());
-        assertEquals(400, get("/chat/pub", "room", "r", "name", "n", "text", "   ").status());
+        assertEquals(400, get("/chat/pub", "room", "r", "name", "n", "key", key, "text", "   ").status());
         assertEquals(404, get("/chat/nope", "room", "r").status());
         Reply put = call("PUT", "/chat/pub", "10.1.1.1");
         assertEquals(405, put.status());
@@ -158,8 +171,9 @@ class ChatDemoServletTest {
     void rateLimitedPerClientAddressWithBurst() throws Exception {
         int ok = 0;
         Reply last = null;
+        String key = join("r", "n");
         for (int i = 0; i < 12; i++) {
-            last = call("GET", "/chat/pub", "192.0.2.7", "room", "r", "name", "n", "text", "m" + i);
+            last = call("POST", "/chat/pub", "192.0.2.7", "room", "r", "name", "n", "key", key, "text", "m" + i);
             if (last.status() == 200) ok++;
         }
         assertEquals(10, ok, "burst of 10");
@@ -167,7 +181,7 @@ class ChatDemoServletTest {
         assertEquals("1", last.headers().get("Retry-After"));
         assertTrue(last.body().contains("\"type\":\"error\""), last.body());
         // another client is not affected
-        assertEquals(200, call("GET", "/chat/pub", "192.0.2.8", "room", "r", "name", "n", "text", "x").status());
+        assertEquals(200, call("POST", "/chat/pub", "192.0.2.8", "room", "r", "name", "n", "key", key, "text", "x").status());
         // the bucket refills at 5/s (driven by an explicit clock, no sleeping)
         long t = System.nanoTime();
         ChatDemoServlet s = new ChatDemoServlet();
@@ -179,12 +193,12 @@ class ChatDemoServletTest {
 
     @Test
     void presenceIsPublishedOnJoinAndLeaveButNotOnHeartbeat() throws Exception {
-        assertEquals("{\"type\":\"ok\",\"online\":[\"alice\"]}", get("/chat/join", "room", "p", "name", "alice").body());
-        assertEquals("{\"type\":\"ok\",\"online\":[\"alice\",\"bob\"]}", get("/chat/join", "room", "p", "name", "bob").body());
-        assertEquals(200, get("/chat/heartbeat", "room", "p", "name", "alice").status());
+        String alice = join("p", "alice");
+        assertTrue(get("/chat/join", "room", "p", "name", "bob").body().startsWith("{\"type\":\"ok\",\"online\":[\"alice\",\"bob\"],\"key\":"));
+        assertEquals(200, get("/chat/heartbeat", "room", "p", "name", "alice", "key", alice).status());
         assertEquals("{\"type\":\"ok\",\"online\":[\"alice\",\"bob\"]}", get("/chat/who", "room", "p").body());
-        assertEquals("{\"type\":\"ok\",\"online\":[\"bob\"]}", get("/chat/leave", "room", "p", "name", "alice").body());
-        List<String> msgs = channel("chat-p");
+        assertEquals("{\"type\":\"ok\",\"online\":[\"bob\"]}", get("/chat/leave", "room", "p", "name", "alice", "key", alice).body());
+        List<String> msgs = channel("demo.chat-p");
         assertEquals(3, msgs.size(), "join, join, leave; no message for the heartbeat: " + msgs);
         assertTrue(msgs.get(0).contains("\\\"online\\\":[\\\"alice\\\"],\\\"joined\\\":\\\"alice\\\""), msgs.get(0));
         assertTrue(msgs.get(2).contains("\\\"online\\\":[\\\"bob\\\"],\\\"joined\\\":null,\\\"left\\\":[\\\"alice\\\"]"), msgs.get(2));
@@ -194,6 +208,49 @@ class ChatDemoServletTest {
     void signGivesTokenAndSubTimeout() throws Exception {
         Reply r = get("/chat/sign", "room", "s");
         assertEquals(200, r.status());
-        assertTrue(r.body().matches("\\{\"type\":\"sign\",\"cname\":\"chat-s\",\"seq\":1,\"token\":\"[0-9a-f]{32}\",\"expires\":60,\"sub_timeout\":\\d+}"), r.body());
+        assertTrue(r.body().matches("\\{\"type\":\"sign\",\"cname\":\"demo.chat-s\",\"seq\":1,\"token\":\"[0-9a-f]{32}\",\"expires\":60,\"sub_timeout\":\\d+}"), r.body());
+    }
+
+    @Test
+    void stateChangingActionsArePostOnlySoACrossSiteImageCannotPost() throws Exception {
+        for (String action : new String[] {"pub", "join", "heartbeat", "leave"}) {
+            Reply r = call("GET", "/chat/" + action, "10.2.0.1", "room", "r", "name", "n", "text", "t");
+            assertEquals(405, r.status(), action);
+            assertEquals("POST", r.headers().get("Allow"));
+            assertTrue(r.body().startsWith("{\"type\":\"error\",\"reason\":"), r.body());
+        }
+    }
+
+    @Test
+    void namesWithBidiOrInvisibleCharactersAreRefused() throws Exception {
+        for (String name : new String[] {"ali\u202Ece", "bob\u200B", "\u2066eve", "mal\uFEFFlory", "x\u200Ey"}) {
+            Reply r = get("/chat/join", "room", "r", "name", name);
+            assertEquals(400, r.status(), name);
+            assertTrue(r.body().contains("formatting characters"), r.body());
+        }
+    }
+
+    @Test
+    void theDemoSignsAndPublishesOnlyItsOwnChannels() throws Exception {
+        broker.sign("chat-secret", 3600); // a real application's channel
+        Reply r = get("/chat/sign", "room", "secret");
+        assertTrue(r.body().contains("\"cname\":\"demo.chat-secret\""), r.body());
+        get("/chat/pub", "room", "secret", "name", "n", "key", join("secret", "n"), "text", "t");
+        assertTrue(channel("chat-secret").isEmpty(), "nothing published to the application's channel");
+        assertEquals(2, channel("demo.chat-secret").size(), "the join's presence line and the chat line");
+    }
+
+    @Test
+    void nobodyPostsOrLeavesAsSomeoneElse() throws Exception {
+        String mallory = join("k", "mallory");
+        String alice = join("k", "alice");
+        assertEquals(403, get("/chat/pub", "room", "k", "name", "alice", "text", "hi").status(), "no key");
+        assertEquals(403, get("/chat/pub", "room", "k", "name", "alice", "key", mallory, "text", "hi").status(), "someone else's key");
+        assertEquals(403, get("/chat/leave", "room", "k", "name", "alice", "key", mallory).status());
+        assertEquals(409, get("/chat/join", "room", "k", "name", "alice").status(), "the name is taken");
+        assertEquals(409, get("/chat/heartbeat", "room", "k", "name", "alice", "key", mallory).status());
+        assertEquals(200, get("/chat/pub", "room", "k", "name", "alice", "key", alice, "text", "it is me").status());
+        assertEquals(200, get("/chat/leave", "room", "k", "name", "alice", "key", alice).status());
+        assertEquals(200, get("/chat/join", "room", "k", "name", "alice").status(), "a name that left is free again");
     }
 }

@@ -22,6 +22,15 @@ class ParamsTest {
     }
 
     @Test
+    void callbacksThatReachBuiltInsOrPrototypesAreRefused() {
+        for (String cb : new String[] {"location.assign", "__proto__.constructor", "a.__proto__", "app.constructor",
+                "x.prototype.y", "window.app", "eval", "Function", "document.write", "open", "a.b.c.d.e", "self.postMessage"}) {
+            assertThrows(BadRequestException.class, () -> Params.callback(cb), cb);
+        }
+        assertEquals("app.chat.rooms.onMsg", Params.callback("app.chat.rooms.onMsg"));
+    }
+
+    @org.junit.jupiter.api.Test
     void callbackLengthIsBounded() {
         assertEquals(64, Params.callback("a".repeat(64)).length());
         assertThrows(BadRequestException.class, () -> Params.callback("a".repeat(65)));

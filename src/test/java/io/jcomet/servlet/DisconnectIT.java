@@ -1,0 +1,154 @@
+package io.jcomet.servlet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jcomet.support.TestServer;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * A held subscriber whose client closes its connection (FIN or RST) is removed, counted and its
+ * file descriptor closed within about a second, as icomet does, on every transport; and a request
+ * pipelined behind a held one is still served (the watch reads nothing away from Jetty).
+ */
+class DisconnectIT {
+
+    /** Sends a GET and leaves the connection open; the caller closes it. */
+    static Socket hold(int port, String pathAndQuery) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.getOutputStream().write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        return s;
+    }
+
+    static void close(Socket s, boolean reset) throws IOException {
+        if (reset) {
+            s.setSoLinger(true, 0); // RST instead of FIN
+        }
+        s.close();
+    }
+
+    static long openFds() {
+        String[] fds = new File("/proc/self/fd").list();
+        return fds == null ? -1 : fds.length;
+    }
+
+    @ParameterizedTest(name = "{0} reset={1}")
+    @CsvSource({"/sub,false", "/sub,true", "/stream,false", "/sse,true", "/iframe,false"})
+    void sixteenClosedSubscribersFreeTheirChannelForTheSeventeenthWithinASecond(String path, boolean reset) throws Exception {
+        try (TestServer t = TestServer.start("max_subscribers_per_channel", "16", "polling_timeout", "60")) {
+            t.admin("/sign?cname=full"); // the channel exists, so subscribers are held on it
+            List<Socket> clients = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                clients.add(hold(t.front(), path + "?cname=full&seq=1"));
+            }
+            TestServer.awaitIo("16 held", Duration.ofSeconds(5), () -> t.subscribers("full") == 16);
+            long closedAt = System.nanoTime();
+            for (Socket s : clients) {
+                close(s, reset);
+            }
+            TestServer.awaitIo("the 16 closed clients removed", Duration.ofMillis(1500), () -> t.subscribers("full") == 0);
+            long millis = (System.nanoTime() - closedAt) / 1_000_000;
+            assertEquals(16, t.info("disconnected"), "each departure counted");
+            try (Socket seventeenth = hold(t.front(), path + "?cname=full&seq=1")) {
+                TestServer.awaitIo("the 17th subscriber held", Duration.ofSeconds(2), () -> t.subscribers("full") == 1);
+            }
+            assertTrue(millis < 1500, "freed after " + millis + " ms");
+        }
+    }
+
+    @Test
+    void sixHundredClosedLongPollsGiveTheirFileDescriptorsBackWithinThreeSeconds() throws Exception {
+        try (TestServer t = TestServer.start("polling_timeout", "120", "max_subscribers_per_channel", "1000")) {
+            t.admin("/sign?cname=many");
+            long baseline = openFds();
+            List<Socket> clients = new ArrayList<>();
+            for (int i = 0; i < 600; i++) {
+                clients.add(hold(t.front(), "/sub?cname=many&seq=1"));
+            }
+            TestServer.awaitIo("600 held", Duration.ofSeconds(10), () -> t.subscribers("many") == 600);
+            assertTrue(openFds() >= baseline + 1200, "client and server fds open: " + openFds() + " vs baseline " + baseline);
+            for (Socket s : clients) {
+                s.close();
+            }
+            // the clients' 600 fds close at once; the server's must follow within 3 s
+            TestServer.await("server fds back near the baseline", Duration.ofSeconds(3), () -> openFds() <= baseline + 20);
+            assertEquals(0, t.subscribers("many"));
+            assertEquals(600, t.info("disconnected"));
+            assertEquals(0, t.info("held_poll"));
+        }
+    }
+
+    @Test
+    void aRequestPipelinedBehindAHeldOneIsStillAnsweredAfterIt() throws Exception {
+        try (TestServer t = TestServer.start()) {
+            t.admin("/sign?cname=pipe");
+            try (Socket s = new Socket("127.0.0.1", t.front())) {
+                s.setSoTimeout(200);
+                OutputStream out = s.getOutputStream();
+                out.write(("GET /sub?cname=pipe&seq=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "GET /ping?cb= HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                TestServer.awaitIo("held", Duration.ofSeconds(5), () -> t.subscribers("pipe") == 1);
+                Thread.sleep(300); // give a wrongly eager watch the chance to misread the pipelined bytes
+                assertEquals(1, t.subscribers("pipe"), "a pipelined request is not a disconnect");
+                assertEquals(200, t.admin("/push?cname=pipe&content=hello").status());
+                String both = readUntil(s.getInputStream(), "\"type\":\"ping\"", Duration.ofSeconds(5));
+                assertTrue(both.contains("\"content\":\"hello\""), both);
+                assertEquals(0, t.info("disconnected"));
+            }
+        }
+    }
+
+    @Test
+    void aClientThatStaysIsNotDisconnected() throws Exception {
+        try (TestServer t = TestServer.start("polling_timeout", "1")) {
+            t.admin("/sign?cname=stay");
+            try (Socket s = hold(t.front(), "/stream?cname=stay&seq=1")) {
+                TestServer.awaitIo("held", Duration.ofSeconds(5), () -> t.subscribers("stay") == 1);
+                assertEquals(200, t.admin("/push?cname=stay&content=one").status());
+                // a noop after the 1 s polling timeout, then another message: the stream lives on
+                String seen = readUntil(s.getInputStream(), "\"type\":\"noop\"", Duration.ofSeconds(5));
+                assertTrue(seen.contains("\"content\":\"one\""), seen);
+                assertEquals(200, t.admin("/push?cname=stay&content=two").status());
+                readUntil(s.getInputStream(), "\"content\":\"two\"", Duration.ofSeconds(5));
+                assertEquals(1, t.subscribers("stay"));
+                assertEquals(0, t.info("disconnected"));
+            }
+        }
+    }
+
+    static String readUntil(InputStream in, String marker, Duration timeout) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        byte[] buf = new byte[4096];
+        while (!b.toString(StandardCharsets.UTF_8).contains(marker)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no " + marker + " in: " + b.toString(StandardCharsets.UTF_8));
+            }
+            try {
+                int n = in.read(buf);
+                if (n < 0) {
+                    throw new AssertionError("closed before " + marker + ": " + b.toString(StandardCharsets.UTF_8));
+                }
+                b.write(buf, 0, n);
+            } catch (SocketTimeoutException e) {
+                // keep waiting until the deadline
+            }
+        }
+        return b.toString(StandardCharsets.UTF_8);
+    }
+}

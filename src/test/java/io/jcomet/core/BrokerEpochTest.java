@@ -43,6 +43,7 @@ class BrokerEpochTest {
     @Test
     void dataBroadcastNoopAndCloseCarryTheEpochOfNextSeq() throws Exception {
         Broker b = broker(Map.of("polling_timeout", "1"));
+        b.sign("c", 60); // an existing channel: next_seq names its epoch (not the run's "not created yet" one)
         RecordingSubscriber where = RecordingSubscriber.poll();
         b.subscribe(where, new Broker.SubscribeRequest("c", 0, null, null));
         String epoch = epochIn(where.last());

@@ -144,13 +144,14 @@ class BrokerTest {
 
     @Test
     void presenceReportsCreationRepeatsWhileTheChannelLivesAndReportsItsEnd() throws Exception {
-        Broker b = broker("channel_timeout", "1");
+        Broker b = broker("channel_timeout", "1", "polling_timeout", "1");
         List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
         b.addPresenceListener((cname, online) -> events.add((online ? "1 " : "0 ") + cname));
         b.sign("signed", 60);
         b.publish("pushed", "x");
-        b.subscribe(RecordingSubscriber.poll(), req("subbed", 0));
-        assertEquals(List.of("1 signed", "1 pushed", "1 subbed"), events, "creation by sign, push and sub");
+        b.subscribe(RecordingSubscriber.poll(), req("asked", 0)); // "where is it?" creates nothing
+        b.subscribe(RecordingSubscriber.poll(), req("subbed", 1)); // held: the subscriber made it
+        assertEquals(List.of("1 signed", "1 pushed", "1 subbed"), events, "creation by sign, push and a held sub");
         b.publish("pushed", "y");
         assertEquals(3, events.size(), "once per creation, not per operation");
         // the sweeper repeats "1 signed" every channel_timeout (1 s) and frees the others after it

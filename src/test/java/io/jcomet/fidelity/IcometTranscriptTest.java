@@ -67,9 +67,13 @@ class IcometTranscriptTest {
 
     static {
         DIFFERENCES.put("GET admin /info", new Difference(200,
-                b -> b.startsWith("{\"version\":\"0.1.0\",\"channels\":2,\"subscribers\":0,"),
-                "{\"version\":\"0.1.0\",\"channels\":2,\"subscribers\":0,...counters}",
-                "jcomet's version, and its counters after icomet's three fields"));
+                b -> b.startsWith("{\"version\":\"0.1.0\",\"channels\":1,\"subscribers\":0,"),
+                "{\"version\":\"0.1.0\",\"channels\":1,\"subscribers\":0,...counters}",
+                "jcomet's version, and its counters after icomet's three fields; one channel fewer than icomet:"
+                        + " the front's seq=0 query made none (see the presence entry)"));
+        DIFFERENCES.put("READ ps 800 #6", Difference.answer(-1, "1 p2",
+                "a front subscribe with seq=0 asks where the channel is and creates nothing (anonymous clients cannot fill"
+                        + " the channel table by asking), so there is no \"1 p3\""));
         DIFFERENCES.put("GET admin /clear?cname=nosuch", error(404, "errors are JSON everywhere (icomet: text 'channel[x] not connected')"));
         DIFFERENCES.put("GET admin /close?cname=nosuch", error(404, "errors are JSON everywhere (icomet: text 'channel[x] not connected')"));
         DIFFERENCES.put("GET admin /push?cname=a", error(400, "missing content is refused (icomet publishes an empty message)"));
@@ -77,7 +81,8 @@ class IcometTranscriptTest {
         DIFFERENCES.put("GET admin /push?cname=x%0Ay&content=newline-in-name",
                 error(400, "control characters in a name are refused (icomet writes them raw into its JSON)"));
         DIFFERENCES.put("GET front /sub?cname=x%0Ay&seq=0&cb=cbx",
-                jsonpError(400, "cbx", "control characters in a name are refused, in the caller's transport (JSONP)"));
+                jsonpError(200, "cbx", "control characters in a name are refused, in the caller's transport: JSONP, with"
+                        + " HTTP 200 as refusals are, since a browser runs no script sent with a 4xx"));
         DIFFERENCES.put("GET admin /info?cname=a from=127.0.0.12", error(403, "errors are JSON (icomet: empty body)"));
         DIFFERENCES.put("GET admin /info?cname=a from=127.0.2.1", error(403, "errors are JSON (icomet: empty body)"));
         DIFFERENCES.put("GET front /push?cname=a&content=x", error(404, "errors are JSON (icomet: libevent's HTML 404 page)"));
@@ -170,10 +175,15 @@ class IcometTranscriptTest {
             Entry ic = icomet.get(i);
             Entry jc = jcomet.get(i);
             assertEquals(ic.request, jc.request);
-            Difference d = differences.get(ic.request);
+            // a difference for one occurrence of a request line that the script repeats: "<line> #<entry>"
+            Difference d = differences.get(ic.request + " #" + ic.number);
+            String key = d != null ? ic.request + " #" + ic.number : ic.request;
+            if (d == null) {
+                d = differences.get(ic.request);
+            }
             String where = "#" + ic.number + " " + ic.request;
             if (d != null) {
-                used.add(ic.request);
+                used.add(key);
                 String body = normalise(jc.body);
                 if (jc.status != d.status || !d.body.test(body)) {
                     problems.add(where + ": documented difference (" + d.reason + ") expects " + d.status + " " + d.expected

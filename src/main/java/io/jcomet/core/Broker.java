@@ -177,10 +177,19 @@ public final class Broker implements AutoCloseable {
     }
 
     private boolean subscribe(Channel ch, Subscriber s, SubscribeRequest req) {
+        boolean done;
+        synchronized (ch) {
+            done = subscribeLocked(ch, s, req);
+        }
+        s.flush(); // a stream's replay and first messages, offered in order under the lock
+        return done;
+    }
+
+    private boolean subscribeLocked(Channel ch, Subscriber s, SubscribeRequest req) {
         Message[] batch;
         int count;
         boolean streaming = s.transport().streaming();
-        synchronized (ch) {
+        {
             if (ch.removed) {
                 return false;
             }
@@ -237,9 +246,11 @@ public final class Broker implements AutoCloseable {
                 return answer(s, batch, count);
             }
             if (streaming && count > 0) {
-                if (!s.sendAll(batch, count)) {
-                    dropSlow(s);
-                    return true;
+                for (int i = 0; i < count; i++) {
+                    if (!s.offer(batch[i])) {
+                        dropSlow(s);
+                        return true;
+                    }
                 }
                 stats.delivered(dataMessages(batch, count));
             }
@@ -337,7 +348,7 @@ public final class Broker implements AutoCloseable {
             return engine.publish(cname, kind, content); // comes back through deliverShared on every node
         }
         // escape outside the lock; only the seq is filled in under it
-        byte[] tail = contentTail(content);
+        byte[] tail = Messages.contentTail(content);
         String type = kind == Message.Kind.BROADCAST ? "broadcast" : "data";
         while (true) {
             Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
@@ -360,6 +371,8 @@ public final class Broker implements AutoCloseable {
         long t0 = System.nanoTime();
         Message m;
         Subscriber polls;
+        Subscriber[] streams = null;
+        int offered = 0;
         List<Subscriber> slow = null;
         synchronized (ch) {
             if (ch.removed) {
@@ -380,7 +393,7 @@ public final class Broker implements AutoCloseable {
             }
             int seq = ch.nextSeq;
             ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
-            m = new Message(kind, seq, withHead(type, ch.name, seq, epoch(ch), tail));
+            m = new Message(kind, seq, Messages.published(type, ch.name, seq, epoch(ch), tail));
             if (ch.ring == null) {
                 ch.ring = new MessageRing(config.channelBufferSize());
             }
@@ -391,13 +404,14 @@ public final class Broker implements AutoCloseable {
             if (n > 0) {
                 stats.held(Transport.POLL, -n);
             }
+            streams = ch.streamCount == 0 ? null : scratch(ch.streamCount);
             for (Subscriber s = ch.streams, next; s != null; s = next) {
                 next = s.next;
                 if (s.isEnded()) {
                     continue;
                 }
-                if (s.send(m)) {
-                    stats.delivered.increment();
+                if (s.offer(m)) {
+                    streams[offered++] = s;
                 } else {
                     ch.unlink(s);
                     stats.held(s.transport(), -1);
@@ -409,7 +423,12 @@ public final class Broker implements AutoCloseable {
             }
             stats.published.increment();
         }
-        int delivered = 0;
+        // streams: written now, outside the lock, each from its own ordered queue
+        for (int i = 0; i < offered; i++) {
+            streams[i].flush();
+            streams[i] = null;
+        }
+        int delivered = offered;
         for (Subscriber s = polls, next; s != null; s = next) {
             next = s.next;
             s.next = null;
@@ -429,6 +448,17 @@ public final class Broker implements AutoCloseable {
         return m.seq();
     }
 
+    /** Per publisher thread: the streams a publish offered its message to, flushed after the lock. */
+    private static final ThreadLocal<Subscriber[][]> SCRATCH = ThreadLocal.withInitial(() -> new Subscriber[1][16]);
+
+    private static Subscriber[] scratch(int n) {
+        Subscriber[][] holder = SCRATCH.get();
+        if (holder[0].length < n) {
+            holder[0] = new Subscriber[Math.max(n, holder[0].length * 2)];
+        }
+        return holder[0];
+    }
+
     private void checkSize(String content) {
         // cheap bound first: UTF-8 is at most 3 bytes per char
         if ((long) content.length() * 3 > config.maxMessageSize()
@@ -439,32 +469,13 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private static byte[] contentTail(String content) {
-        StringBuilder b = new StringBuilder(content.length() + 16).append(",\"content\":");
-        Json.quote(b, content).append('}');
-        return b.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** The per-channel head of a published message: type, cname, seq and the channel's epoch (so a
-     *  client that resumes from a stored seq can tell a restarted server from the one it left). */
-    private static byte[] withHead(String type, String cname, int seq, String epoch, byte[] tail) {
-        StringBuilder h = new StringBuilder(56 + cname.length()).append("{\"type\":\"").append(type).append("\",\"cname\":");
-        Json.quote(h, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"epoch\":");
-        Json.quote(h, epoch);
-        byte[] head = h.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[head.length + tail.length];
-        System.arraycopy(head, 0, out, 0, head.length);
-        System.arraycopy(tail, 0, out, head.length, tail.length);
-        return out;
-    }
-
     /** Sends {@code content} to every channel as a {@code broadcast} message with each channel's seq. */
     public int broadcast(String content) {
         checkSize(content);
         if (engine.shared()) {
             return engine.broadcast(content);
         }
-        byte[] tail = contentTail(content);
+        byte[] tail = Messages.contentTail(content);
         int n = 0;
         int hw = table.highWater();
         for (int i = 0; i < hw; i++) {
@@ -645,7 +656,7 @@ public final class Broker implements AutoCloseable {
     public void deliverShared(String cname, int seq, String epoch, Message.Kind kind, String content) {
         Channel ch = table.get(cname);
         if (ch != null) {
-            publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, contentTail(content), seq, epoch);
+            publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, Messages.contentTail(content), seq, epoch);
         }
     }
 
@@ -678,7 +689,7 @@ public final class Broker implements AutoCloseable {
         }
         for (Engine.Stored m : state.buffered()) {
             String type = m.kind() == Message.Kind.BROADCAST ? "broadcast" : "data";
-            publish(ch, type, m.kind(), contentTail(m.content()), m.seq(), state.epoch());
+            publish(ch, type, m.kind(), Messages.contentTail(m.content()), m.seq(), state.epoch());
         }
         synchronized (ch) {
             if (Seq.diff(state.nextSeq(), ch.nextSeq) > 0) {

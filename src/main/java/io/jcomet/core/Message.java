@@ -1,23 +1,26 @@
 package io.jcomet.core;
 
+import io.jcomet.protocol.Encoded;
+
 /**
  * One message as it goes on the wire: its kind, its sequence number and its JSON bytes, encoded
- * once. Published messages sit in channel buffers and are shared by every subscriber; control
- * messages (next_seq, noop, gap...) are made per answer.
+ * once ({@link io.jcomet.protocol.Messages}); each framing's bytes are made from them once and
+ * shared by every subscriber of that framing ({@link Encoded}). Published messages sit in channel
+ * buffers and are shared by every subscriber; control messages (next_seq, noop, gap...) are made
+ * per answer, or once per close/reconnect for every subscriber of a channel.
  *
- * <p>Immutable; any thread.
+ * <p>Immutable but for the frame cache, which is thread-safe; any thread.
  */
-public final class Message {
+public final class Message extends Encoded {
     public enum Kind { DATA, BROADCAST, CONTROL }
 
     private final Kind kind;
     private final int seq;
-    private final byte[] json;
 
     public Message(Kind kind, int seq, byte[] json) {
+        super(json);
         this.kind = kind;
         this.seq = seq;
-        this.json = json;
     }
 
     public static Message control(byte[] json) {
@@ -26,10 +29,9 @@ public final class Message {
 
     public Kind kind() { return kind; }
     public int seq() { return seq; }
-    /** The encoded JSON. Shared: never modify. */
-    public byte[] json() { return json; }
 
     /** SSE event id: data and broadcast carry their seq (unsigned), control messages none. */
+    @Override
     public long eventId() {
         return kind == Kind.CONTROL ? -1 : Integer.toUnsignedLong(seq);
     }

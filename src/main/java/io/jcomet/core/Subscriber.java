@@ -62,6 +62,21 @@ public abstract class Subscriber {
     protected abstract boolean sendAll(Message[] ms, int count);
 
     /**
+     * Streams: takes {@code m} for sending without writing it. The broker calls it under the
+     * channel's lock, so messages are taken in seq order, and calls {@link #flush} once the lock is
+     * released, so no client's socket is written while the channel is locked. Must not block; false
+     * as {@link #send}. The default sends at once (for subscribers whose send is itself a bounded
+     * enqueue).
+     */
+    protected boolean offer(Message m) {
+        return send(m);
+    }
+
+    /** Writes what {@link #offer} took, in order. Called with no channel lock held; any thread. */
+    protected void flush() {
+    }
+
+    /**
      * Answers with an icomet status message (401, 404, 429) and ends. Transports that can show the
      * HTTP status to the client use {@code status}; those a browser would discard on a 4xx (JSONP
      * script tags, EventSource) answer 200 with the message, as icomet does.

@@ -6,12 +6,54 @@ import java.nio.charset.StandardCharsets;
  * How JSON messages are laid out on the wire for one transport. Pure byte manipulation, so every
  * transport's framing is tested without sockets (see FramingTest).
  *
+ * <p>{@link #frame(Encoded)} is the fan-out path: it frames a message once per framing and hands
+ * every subscriber the same bytes (see {@link Encoded}). Framings that produce the same bytes share
+ * one {@link #shareKey}: plain long-poll, stream and presence lines are all "the JSON and a
+ * newline"; JSONP and iframe frames are shared between callers that use the same callback name.
+ *
  * <p>Instances without a callback are shared singletons; a JSONP/iframe framing carries the
  * client's (validated) callback name. Immutable; any thread.
  */
 public abstract class Framing {
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] NEWLINE = {'\n'};
+    /** Share key of "JSON + newline" (plain long-poll, stream, presence lines). */
+    static final String LINE = "line";
+    static final String SSE = "sse";
+
+    private final String shareKey;
+
+    Framing(String shareKey) {
+        this.shareKey = shareKey;
+    }
+
+    /** Frames with equal keys make equal bytes of the same message. */
+    final String shareKey() {
+        return shareKey;
+    }
+
+    /**
+     * The frame of one message, made on first use and then the same array for every subscriber of
+     * this framing (or another with the same share key). Shared: never modify.
+     */
+    public final byte[] frame(Encoded m) {
+        byte[] f = m.frame(shareKey);
+        return f != null ? f : m.keep(shareKey, frame(m.json(), m.eventId()));
+    }
+
+    /** Several messages as one answer; one message is its shared {@link #frame(Encoded)}. */
+    public final byte[] batch(Encoded[] ms, int count) {
+        if (count == 1) {
+            return frame(ms[0]);
+        }
+        byte[][] jsons = new byte[count][];
+        long[] ids = new long[count];
+        for (int i = 0; i < count; i++) {
+            jsons[i] = ms[i].json();
+            ids[i] = ms[i].eventId();
+        }
+        return batch(jsons, ids, count);
+    }
 
     /** Bytes written once when the response starts (iframe's HTML head, SSE's retry hint). */
     public byte[] head() {
@@ -80,6 +122,7 @@ public abstract class Framing {
         private final byte[] suffix;
 
         LongPoll(String callback) {
+            super(callback == null ? LINE : "jsonp:" + callback);
             this.prefix = callback == null ? EMPTY : ascii(callback + "(");
             this.suffix = callback == null ? NEWLINE : ascii(");\n");
         }
@@ -125,6 +168,10 @@ public abstract class Framing {
         static final Stream INSTANCE = new Stream();
         private static final byte[] NL = {'\n'};
 
+        Stream() {
+            super(LINE);
+        }
+
         @Override
         public byte[] frame(byte[] json, long id) {
             return concat(json.length + 1, json, NL);
@@ -138,6 +185,10 @@ public abstract class Framing {
 
     static final class PlainLines extends Framing {
         static final PlainLines INSTANCE = new PlainLines();
+
+        PlainLines() {
+            super(LINE);
+        }
 
         @Override
         public byte[] frame(byte[] line, long id) {
@@ -155,6 +206,10 @@ public abstract class Framing {
         private static final byte[] HEAD = ascii("retry: 3000\n\n");
         private static final byte[] DATA = ascii("data: ");
         private static final byte[] END = ascii("\n\n");
+
+        Sse() {
+            super(SSE);
+        }
 
         @Override
         public byte[] head() {
@@ -179,6 +234,7 @@ public abstract class Framing {
         private static final byte[] SUFFIX = ascii(");</script>\n");
 
         Iframe(String callback) {
+            super("iframe:" + callback);
             // Browsers render nothing until they have some bytes; the padding gets past that buffering.
             // document.domain: icomet's pages relax it to the last two labels on both sides, so a page on
             // www.example.com can be called from an iframe on comet.example.com (try: newer browsers ignore it)

@@ -18,12 +18,33 @@ import java.nio.charset.StandardCharsets;
 public final class Messages {
     private Messages() {}
 
+    /** A published message without an epoch (icomet's shape); see {@link #published}. */
     public static byte[] data(String type, String cname, int seq, String content) {
-        StringBuilder b = new StringBuilder(48 + cname.length() + content.length());
-        b.append("{\"type\":\"").append(type).append("\",\"cname\":");
-        Json.quote(b, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq)).append(",\"content\":");
-        Json.quote(b, content).append('}');
-        return utf8(b);
+        return published(type, cname, seq, null, contentTail(content));
+    }
+
+    /**
+     * The channel-independent end of a published message: {@code ,"content":"..."}}. Escaped once,
+     * outside any lock, and reused for every channel of a broadcast.
+     */
+    public static byte[] contentTail(String content) {
+        StringBuilder b = new StringBuilder(content.length() + 16).append(",\"content\":");
+        return utf8(Json.quote(b, content).append('}'));
+    }
+
+    /**
+     * A published message: type, cname, seq and the channel's {@code epoch} (omitted when null), so a
+     * client that resumes from a stored seq can tell a restarted server from the one it left, then
+     * the {@link #contentTail}. One array, filled once.
+     */
+    public static byte[] published(String type, String cname, int seq, String epoch, byte[] tail) {
+        StringBuilder h = new StringBuilder(56 + cname.length()).append("{\"type\":\"").append(type).append("\",\"cname\":");
+        Json.quote(h, cname).append(",\"seq\":").append(Integer.toUnsignedString(seq));
+        byte[] head = utf8(withEpoch(h, epoch));
+        byte[] out = new byte[head.length + tail.length];
+        System.arraycopy(head, 0, out, 0, head.length);
+        System.arraycopy(tail, 0, out, head.length, tail.length);
+        return out;
     }
 
     public static byte[] nextSeq(String cname, int seq, String epoch) {

@@ -18,16 +18,19 @@ import java.util.ArrayDeque;
  * A subscriber held in a Servlet {@link AsyncContext}, written with non-blocking output so that no
  * client, however slow, can block a publisher or the sweeper.
  *
- * <p>Threads: {@link #send}, {@link #sendAll}, {@link #end} and {@link #refuse} come from request
- * threads (publishers, subscribers answered at once) and the sweeper; {@link #onWritePossible} and
- * {@link #onError} from container threads. All of them synchronize on this object, which guards
- * {@code pending}, {@code pendingBytes} and {@code completeWhenDrained}. Lock order is channel, then
- * subscriber: {@link #onError} releases this lock before it calls into the broker, which may take a
- * channel lock.
+ * <p>Threads: {@link #send}, {@link #sendAll}, {@link #offer}, {@link #flush}, {@link #end} and
+ * {@link #refuse} come from request threads (publishers, subscribers answered at once) and the
+ * sweeper; {@link #onWritePossible} and {@link #onError} from container threads. All of them
+ * synchronize on this object, which guards {@code pending}, {@code pendingBytes} and
+ * {@code completeWhenDrained}. Lock order is channel, then subscriber: {@link #onError} and
+ * {@link #flush} release this lock before they call into the broker, which may take a channel lock.
  *
- * <p>Output the socket cannot take yet is queued in {@code pending} (allocated only when needed) up
- * to {@code max_pending_bytes}; past it the subscriber is reported unable to take more and the
- * broker drops it. Idle held requests carry no buffer at all.
+ * <p>Streams are written in two steps: the broker {@link #offer}s a message under the channel's lock
+ * (which only queues the message's shared frame, so seq order is kept without a socket write under
+ * the channel lock) and {@link #flush}es after releasing it. The queue holds at most
+ * {@code max_pending_bytes} behind the message being written; past it the subscriber is reported
+ * unable to take more and the broker drops it. A stream keeps its (small) queue once it has one;
+ * a long-poll answer is written directly, so idle held requests carry no buffer at all.
  *
  * <p>Where the container allows it ({@link DisconnectWatch}: Jetty HTTP/1), a held subscriber also
  * watches its connection for the client closing: {@link #readable} and {@link #failed} come from a
@@ -68,9 +71,16 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
                 headers(200);
                 byte[] head = framing.head();
                 if (head.length > 0) {
-                    write(head);
+                    enqueue(head);
+                    drain();
                 } else {
-                    flushIfReady();
+                    try {
+                        if (out.isReady()) {
+                            out.flush(); // commits the headers: the client sees 200 now
+                        }
+                    } catch (IOException | IllegalStateException e) {
+                        gone = true;
+                    }
                 }
             }
         }
@@ -150,46 +160,63 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     }
 
     @Override
-    protected synchronized boolean send(Message m) {
-        if (gone) {
-            return false;
-        }
-        byte[] frame = framing.frame(m.json(), m.eventId());
+    protected boolean send(Message m) {
         if (!transport.streaming()) {
-            finish(frame);
-            return true;
+            synchronized (this) {
+                if (gone) {
+                    return false;
+                }
+                finish(framing.frame(m));
+                return true;
+            }
         }
-        return write(frame);
+        boolean taken = offer(m);
+        flush();
+        return taken;
     }
 
     @Override
-    protected synchronized boolean sendAll(Message[] ms, int count) {
+    protected boolean sendAll(Message[] ms, int count) {
+        if (!transport.streaming()) {
+            synchronized (this) {
+                if (gone) {
+                    return false;
+                }
+                finish(framing.batch(ms, count));
+                return true;
+            }
+        }
+        boolean taken = true;
+        for (int i = 0; i < count && taken; i++) {
+            taken = offer(ms[i]);
+        }
+        flush();
+        return taken;
+    }
+
+    /** Streams: queues the message's shared frame (bounded by max_pending_bytes); nothing is written here. */
+    @Override
+    protected synchronized boolean offer(Message m) {
         if (gone) {
             return false;
         }
-        if (!transport.streaming()) {
-            byte[][] jsons = new byte[count][];
-            long[] ids = new long[count];
-            for (int i = 0; i < count; i++) {
-                jsons[i] = ms[i].json();
-                ids[i] = ms[i].eventId();
-            }
-            finish(framing.batch(jsons, ids, count));
-            return true;
+        return enqueue(framing.frame(m));
+    }
+
+    /** Streams: writes what {@link #offer} queued, as far as the socket takes it; the rest on {@link #onWritePossible}. */
+    @Override
+    protected void flush() {
+        if (drain()) {
+            onClientGone(broker);
+            complete();
         }
-        for (int i = 0; i < count; i++) {
-            if (!write(framing.frame(ms[i].json(), ms[i].eventId()))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Override
     protected synchronized void refuse(int status, Message m) {
         // JSONP and streams answer 200: a browser drops a script or event stream with a 4xx status
         boolean showStatus = !transport.streaming() && framing.contentType().startsWith("application/json");
-        finish(framing.frame(m.json(), m.eventId()), showStatus ? status : 200);
+        finish(framing.frame(m), showStatus ? status : 200);
     }
 
     @Override
@@ -197,7 +224,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
         if (last == null) {
             finish(null);
         } else {
-            finish(framing.frame(last.json(), last.eventId()));
+            finish(framing.frame(last));
         }
     }
 
@@ -229,101 +256,93 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     }
 
     private void finish(byte[] bytes, int status) {
-        if (!transport.streaming() && pending == null && !gone) {
+        if (!gone && !transport.streaming() && !queued()) {
             headers(status);
             if (bytes != null) {
                 ctx.getResponse().setContentLength(bytes.length);
             }
         }
-        if (bytes != null && !gone) {
-            writeRaw(bytes);
+        if (bytes != null && !gone && !(queued() ? enqueue(bytes) : writeNow(bytes))) {
+            enqueue(bytes); // not ready: queued; a slow stream over its limit loses its goodbye, not its end
         }
-        if (pending == null || gone) {
+        completeWhenDrained = true;
+        drain();
+        if (gone) {
             complete();
-        } else {
-            completeWhenDrained = true;
         }
     }
 
-    private boolean write(byte[] bytes) {
-        if (pending != null) {
-            if (pendingBytes + (long) bytes.length > broker.config().maxPendingBytes()) {
-                return false;
-            }
-            pending.add(bytes);
-            pendingBytes += bytes.length;
-            return true;
-        }
-        if (!writeRaw(bytes)) {
-            return false;
-        }
-        if (transport.streaming()) {
-            flushIfReady();
-        }
-        return true;
-    }
-
-    /** Writes now if the container can take it, else queues. False once the client is gone. */
-    private boolean writeRaw(byte[] bytes) {
+    /** Writes at once when the container can take it (a long-poll answer needs no queue); false when not ready. */
+    private boolean writeNow(byte[] bytes) {
         try {
-            if (pending == null && out.isReady()) {
+            if (out.isReady()) {
                 out.write(bytes);
                 return true;
             }
-            if (pending == null) {
-                pending = new ArrayDeque<>(4);
-            }
-            pending.add(bytes);
-            pendingBytes += bytes.length;
-            return true;
+            return false;
         } catch (IOException | IllegalStateException e) {
             gone = true;
-            return false;
+            return true;
         }
     }
 
-    private void flushIfReady() {
-        try {
-            if (pending == null && out.isReady()) {
-                out.flush();
-            }
-        } catch (IOException | IllegalStateException e) {
-            gone = true;
+    private boolean queued() {
+        return pending != null && !pending.isEmpty();
+    }
+
+    /**
+     * Queues {@code bytes} for {@link #drain}; false when the queue already holds max_pending_bytes'
+     * worth (one message always fits an empty queue, however large). Caller holds this lock.
+     */
+    private boolean enqueue(byte[] bytes) {
+        if (pendingBytes > 0 && pendingBytes + (long) bytes.length > broker.config().maxPendingBytes()) {
+            return false;
         }
+        if (pending == null) {
+            pending = new ArrayDeque<>(4); // kept while the stream lives: a queue per message would be garbage per subscriber
+        }
+        pending.add(bytes);
+        pendingBytes += bytes.length;
+        return true;
     }
 
     @Override
     public void onWritePossible() {
-        synchronized (this) {
-            try {
-                while (pending != null && out.isReady()) {
-                    byte[] b = pending.poll();
-                    if (b == null) {
-                        pending = null;
-                        pendingBytes = 0;
-                        break;
-                    }
-                    pendingBytes -= b.length;
-                    out.write(b);
-                }
-                if (pending != null && pending.isEmpty() && out.isReady()) {
-                    pending = null;
-                    pendingBytes = 0;
-                }
-                if (pending == null) {
-                    if (completeWhenDrained) {
-                        complete();
-                    } else if (transport.streaming() && out.isReady()) {
-                        out.flush();
-                    }
-                }
-                return;
-            } catch (IOException | IllegalStateException e) {
-                gone = true;
-            }
+        if (drain()) {
+            onClientGone(broker);
+            complete();
         }
-        onClientGone(broker);
-        complete();
+    }
+
+    /**
+     * Writes queued bytes while the container takes them, then completes (if asked to) or flushes a
+     * stream. Returns true when the write failed: the client is gone and the caller, holding no
+     * lock, tells the broker.
+     */
+    private synchronized boolean drain() {
+        if (gone) {
+            return false;
+        }
+        try {
+            boolean wrote = false;
+            while (pending != null && !pending.isEmpty() && out.isReady()) {
+                byte[] b = pending.poll();
+                pendingBytes -= b.length;
+                out.write(b);
+                wrote = true;
+            }
+            if (pending == null || pending.isEmpty()) {
+                if (completeWhenDrained) {
+                    complete();
+                } else if (wrote && transport.streaming() && out.isReady()) {
+                    out.flush();
+                }
+            }
+            return false;
+        } catch (IOException | IllegalStateException e) {
+            gone = true;
+            return true;
+        }
     }
 
     @Override

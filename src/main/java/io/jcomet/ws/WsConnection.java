@@ -31,7 +31,8 @@ import java.util.Map;
  * exactly the /stream rule, since all of them share the queue.
  *
  * <h2>Threads</h2>
- * {@link #enqueue} is called by publishers (under a channel lock), the sweeper (noops) and the
+ * {@link #offer} is called by publishers under a channel lock and {@link #flush} by them after it;
+ * {@link #enqueue} (both at once) by the sweeper (noops) and the
  * container's thread for this socket (replays on {@code sub}); {@link #onResult} by whichever
  * thread completes a send (possibly inside {@code sendText}, on the caller's thread). All of them
  * synchronize on this object, which guards every mutable field but {@code awaitingPong}. Lock order
@@ -86,26 +87,42 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         return (String) last[1];
     }
 
-    /** Queues one text frame; false when the socket is gone or over max_pending_bytes. */
+    /** Queues one text frame and sends what is queued; false when the socket is gone or over max_pending_bytes. */
     synchronized boolean enqueue(byte[] json) {
+        boolean taken = offer(json);
+        flush();
+        return taken && !gone;
+    }
+
+    /**
+     * Queues one text frame without sending it (the broker calls this under a channel lock, so
+     * frames queue in seq order); false when the socket is gone or already has max_pending_bytes
+     * queued (one frame always fits an empty queue). The queue is kept once made: a queue per
+     * message would be garbage per socket on every fan-out.
+     */
+    synchronized boolean offer(byte[] json) {
         if (gone || overflowed) {
             return false;
         }
-        if (sending) {
-            if (queuedBytes + (long) json.length > broker.config().maxPendingBytes()) {
-                overflowed = true;
-                return false;
-            }
-            if (queue == null) {
-                queue = new ArrayDeque<>(4);
-            }
-            queue.add(json);
-            queuedBytes += json.length;
-            return true;
+        if (queuedBytes > 0 && queuedBytes + (long) json.length > broker.config().maxPendingBytes()) {
+            overflowed = true;
+            return false;
+        }
+        if (queue == null) {
+            queue = new ArrayDeque<>(4);
+        }
+        queue.add(json);
+        queuedBytes += json.length;
+        return true;
+    }
+
+    /** Starts sending what {@link #offer} queued unless a send is already under way (it goes on by itself). */
+    synchronized void flush() {
+        if (sending || gone || queue == null || queue.isEmpty()) {
+            return;
         }
         sending = true;
-        sendLoop(text(json));
-        return !gone;
+        sendLoop(poll());
     }
 
     /**
@@ -136,13 +153,12 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
     private String poll() {
         byte[] b = queue == null ? null : queue.poll();
         if (b == null) {
-            queue = null;
             queuedBytes = 0;
             sending = false;
             return null;
         }
         queuedBytes -= b.length;
-        return new String(b, StandardCharsets.UTF_8);
+        return text(b); // the same message to many sockets: decoded once per thread
     }
 
     @Override

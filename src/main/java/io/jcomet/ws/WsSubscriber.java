@@ -8,9 +8,10 @@ import io.jcomet.protocol.Transport;
  * One channel subscription of a WebSocket: the broker sees it as a streaming subscriber; every
  * message it gets goes into its socket's one shared, bounded output queue ({@link WsConnection}).
  *
- * <p>Threads: the broker calls {@link #send}/{@link #sendAll}/{@link #refuse} under the channel's
- * lock and {@link #end} outside it; all of them only go to the connection (lock order: channel,
- * then connection). Holds no state of its own beyond the channel name.
+ * <p>Threads: the broker calls {@link #offer}/{@link #refuse} under the channel's lock and
+ * {@link #flush}/{@link #send}/{@link #end} outside it; all of them only go to the connection (lock
+ * order: channel, then connection), and nothing is sent on the socket under the channel lock but a
+ * refusal. Holds no state of its own beyond the channel name.
  */
 final class WsSubscriber extends Subscriber {
     final WsConnection conn;
@@ -30,6 +31,17 @@ final class WsSubscriber extends Subscriber {
     @Override
     protected boolean send(Message m) {
         return conn.enqueue(m.json());
+    }
+
+    /** Queued in the socket's shared queue under the channel lock; sent by {@link #flush} after it. */
+    @Override
+    protected boolean offer(Message m) {
+        return conn.offer(m.json());
+    }
+
+    @Override
+    protected void flush() {
+        conn.flush();
     }
 
     @Override

@@ -19,18 +19,24 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Threads</h2>
  * <ul>
- * <li>Request threads call {@link #subscribe}, {@link #publish} and the admin operations. Each takes
- * at most one channel lock at a time, plus short-lived table or timer-stripe locks, never nested
- * inside a channel lock except the timer add (stripe locks are leaves).</li>
+ * <li>Request threads call {@link #subscribe}, {@link #publish} and the admin operations.</li>
  * <li>Container I/O threads call {@link #forget} (via {@link Subscriber#onClientGone}) when a client
  * goes away.</li>
  * <li>One sweeper thread ({@code jcomet-sweeper}) sends noops to subscribers whose
  * {@code polling_timeout} passed, expires idle channels (presence {@code 0 cname}) and repeats
  * {@code 1 cname} for live channels every {@code channel_timeout}.</li>
  * </ul>
- * Long-poll subscribers are answered after the channel lock is released; streaming subscribers are
- * written to under it so that two concurrent publishes reach each stream in seq order (their
- * writes are non-blocking and bounded, see the servlet layer).
+ *
+ * <h2>Lock order</h2>
+ * channel, then subscriber ({@code HttpSubscriber}'s or a WebSocket connection's monitor), then
+ * timer stripe ({@link HeldTimers}); the table's lock is never held with any of them. A thread
+ * holds at most one channel lock. Methods named {@code ...Locked} run with the channel's lock held.
+ * Under the channel lock the broker only <em>offers</em> a message to streams ({@link
+ * Subscriber#offer}: a queue append that keeps seq order) and answers refusals; long-polls are
+ * answered and streams {@link Subscriber#flush flushed} after the lock is released, so a slow
+ * client never stretches it. Presence listeners (admin {@code /psub}) are still told under the
+ * lock, so that "1 cname" and "0 cname" of one channel keep their order; their writes are
+ * non-blocking and bounded by {@code max_pending_bytes}.
  */
 public final class Broker implements AutoCloseable {
     public static final String VERSION = "0.1.0";
@@ -48,6 +54,7 @@ public final class Broker implements AutoCloseable {
     private final int channelTimeoutMillis;
     private final Thread sweeper;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
     private volatile int reconnectWindowMillis = MIN_RECONNECT_WINDOW_MS;
     private int scanCursor; // sweeper thread only
@@ -194,7 +201,7 @@ public final class Broker implements AutoCloseable {
                 return false;
             }
             if (!ch.madeByFront) {
-                announce(ch); // a channel a subscriber made is announced once it holds one (below)
+                announceLocked(ch); // a channel a subscriber made is announced once it holds one (below)
             }
             if (config.auth() == JcometConfig.Auth.TOKEN && (ch.token == null || !ch.token.equals(req.token()))) {
                 refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", ch.name, "Token error"));
@@ -252,15 +259,14 @@ public final class Broker implements AutoCloseable {
                         return true;
                     }
                 }
-                stats.delivered(dataMessages(batch, count));
+                stats.addDelivered(dataMessages(batch, count));
             }
             if (s.isEnded()) {
                 return true; // the client left while we were deciding
             }
-            ch.link(s);
-            stats.held(s.transport(), 1);
+            ch.link(s, stats);
             timers.add(s, now() + pollingTimeoutMillis);
-            announce(ch);
+            announceLocked(ch);
         }
         return true;
     }
@@ -292,7 +298,7 @@ public final class Broker implements AutoCloseable {
         boolean remove = false;
         synchronized (ch) {
             if (!ch.removed && ch.madeByFront && ch.subscriberCount() == 0 && !ch.online) {
-                markRemoved(ch);
+                markRemovedLocked(ch);
                 remove = true;
             }
         }
@@ -303,7 +309,7 @@ public final class Broker implements AutoCloseable {
 
     private boolean answer(Subscriber s, Message[] batch, int count) {
         if (s.claim() && s.sendAll(batch, count)) {
-            stats.delivered(dataMessages(batch, count));
+            stats.addDelivered(dataMessages(batch, count));
         }
         return true;
     }
@@ -325,7 +331,7 @@ public final class Broker implements AutoCloseable {
      * kept for the reason counters and the log only.
      */
     private void refuse(Subscriber s, int icometType, Stats.Reject reason, byte[] json) {
-        stats.reject(reason);
+        stats.addReject(reason);
         if (s.claim()) {
             s.refuse(200, Message.control(json));
         }
@@ -353,12 +359,12 @@ public final class Broker implements AutoCloseable {
         while (true) {
             Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
             if (ch == null) {
-                stats.reject(Stats.Reject.TOO_MANY_CHANNELS);
+                stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
                 throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
             }
-            Integer seq = publish(ch, type, kind, tail, 0, null);
-            if (seq != null) {
-                return seq;
+            long seq = publish(ch, type, kind, tail, 0, null);
+            if (seq != CHANNEL_REMOVED) {
+                return (int) seq;
             }
         }
     }
@@ -367,7 +373,7 @@ public final class Broker implements AutoCloseable {
      * Appends to the channel and delivers. {@code sharedSeq} 0: this broker assigns the seq; otherwise
      * a shared engine assigned it (and {@code sharedEpoch} names the store's epoch).
      */
-    private Integer publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
+    private long publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
         long t0 = System.nanoTime();
         Message m;
         Subscriber polls;
@@ -376,14 +382,14 @@ public final class Broker implements AutoCloseable {
         List<Subscriber> slow = null;
         synchronized (ch) {
             if (ch.removed) {
-                return null;
+                return CHANNEL_REMOVED;
             }
-            announce(ch);
+            announceLocked(ch);
             if (sharedSeq != 0) {
                 if (sharedEpoch != null && !sharedEpoch.equals(ch.sharedEpoch)) {
-                    resetShared(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
+                    resetSharedLocked(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
                 } else if (Seq.diff(sharedSeq, ch.nextSeq) < 0) {
-                    return sharedSeq; // already have it (a resync and a live message crossed)
+                    return Integer.toUnsignedLong(sharedSeq); // already have it (a resync and a live message crossed)
                 }
                 ch.nextSeq = sharedSeq;
             }
@@ -399,11 +405,7 @@ public final class Broker implements AutoCloseable {
             }
             ch.ring.add(m);
             ch.lastActive = now();
-            int n = ch.pollCount;
-            polls = ch.detachPolls();
-            if (n > 0) {
-                stats.held(Transport.POLL, -n);
-            }
+            polls = ch.detachPolls(stats);
             streams = ch.streamCount == 0 ? null : scratch(ch.streamCount);
             for (Subscriber s = ch.streams, next; s != null; s = next) {
                 next = s.next;
@@ -413,15 +415,14 @@ public final class Broker implements AutoCloseable {
                 if (s.offer(m)) {
                     streams[offered++] = s;
                 } else {
-                    ch.unlink(s);
-                    stats.held(s.transport(), -1);
+                    ch.unlink(s, stats);
                     if (slow == null) {
                         slow = new ArrayList<>(2);
                     }
                     slow.add(s);
                 }
             }
-            stats.published.increment();
+            stats.addPublished();
         }
         // streams: written now, outside the lock, each from its own ordered queue
         for (int i = 0; i < offered; i++) {
@@ -438,15 +439,19 @@ public final class Broker implements AutoCloseable {
                 delivered++;
             }
         }
-        stats.delivered.add(delivered);
-        stats.fanout(System.nanoTime() - t0);
+        stats.addDelivered(delivered);
+        stats.addFanout(System.nanoTime() - t0);
         if (slow != null) {
             for (Subscriber s : slow) {
                 dropSlow(s);
             }
         }
-        return m.seq();
+        return Integer.toUnsignedLong(m.seq());
     }
+
+    /** {@link #publish(Channel, String, Message.Kind, byte[], int, String)}: the channel went away under
+     *  the caller (closed or expired after its lookup); look it up again. Seqs are returned unsigned. */
+    private static final long CHANNEL_REMOVED = -1;
 
     /** Per publisher thread: the streams a publish offered its message to, flushed after the lock. */
     private static final ThreadLocal<Subscriber[][]> SCRATCH = ThreadLocal.withInitial(() -> new Subscriber[1][16]);
@@ -463,7 +468,7 @@ public final class Broker implements AutoCloseable {
         // cheap bound first: UTF-8 is at most 3 bytes per char
         if ((long) content.length() * 3 > config.maxMessageSize()
                 && content.getBytes(StandardCharsets.UTF_8).length > config.maxMessageSize()) {
-            stats.reject(Stats.Reject.TOO_LARGE);
+            stats.addReject(Stats.Reject.TOO_LARGE);
             throw new CometException(413, Stats.Reject.TOO_LARGE,
                     "content larger than max_message_size (" + config.maxMessageSize() + " bytes)");
         }
@@ -480,7 +485,7 @@ public final class Broker implements AutoCloseable {
         int hw = table.highWater();
         for (int i = 0; i < hw; i++) {
             Channel ch = table.slot(i);
-            if (ch != null && publish(ch, "broadcast", Message.Kind.BROADCAST, tail, 0, null) != null) {
+            if (ch != null && publish(ch, "broadcast", Message.Kind.BROADCAST, tail, 0, null) != CHANNEL_REMOVED) {
                 n++;
             }
         }
@@ -500,14 +505,14 @@ public final class Broker implements AutoCloseable {
         while (true) {
             Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
             if (ch == null) {
-                stats.reject(Stats.Reject.TOO_MANY_CHANNELS);
+                stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
                 throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
             }
             synchronized (ch) {
                 if (ch.removed) {
                     continue;
                 }
-                announce(ch);
+                announceLocked(ch);
                 ch.madeByFront = false; // the back end knows it now
                 if (ch.token == null) {
                     ch.token = newToken();
@@ -547,9 +552,9 @@ public final class Broker implements AutoCloseable {
                 return -1;
             }
             next = ch.nextSeq;
-            polls = detachAll(ch);
-            streams = ch.detachStreams();
-            markRemoved(ch);
+            polls = ch.detachPolls(stats);
+            streams = ch.detachStreams(stats);
+            markRemovedLocked(ch);
         }
         table.remove(ch);
         Message close = Message.control(Messages.close(ch.name, next, epoch(ch)));
@@ -558,19 +563,7 @@ public final class Broker implements AutoCloseable {
         return Integer.toUnsignedLong(next);
     }
 
-    private Subscriber detachAll(Channel ch) {
-        int np = ch.pollCount;
-        int ns = ch.streamCount;
-        if (np > 0) {
-            stats.held(Transport.POLL, -np);
-        }
-        for (Subscriber s = ch.streams; s != null; s = s.next) {
-            stats.held(s.transport(), -1);
-        }
-        return ch.detachPolls();
-    }
-
-    private void markRemoved(Channel ch) {
+    private void markRemovedLocked(Channel ch) {
         ch.removed = true;
         engine.released(ch.name);
         if (ch.online) {
@@ -668,7 +661,7 @@ public final class Broker implements AutoCloseable {
     public boolean syncShared(String cname, Engine.SharedState state) {
         Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
         if (ch == null) {
-            stats.reject(Stats.Reject.TOO_MANY_CHANNELS);
+            stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
             return false;
         }
         synchronized (ch) {
@@ -677,7 +670,7 @@ public final class Broker implements AutoCloseable {
             }
             if (!state.epoch().equals(ch.sharedEpoch)) {
                 int first = state.buffered().isEmpty() ? state.nextSeq() : state.buffered().get(0).seq();
-                resetShared(ch, state.epoch(), first);
+                resetSharedLocked(ch, state.epoch(), first);
             }
             if (state.token() != null) {
                 ch.token = state.token();
@@ -700,7 +693,7 @@ public final class Broker implements AutoCloseable {
     }
 
     /** The store has another epoch for the channel: forget the old buffer. Caller holds the lock. */
-    private static void resetShared(Channel ch, String epoch, int nextSeq) {
+    private static void resetSharedLocked(Channel ch, String epoch, int nextSeq) {
         ch.sharedEpoch = epoch;
         ch.nextSeq = nextSeq;
         if (ch.ring != null) {
@@ -723,7 +716,7 @@ public final class Broker implements AutoCloseable {
      * again every {@code channel_timeout} while it lives (the sweeper), {@code 0 cname} when it is
      * freed. Called under the channel's lock on every operation that may have created it.
      */
-    private void announce(Channel ch) {
+    private void announceLocked(Channel ch) {
         if (!ch.online) {
             ch.online = true;
             ch.announcedAt = now();
@@ -759,7 +752,7 @@ public final class Broker implements AutoCloseable {
         unlinkFromChannel(s);
         timers.remove(s);
         if (gone) {
-            stats.disconnected();
+            stats.addDisconnected();
         }
     }
 
@@ -769,8 +762,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         synchronized (ch) {
-            if (ch.unlink(s)) {
-                stats.held(s.transport(), -1);
+            if (ch.unlink(s, stats)) {
                 if (ch.subscriberCount() == 0) {
                     ch.lastActive = now();
                 }
@@ -781,9 +773,9 @@ public final class Broker implements AutoCloseable {
     /** A stream that could not take a message under the channel lock; the caller unlinked it. */
     private void dropSlow(Subscriber s) {
         if (s.clientGone()) {
-            stats.disconnected();
+            stats.addDisconnected();
         } else {
-            stats.dropSlow();
+            stats.addDroppedSlow();
         }
         if (s.claim()) {
             timers.remove(s);
@@ -824,7 +816,7 @@ public final class Broker implements AutoCloseable {
             Channel ch = s.channel;
             String cname = ch == null ? "" : ch.name;
             if (s.send(Message.control(Messages.noop(cname, s.noopSeq++, ch == null ? null : epoch(ch))))) {
-                stats.noops.increment();
+                stats.addNoop();
                 timers.add(s, now() + pollingTimeoutMillis);
             } else {
                 unlinkFromChannel(s);
@@ -839,7 +831,7 @@ public final class Broker implements AutoCloseable {
         String cname = ch == null ? "" : ch.name;
         String epoch = ch == null ? null : epoch(ch);
         unlinkFromChannel(s);
-        stats.noops.increment();
+        stats.addNoop();
         s.end(Message.control(Messages.noop(cname, s.noopSeq, epoch)));
     }
 
@@ -862,7 +854,7 @@ public final class Broker implements AutoCloseable {
             synchronized (ch) {
                 if (!ch.removed && ch.subscriberCount() == 0) {
                     if (now - ch.lastActive >= ch.timeoutMillis) {
-                        markRemoved(ch);
+                        markRemovedLocked(ch);
                         remove = true;
                     }
                 }
@@ -886,8 +878,8 @@ public final class Broker implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        if (!closeCalled.compareAndSet(false, true)) {
+            return; // one caller closes; a second (a shutdown hook racing the container) returns at once
         }
         reconnectWindowMillis = reconnectWindowMillis(heldSubscribers());
         closed = true;
@@ -904,8 +896,8 @@ public final class Broker implements AutoCloseable {
             Subscriber polls;
             Subscriber streams;
             synchronized (ch) {
-                polls = detachAll(ch);
-                streams = ch.detachStreams();
+                polls = ch.detachPolls(stats);
+                streams = ch.detachStreams(stats);
             }
             Message bye = Message.control(Messages.reconnect(ch.name, reconnectWindowMillis));
             endChain(polls, bye);

@@ -1,5 +1,7 @@
 package io.jcomet.core;
 
+import io.jcomet.protocol.Transport;
+
 /**
  * One named channel: its subscribers, its recent messages and its sequence counter.
  *
@@ -7,7 +9,9 @@ package io.jcomet.core;
  * (channel)}); the {@link Broker} is the only code that takes it, and never holds it while taking
  * another channel's lock or blocking. Subscribers are kept in two intrusive doubly linked lists,
  * one-shot long-polls apart from streams, so a publish detaches every long-poll in O(1) and answers
- * them after releasing the lock. {@code removed} is set once, under the lock, when the channel is
+ * them after releasing the lock. The channel is the one place that counts subscribers held
+ * ({@link Stats#addHeld}): every link, unlink and detach updates the count as it changes the list.
+ * {@code removed} is set once, under the lock, when the channel is
  * closed or expires; a thread that looked the channel up before then sees it and looks again.
  */
 public final class Channel {
@@ -47,8 +51,9 @@ public final class Channel {
         return pollCount + streamCount;
     }
 
-    /** Links {@code s}; caller holds the lock and has checked the subscriber limit. */
-    void link(Subscriber s) {
+    /** Links {@code s} and counts it held; caller holds the lock and has checked the subscriber limit. */
+    void link(Subscriber s, Stats stats) {
+        stats.addHeld(s.transport(), 1);
         s.channel = this;
         s.prev = null;
         if (s.transport().streaming()) {
@@ -68,11 +73,12 @@ public final class Channel {
         }
     }
 
-    /** Unlinks {@code s} if it is linked here; caller holds the lock. */
-    boolean unlink(Subscriber s) {
+    /** Unlinks {@code s} if it is linked here and counts it no longer held; caller holds the lock. */
+    boolean unlink(Subscriber s, Stats stats) {
         if (s.channel != this) {
             return false;
         }
+        stats.addHeld(s.transport(), -1);
         boolean streaming = s.transport().streaming();
         if (s.prev != null) {
             s.prev.next = s.next;
@@ -98,9 +104,12 @@ public final class Channel {
     /**
      * Detaches all long-poll subscribers and returns them as a chain through {@code next}; caller
      * holds the lock. The chain is private to the caller afterwards: no one else touches the links
-     * of a subscriber whose {@code channel} is null.
+     * of a subscriber whose {@code channel} is null. They are no longer counted held.
      */
-    Subscriber detachPolls() {
+    Subscriber detachPolls(Stats stats) {
+        if (pollCount > 0) {
+            stats.addHeld(Transport.POLL, -pollCount);
+        }
         Subscriber head = polls;
         for (Subscriber s = head; s != null; s = s.next) {
             s.channel = null;
@@ -112,9 +121,10 @@ public final class Channel {
     }
 
     /** Detaches the streams the same way. */
-    Subscriber detachStreams() {
+    Subscriber detachStreams(Stats stats) {
         Subscriber head = streams;
         for (Subscriber s = head; s != null; s = s.next) {
+            stats.addHeld(s.transport(), -1); // stream, sse, iframe and ws are counted apart
             s.channel = null;
             s.prev = null;
         }

@@ -1,14 +1,16 @@
 package io.jcomet.core;
 
 import io.jcomet.protocol.Transport;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters for /info and /stats. Written from request, I/O and sweeper threads with
  * {@link LongAdder}s (no contention on the hot path); read by whoever asks, as a snapshot that is
  * consistent per counter, not across counters.
+ *
+ * <p>Every counter has one writer method named {@code addX} and one reader named {@code x}. Held
+ * subscribers of the front transports are added and removed by {@link Channel} only, as it links
+ * and unlinks them (admin /psub watchers, which no channel holds, by their hub).
  */
 public final class Stats {
     /** Why a request or subscriber was refused or dropped; every limit has its counter. */
@@ -25,11 +27,11 @@ public final class Stats {
 
     private final LongAdder[] held = adders(Transport.values().length);
     private final LongAdder[] rejects = adders(Reject.values().length);
-    final LongAdder published = new LongAdder();
-    final LongAdder delivered = new LongAdder();
-    final LongAdder droppedSlow = new LongAdder();
-    final LongAdder disconnected = new LongAdder();
-    final LongAdder noops = new LongAdder();
+    private final LongAdder published = new LongAdder();
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder droppedSlow = new LongAdder();
+    private final LongAdder disconnected = new LongAdder();
+    private final LongAdder noops = new LongAdder();
 
     /**
      * Upper bounds (microseconds) of the publish-to-delivery buckets: the time from a publish
@@ -49,28 +51,37 @@ public final class Stats {
         return a;
     }
 
-    public void held(Transport t, int delta) {
+    public void addHeld(Transport t, int delta) {
         held[t.ordinal()].add(delta);
     }
 
-    public void reject(Reject r) {
+    public void addReject(Reject r) {
         rejects[r.ordinal()].increment();
     }
 
-    public void delivered(int n) {
+    public void addPublished() {
+        published.increment();
+    }
+
+    /** Published messages handed to subscribers (control messages are not counted). */
+    public void addDelivered(int n) {
         delivered.add(n);
     }
 
-    public void dropSlow() {
+    public void addDroppedSlow() {
         droppedSlow.increment();
     }
 
-    public void disconnected() {
+    public void addDisconnected() {
         disconnected.increment();
     }
 
+    public void addNoop() {
+        noops.increment();
+    }
+
     /** Records one publish's fan-out time. */
-    public void fanout(long nanos) {
+    public void addFanout(long nanos) {
         long micros = nanos / 1000;
         int i = 0;
         while (i < FANOUT_BOUNDS_MICROS.length && micros > FANOUT_BOUNDS_MICROS[i]) {
@@ -97,14 +108,6 @@ public final class Stats {
     public long published() { return published.sum(); }
     public long delivered() { return delivered.sum(); }
     public long droppedSlow() { return droppedSlow.sum(); }
-    public long disconnectedCount() { return disconnected.sum(); }
+    public long disconnected() { return disconnected.sum(); }
     public long noops() { return noops.sum(); }
-
-    public Map<Reject, Long> rejects() {
-        Map<Reject, Long> m = new EnumMap<>(Reject.class);
-        for (Reject r : Reject.values()) {
-            m.put(r, rejected(r));
-        }
-        return m;
-    }
 }

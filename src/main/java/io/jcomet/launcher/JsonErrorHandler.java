@@ -34,7 +34,7 @@ final class JsonErrorHandler extends ErrorHandler {
         if (code >= 400 && code < 500) {
             Broker b = broker.get();
             if (b != null) {
-                b.stats().reject(Stats.Reject.BAD_REQUEST);
+                b.stats().addReject(Stats.Reject.BAD_REQUEST);
             }
             MalformedRequests.note("refused by Jetty: " + code);
         }

@@ -81,7 +81,7 @@ public final class JcometMetrics {
         out.add(counter("jcomet_delivered", "Published messages handed to a subscriber's connection (replays included)", s.delivered()));
         out.add(counter("jcomet_noops", "Heartbeat noop messages sent", s.noops()));
         out.add(counter("jcomet_slow_reader_drops", "Subscribers dropped because more than max_pending_bytes stayed unsent", s.droppedSlow()));
-        out.add(counter("jcomet_disconnects", "Subscribers whose client went away while held", s.disconnectedCount()));
+        out.add(counter("jcomet_disconnects", "Subscribers whose client went away while held", s.disconnected()));
 
         CounterSnapshot.Builder rejects = CounterSnapshot.builder().name("jcomet_rejections")
                 .help("Requests, subscribers and WebSocket frames refused, by reason (every limit has one)");

@@ -103,13 +103,13 @@ public final class CometServlet extends HttpServlet {
         boolean onAdminPort = req.getLocalPort() == adminPort;
         Stats stats = broker.stats();
         if (ep == null || ep.admin != onAdminPort) {
-            stats.reject(Stats.Reject.WRONG_PORT);
+            stats.addReject(Stats.Reject.WRONG_PORT);
             error(resp, 404, ep == null ? "no such endpoint"
                     : ep.admin ? "admin endpoint: only on the admin port" : "front endpoint: not on the admin port");
             return;
         }
         if (ep.admin && !guard.admits(req.getRemoteAddr())) {
-            stats.reject(Stats.Reject.FORBIDDEN);
+            stats.addReject(Stats.Reject.FORBIDDEN);
             error(resp, 403, "admin API refused for " + AdminGuard.normalize(req.getRemoteAddr()));
             return;
         }
@@ -123,7 +123,7 @@ public final class CometServlet extends HttpServlet {
                 return;
             }
             if (!method.equals("GET")) {
-                stats.reject(Stats.Reject.METHOD_NOT_ALLOWED);
+                stats.addReject(Stats.Reject.METHOD_NOT_ALLOWED);
                 resp.setHeader("Allow", "GET, OPTIONS");
                 error(resp, 405, method + " not allowed on " + path, frontCallback(req));
                 return;
@@ -134,7 +134,7 @@ public final class CometServlet extends HttpServlet {
             if (ep.admin && ep != Endpoint.PSUB) {
                 params = AdminParams.read(req, broker.config().maxMessageSize());
                 if (params == null) {
-                    stats.reject(Stats.Reject.TOO_LARGE);
+                    stats.addReject(Stats.Reject.TOO_LARGE);
                     error(resp, 413, "request body larger than max_message_size allows ("
                             + broker.config().maxMessageSize() + " bytes of content)", null);
                     return;
@@ -165,7 +165,7 @@ public final class CometServlet extends HttpServlet {
                 default: throw new IllegalStateException(ep.name());
             }
         } catch (BadRequestException e) {
-            stats.reject(Stats.Reject.BAD_REQUEST);
+            stats.addReject(Stats.Reject.BAD_REQUEST);
             if (ep.admin) {
                 error(resp, 400, e.getMessage(), adminCallback(params));
             } else {
@@ -179,7 +179,7 @@ public final class CometServlet extends HttpServlet {
             if (req.isAsyncStarted() || resp.isCommitted() || !MalformedRequests.isDecodeFailure(e)) {
                 throw e;
             }
-            stats.reject(Stats.Reject.BAD_REQUEST);
+            stats.addReject(Stats.Reject.BAD_REQUEST);
             MalformedRequests.note(e.getClass().getSimpleName() + " on " + path);
             badRequest(req, resp, ep, "malformed request: parameters are not valid percent-encoded UTF-8");
         }
@@ -240,7 +240,7 @@ public final class CometServlet extends HttpServlet {
     private void containerError(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Object code = req.getAttribute("jakarta.servlet.error.status_code");
         int status = code instanceof Integer && (Integer) code >= 400 && (Integer) code < 500 ? (Integer) code : 400;
-        broker.stats().reject(Stats.Reject.BAD_REQUEST);
+        broker.stats().addReject(Stats.Reject.BAD_REQUEST);
         Object ex = req.getAttribute("jakarta.servlet.error.exception");
         MalformedRequests.note("container " + status + (ex == null ? "" : " " + ex.getClass().getSimpleName()));
         cors(resp);
@@ -307,7 +307,7 @@ public final class CometServlet extends HttpServlet {
 
     /** A per-client limit: HTTP 429 with Retry-After and a JSON body, in every transport. */
     private void tooMany(HttpServletResponse resp, Stats.Reject reason, int retryAfterSeconds, String why) throws IOException {
-        broker.stats().reject(reason);
+        broker.stats().addReject(reason);
         cors(resp);
         resp.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
         error(resp, 429, why);
@@ -386,7 +386,7 @@ public final class CometServlet extends HttpServlet {
         String cb = Params.callback(p.get("cb"));
         long next = close ? broker.close(cname) : broker.clear(cname);
         if (next < 0) {
-            broker.stats().reject(Stats.Reject.NOT_FOUND);
+            broker.stats().addReject(Stats.Reject.NOT_FOUND);
             error(resp, 404, "channel[" + cname + "] not connected", cb);
             return;
         }

@@ -35,7 +35,7 @@ final class InfoJson {
                 .append(",\"delivered\":").append(s.delivered())
                 .append(",\"noops\":").append(s.noops())
                 .append(",\"dropped_slow\":").append(s.droppedSlow())
-                .append(",\"disconnected\":").append(s.disconnectedCount())
+                .append(",\"disconnected\":").append(s.disconnected())
                 .append(",\"rejected\":{");
         boolean first = true;
         for (Stats.Reject r : Stats.Reject.values()) {

@@ -36,7 +36,7 @@ final class PresenceHub implements PresenceListener {
         HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
         HttpSubscriber s = new HttpSubscriber(broker, Transport.PSUB, Framing.plainLines(), ctx, r.getOutputStream(), 0);
         streams.add(s);
-        broker.stats().held(Transport.PSUB, 1);
+        broker.stats().addHeld(Transport.PSUB, 1);
         s.start();
     }
 
@@ -53,7 +53,7 @@ final class PresenceHub implements PresenceListener {
         for (HttpSubscriber s : streams) {
             if (!s.send(line)) {
                 if (streams.remove(s)) {
-                    broker.stats().held(Transport.PSUB, -1);
+                    broker.stats().addHeld(Transport.PSUB, -1);
                     s.end(null);
                 }
             }
@@ -70,7 +70,7 @@ final class PresenceHub implements PresenceListener {
         broker.removePresenceListener(this);
         for (HttpSubscriber s : streams) {
             if (streams.remove(s)) {
-                broker.stats().held(Transport.PSUB, -1);
+                broker.stats().addHeld(Transport.PSUB, -1);
                 s.end(null);
             }
         }

@@ -14,9 +14,9 @@ class JcometMetricsTest {
     @Test
     void fanoutSamplesLandInCumulativeBucketsInSeconds() throws Exception {
         try (Broker broker = new Broker(JcometConfig.defaults())) {
-            broker.stats().fanout(5_000);          // 5 us: the first bucket (<= 10 us)
-            broker.stats().fanout(300_000);        // 300 us: <= 500 us
-            broker.stats().fanout(2_000_000_000L); // 2 s: only +Inf
+            broker.stats().addFanout(5_000);          // 5 us: the first bucket (<= 10 us)
+            broker.stats().addFanout(300_000);        // 300 us: <= 500 us
+            broker.stats().addFanout(2_000_000_000L); // 2 s: only +Inf
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             new JcometMetrics(broker, () -> null).write(out);
             PrometheusText p = PrometheusText.parse(out.toString(StandardCharsets.UTF_8));

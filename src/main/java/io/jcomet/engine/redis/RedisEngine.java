@@ -730,7 +730,7 @@ public final class RedisEngine implements Engine {
     private CometException unavailable(String why) {
         Broker b = broker;
         if (b != null) {
-            b.stats().reject(Stats.Reject.ENGINE_UNAVAILABLE);
+            b.stats().addReject(Stats.Reject.ENGINE_UNAVAILABLE);
         }
         return new CometException(503, Stats.Reject.ENGINE_UNAVAILABLE, "Redis unavailable: " + why);
     }

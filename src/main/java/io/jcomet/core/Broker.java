@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The publish/subscribe core, independent of HTTP: the servlet layer turns requests into calls
@@ -48,7 +49,8 @@ public final class Broker implements AutoCloseable {
     private final Stats stats = new Stats();
     private final SecureRandom random = new SecureRandom();
     private final List<PresenceListener> presence = new CopyOnWriteArrayList<>();
-    private final long startNanos = System.nanoTime();
+    private final LongSupplier nanoClock;
+    private final long startNanos;
     private final String epochPrefix;
     private final int pollingTimeoutMillis;
     private final int channelTimeoutMillis;
@@ -60,6 +62,16 @@ public final class Broker implements AutoCloseable {
     private int scanCursor; // sweeper thread only
 
     public Broker(JcometConfig config) {
+        this(config, System::nanoTime, true);
+    }
+
+    /**
+     * Tests: {@code nanoClock} stands for {@link System#nanoTime}, and without {@code sweeperThread}
+     * nothing sweeps but the test's own {@link #sweepOnce} calls, so expiry is driven, not waited for.
+     */
+    Broker(JcometConfig config, LongSupplier nanoClock, boolean sweeperThread) {
+        this.nanoClock = nanoClock;
+        this.startNanos = nanoClock.getAsLong();
         this.config = config;
         this.table = new ChannelTable(config.maxChannels(), config.adminReservedChannels());
         this.pollingTimeoutMillis = config.pollingTimeoutSeconds() * 1000;
@@ -69,9 +81,11 @@ public final class Broker implements AutoCloseable {
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
         this.engine = Engine.create(config);
-        this.sweeper = new Thread(this::sweepLoop, "jcomet-sweeper");
-        this.sweeper.setDaemon(true);
-        this.sweeper.start();
+        this.sweeper = sweeperThread ? new Thread(this::sweepLoop, "jcomet-sweeper") : null;
+        if (sweeper != null) {
+            sweeper.setDaemon(true);
+            sweeper.start();
+        }
         engine.start(this);
     }
 
@@ -80,11 +94,11 @@ public final class Broker implements AutoCloseable {
 
     /** Broker clock: milliseconds since start, as an int that wraps after 24 days (compared by difference). */
     int now() {
-        return (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        return (int) TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - startNanos);
     }
 
     public long uptimeMillis() {
-        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        return TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - startNanos);
     }
 
     /**
@@ -378,6 +392,7 @@ public final class Broker implements AutoCloseable {
         Message m;
         Subscriber polls;
         Subscriber[] streams = null;
+        int taken = 0;
         int offered = 0;
         List<Subscriber> slow = null;
         synchronized (ch) {
@@ -406,11 +421,20 @@ public final class Broker implements AutoCloseable {
             ch.ring.add(m);
             ch.lastActive = now();
             polls = ch.detachPolls(stats);
-            streams = ch.streamCount == 0 ? null : scratch(ch.streamCount);
-            for (Subscriber s = ch.streams, next; s != null; s = next) {
-                next = s.next;
-                if (s.isEnded()) {
-                    continue;
+            // a snapshot first: an offer that makes a subscriber leave (re-entering the broker on this
+            // thread) must not cut the walk of the list short
+            int n = ch.streamCount;
+            streams = n == 0 ? null : scratch(n);
+            int i = 0;
+            for (Subscriber s = ch.streams; s != null; s = s.next) {
+                streams[i++] = s;
+            }
+            taken = i; // n, unless the list and the count disagree
+            for (int k = 0; k < taken; k++) {
+                Subscriber s = streams[k];
+                streams[k] = null;
+                if (s.isEnded() || s.channel != ch) {
+                    continue; // left while we walked
                 }
                 if (s.offer(m)) {
                     streams[offered++] = s;
@@ -883,7 +907,9 @@ public final class Broker implements AutoCloseable {
         }
         reconnectWindowMillis = reconnectWindowMillis(heldSubscribers());
         closed = true;
-        sweeper.interrupt();
+        if (sweeper != null) {
+            sweeper.interrupt();
+        }
         for (PresenceListener l : presence) {
             l.brokerClosed(); // admin /psub streams end now, not when the container gives up on them
         }
@@ -904,7 +930,9 @@ public final class Broker implements AutoCloseable {
             endChain(streams, bye);
         }
         try {
-            sweeper.join(2000);
+            if (sweeper != null) {
+                sweeper.join(2000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

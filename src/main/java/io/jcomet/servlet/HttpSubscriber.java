@@ -6,6 +6,8 @@ import io.jcomet.core.Subscriber;
 import io.jcomet.protocol.Framing;
 import io.jcomet.protocol.Transport;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
@@ -22,7 +24,7 @@ import java.util.ArrayDeque;
  * {@link #refuse} come from request threads (publishers, subscribers answered at once) and the
  * sweeper; {@link #onWritePossible} and {@link #onError} from container threads. All of them
  * synchronize on this object, which guards {@code pending}, {@code pendingBytes} and
- * {@code completeWhenDrained}. Lock order is channel, then subscriber: {@link #onError} and
+ * {@code state}. Lock order is channel, then subscriber: {@link #onError} and
  * {@link #flush} release this lock before they call into the broker, which may take a channel lock.
  *
  * <p>Streams are written in two steps: the broker {@link #offer}s a message under the channel's lock
@@ -34,11 +36,28 @@ import java.util.ArrayDeque;
  *
  * <p>Where the container allows it ({@link DisconnectWatch}: Jetty HTTP/1), a held subscriber also
  * watches its connection for the client closing: {@link #readable} and {@link #failed} come from a
- * container pool thread. {@code watched} (the end point being watched, or null) and {@code completed}
- * are guarded by this object's lock; the interest is withdrawn under it before the response
+ * container pool thread. {@code watched} (the end point being watched, or null) is
+ * guarded by this object's lock; the interest is withdrawn under it before the response
  * completes, so it can never outlive the request.
  */
-final class HttpSubscriber extends Subscriber implements WriteListener, DisconnectWatch.Listener, InvocationHandler {
+final class HttpSubscriber extends Subscriber
+        implements WriteListener, AsyncListener, DisconnectWatch.Listener, InvocationHandler {
+    /**
+     * Where the response is. Only {@link #moveTo} changes it, forward only (in declaration order):
+     * OPEN -> CLOSING -> DONE when the last bytes go out, OPEN/CLOSING -> GONE -> DONE when the
+     * client or the container fails the response, OPEN -> DONE when the answer went out at once.
+     */
+    enum State {
+        /** Writing (a stream) or held (a long-poll not yet answered). */
+        OPEN,
+        /** The last bytes are queued; the response completes once the socket took them. */
+        CLOSING,
+        /** The client went away or a write failed: nothing more is written; completing is all that is left. */
+        GONE,
+        /** The response completed; the per-client count and the disconnect watch were released. */
+        DONE
+    }
+
     private final Broker broker;
     private final Transport transport;
     private final Framing framing;
@@ -46,9 +65,8 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     private final ServletOutputStream out;
     private ArrayDeque<byte[]> pending;
     private int pendingBytes;
-    private boolean completeWhenDrained;
-    private boolean gone;
-    private boolean completed;
+    private State state = State.OPEN;
+    private boolean lostClient; // set by the move to GONE: why it ended, for the broker's counters
     private DisconnectWatch watch;
     private Object watched;
     private ClientLimits limits;
@@ -65,6 +83,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
 
     /** Registers for non-blocking output and, for streams, writes the head so the client sees 200 at once. */
     void start() {
+        ctx.addListener(this); // container errors, timeouts and completions reach the subscriber
         out.setWriteListener(this);
         if (transport.streaming()) {
             synchronized (this) {
@@ -79,7 +98,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
                             out.flush(); // commits the headers: the client sees 200 now
                         }
                     } catch (IOException | IllegalStateException e) {
-                        gone = true;
+                        moveTo(State.GONE);
                     }
                 }
             }
@@ -97,7 +116,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
      * (answered at once) or the container offers no way to (then {@code watch} is null).
      */
     synchronized void watchDisconnect(DisconnectWatch w, Object endPoint) {
-        if (w == null || endPoint == null || completed || gone || watched != null) {
+        if (w == null || endPoint == null || !writable() || watched != null) {
             return;
         }
         // set first: the callback may run on another thread before tryFillInterested returns
@@ -145,8 +164,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
 
     private void clientClosed(Object ep) {
         synchronized (this) {
-            gone = true;
-            pending = null;
+            moveTo(State.GONE);
         }
         // outside our lock: the broker takes the channel lock (lock order channel -> subscriber)
         onClientGone(broker);
@@ -163,7 +181,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     protected boolean send(Message m) {
         if (!transport.streaming()) {
             synchronized (this) {
-                if (gone) {
+                if (!writable()) {
                     return false;
                 }
                 finish(framing.frame(m));
@@ -179,7 +197,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     protected boolean sendAll(Message[] ms, int count) {
         if (!transport.streaming()) {
             synchronized (this) {
-                if (gone) {
+                if (!writable()) {
                     return false;
                 }
                 finish(framing.batch(ms, count));
@@ -197,7 +215,7 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     /** Streams: queues the message's shared frame (bounded by max_pending_bytes); nothing is written here. */
     @Override
     protected synchronized boolean offer(Message m) {
-        if (gone) {
+        if (state != State.OPEN) {
             return false;
         }
         return enqueue(framing.frame(m));
@@ -256,19 +274,25 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
     }
 
     private void finish(byte[] bytes, int status) {
-        if (!gone && !transport.streaming() && !queued()) {
+        if (!writable()) {
+            moveTo(State.DONE); // the client is gone: nothing to write, the response still completes
+            return;
+        }
+        if (!transport.streaming() && !queued()) {
             headers(status);
             if (bytes != null) {
                 ctx.getResponse().setContentLength(bytes.length);
             }
         }
-        if (bytes != null && !gone && !(queued() ? enqueue(bytes) : writeNow(bytes))) {
+        if (bytes != null && !(queued() ? enqueue(bytes) : writeNow(bytes))) {
             enqueue(bytes); // not ready: queued; a slow stream over its limit loses its goodbye, not its end
         }
-        completeWhenDrained = true;
+        if (state == State.OPEN) {
+            moveTo(State.CLOSING);
+        }
         drain();
-        if (gone) {
-            complete();
+        if (state == State.GONE) {
+            moveTo(State.DONE);
         }
     }
 
@@ -281,9 +305,14 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
             }
             return false;
         } catch (IOException | IllegalStateException e) {
-            gone = true;
+            moveTo(State.GONE);
             return true;
         }
+    }
+
+    /** OPEN or CLOSING: the response can still take bytes. */
+    private boolean writable() {
+        return state.compareTo(State.GONE) < 0;
     }
 
     private boolean queued() {
@@ -320,62 +349,122 @@ final class HttpSubscriber extends Subscriber implements WriteListener, Disconne
      * lock, tells the broker.
      */
     private synchronized boolean drain() {
-        if (gone) {
+        if (!writable()) {
             return false;
         }
         try {
             boolean wrote = false;
-            while (pending != null && !pending.isEmpty() && out.isReady()) {
+            while (queued() && out.isReady()) {
                 byte[] b = pending.poll();
                 pendingBytes -= b.length;
                 out.write(b);
                 wrote = true;
             }
-            if (pending == null || pending.isEmpty()) {
-                if (completeWhenDrained) {
-                    complete();
+            if (!queued()) {
+                if (state == State.CLOSING) {
+                    moveTo(State.DONE);
                 } else if (wrote && transport.streaming() && out.isReady()) {
                     out.flush();
                 }
             }
             return false;
         } catch (IOException | IllegalStateException e) {
-            gone = true;
+            moveTo(State.GONE);
             return true;
         }
     }
 
+    /**
+     * A container error or timeout on this response (from {@link #onError}, or the
+     * {@code AsyncListener} the servlet registers): the client is gone.
+     */
     @Override
     public void onError(Throwable t) {
         synchronized (this) {
-            gone = true;
-            pending = null;
+            if (!writable()) {
+                return;
+            }
+            moveTo(State.GONE);
         }
         // outside our lock: the broker takes the channel lock (lock order channel -> subscriber)
         onClientGone(broker);
         complete();
     }
 
+    // AsyncListener: what the container saw happen to the request. Our own complete() moves to DONE
+    // before it calls ctx.complete(), so onComplete only acts when the container ended it first.
+
+    @Override
+    public void onError(AsyncEvent event) {
+        onError(event.getThrowable());
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        onError(event.getThrowable());
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        onError(event.getThrowable());
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // not re-dispatched: nothing to do
+    }
+
     private synchronized void complete() {
-        if (!completed && limits != null) {
-            limits.releaseHeld(limitBucket);
+        if (state != State.DONE) {
+            moveTo(State.DONE);
         }
-        completed = true;
-        if (watched != null) {
-            // before the container reads the next request on this connection, withdraw our interest
-            Object ep = watched;
-            watched = null;
-            watch.cancel(ep);
+    }
+
+    /** The one place the state changes, forward only, with what each move implies. Caller holds this lock. */
+    private void moveTo(State next) {
+        if (next.compareTo(state) <= 0) {
+            if (next == state) {
+                return;
+            }
+            throw new IllegalStateException(state + " -> " + next);
         }
-        try {
-            ctx.complete();
-        } catch (IllegalStateException alreadyCompleted) {
-            // the container ended the request first (client gone, server stopping)
+        state = next;
+        switch (next) {
+            case GONE:
+                lostClient = true;
+                pending = null; // nothing more goes out: let the bytes go now
+                pendingBytes = 0;
+                break;
+            case DONE:
+                pending = null;
+                pendingBytes = 0;
+                if (limits != null) {
+                    limits.releaseHeld(limitBucket);
+                }
+                if (watched != null) {
+                    // before the container reads the next request on this connection, withdraw our interest
+                    Object ep = watched;
+                    watched = null;
+                    watch.cancel(ep);
+                }
+                try {
+                    ctx.complete();
+                } catch (IllegalStateException alreadyCompleted) {
+                    // the container ended the request first (client gone, server stopping)
+                }
+                break;
+            default:
+                break;
         }
+    }
+
+    /** Where the response is (tests). */
+    synchronized State state() {
+        return state;
     }
 
     @Override
     protected synchronized boolean clientGone() {
-        return gone;
+        return lostClient;
     }
 }

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A subscriber that records what the broker sends it; no sockets. */
-final class RecordingSubscriber extends Subscriber {
+class RecordingSubscriber extends Subscriber {
     final Transport transport;
     final List<String> sent = new ArrayList<>();
     int refusedStatus;

@@ -20,8 +20,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * container would run. Used by the integration tests (on ephemeral ports) and by {@link Main}.
  *
  * <p>Connectors are opened before the server starts so that their real ports are known and the
- * admin port can be handed to the web app's configuration. Connector settings follow the measured
- * advice in FIELD-NOTES: no acceptor threads (the selector accepts), one selector per connector, and
+ * admin port can be handed to the web app's configuration. Connector settings follow the
+ * measured set-up for 101 connectors: no acceptor threads (the selector accepts), one selector per connector, and
  * a small pool, because a held async request holds no thread.
  *
  * <p>Threads: build and start from one thread; {@link #stop} from any thread.

@@ -98,6 +98,14 @@ public final class Query {
                 out.write(b, 0, b.length);
             }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        try {
+            // strict: invalid UTF-8 is refused rather than published as replacement characters
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(out.toByteArray())).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new BadRequestException("malformed request: parameters are not valid percent-encoded UTF-8");
+        }
     }
 }

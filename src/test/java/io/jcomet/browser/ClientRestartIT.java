@@ -120,7 +120,7 @@ class ClientRestartIT {
         String a = "http://127.0.0.1:" + adminPort;
         try {
             browser.get(f + "/chat.html?room=rr&name=alice&transport=poll&join=1");
-            awaitSubscribers(a, "chat-rr", 1);
+            awaitSubscribers(a, "demo.chat-rr", 1);
             say("one");
             say("two");
             await("two lines", ClientRestartIT::lines, l -> l.size() >= 2);
@@ -128,8 +128,8 @@ class ClientRestartIT {
             BrowserIT.stop(s);
             s = start(adminPort, frontPort);
             // bob (another server-side sender) goes on talking while alice's page reconnects
-            push(a, "chat-rr", "{\"kind\":\"chat\",\"name\":\"bob\",\"text\":\"while you were away\",\"ts\":1}");
-            push(a, "chat-rr", "{\"kind\":\"chat\",\"name\":\"bob\",\"text\":\"still here?\",\"ts\":2}");
+            push(a, "demo.chat-rr", "{\"kind\":\"chat\",\"name\":\"bob\",\"text\":\"while you were away\",\"ts\":1}");
+            push(a, "demo.chat-rr", "{\"kind\":\"chat\",\"name\":\"bob\",\"text\":\"still here?\",\"ts\":2}");
             await("bob's lines", ClientRestartIT::lines, l -> l.size() >= 4);
             say("three");
             List<String> got = await("alice's line after the restart", ClientRestartIT::lines, l -> l.size() >= 5);

@@ -26,4 +26,12 @@ class QueryTest {
         assertThrows(BadRequestException.class, () -> Query.get("cname=%zz", "cname"));
         assertThrows(BadRequestException.class, () -> Query.get("cname=ab%2", "cname"));
     }
+
+    @Test
+    void invalidUtf8IsABadRequestNotReplacementCharacters() {
+        assertThrows(BadRequestException.class, () -> Query.get("content=%C3%28", "content"), "a broken two-byte sequence");
+        assertThrows(BadRequestException.class, () -> Query.get("content=%FF", "content"));
+        assertThrows(BadRequestException.class, () -> Query.get("content=%ED%A0%80", "content"), "an encoded surrogate");
+        assertEquals("é", Query.get("content=%C3%A9", "content"));
+    }
 }

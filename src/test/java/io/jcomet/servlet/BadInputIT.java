@@ -60,7 +60,7 @@ class BadInputIT {
     @Test
     void errorsReachAJsonpCallerAsJsonp() throws Exception {
         Response r = server.front("/sub?cname=a%0Ab&cb=cbx");
-        assertEquals(400, r.status());
+        assertEquals(200, r.status(), "a browser runs no script sent with a 4xx: the callback must see the error");
         assertTrue(r.body().startsWith("cbx({\"type\":\"error\",\"reason\":\"cname must not contain control characters\"});"), r.body());
         Response admin = server.admin("/push?cname=c&cb=cbx");
         assertTrue(admin.body().startsWith("cbx({\"type\":\"error\",\"reason\":\"missing content\"});"), admin.body());

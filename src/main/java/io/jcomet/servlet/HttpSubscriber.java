@@ -164,7 +164,9 @@ final class HttpSubscriber extends Subscriber
 
     private void clientClosed(Object ep) {
         synchronized (this) {
-            moveTo(State.GONE);
+            if (writable()) {
+                moveTo(State.GONE); // unless the container reported it first (onError): the socket still closes below
+            }
         }
         // outside our lock: the broker takes the channel lock (lock order channel -> subscriber)
         onClientGone(broker);

@@ -94,6 +94,7 @@ public final class RedisEngine implements Engine {
         int expectedNext;                    // delivery thread
         String epoch;                        // delivery thread
         List<String> pending;                // delivery thread: messages that arrived while the first sync ran
+        int resyncFailures;                  // delivery thread: failed resyncs in a row after a reconnect
 
         Listen(String cname, String shardChannel, int stripe) {
             this.cname = cname;
@@ -358,6 +359,7 @@ public final class RedisEngine implements Engine {
             }
             l.epoch = epoch;
             l.ready = true;
+            l.resyncFailures = 0;
             List<String> waiting = l.pending;
             l.pending = null;
             if (waiting != null) {
@@ -372,10 +374,32 @@ public final class RedisEngine implements Engine {
             l.pending = null;
             if (attempt != null) {
                 attempt.completeExceptionally(e);
+            } else if (++l.resyncFailures <= RESYNC_RETRIES && retryResync(l)) {
+                // the PUB/SUB link may be back before the command link is: held subscribers keep
+                // their live delivery (a seq jump is filled, a new epoch resets) and the read is retried
+                LOG.log(Level.INFO, "jcomet: resync of channel " + l.cname + " failed, retrying: " + e);
             } else {
                 LOG.log(Level.WARNING, "jcomet: resync of channel " + l.cname + " failed; the next subscriber attaches afresh: " + e);
+                l.resyncFailures = 0;
                 l.ready = false;
             }
+        }
+    }
+
+    /** Resyncs after a failure try again this often, RESYNC_RETRIES times (about 10 s), before giving up. */
+    private static final int RESYNC_RETRY_MILLIS = 500;
+    private static final int RESYNC_RETRIES = 20;
+
+    private boolean retryResync(Listen l) {
+        try {
+            housekeeping.schedule(() -> {
+                if (listens.get(l.cname) == l && l.ready) {
+                    delivery[l.stripe].execute(() -> sync(l, null, true));
+                }
+            }, RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            return false;
         }
     }
 

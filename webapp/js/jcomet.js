@@ -428,6 +428,7 @@
     this.members = [];       // Subscriptions using this socket (running ones)
     this.active = {};        // cname -> Subscription subscribed or being subscribed on the server
     this._probing = null;
+    this.refusedWhileHttpAnswers = 0; // handshakes refused in a row while /ping answered
   }
   /** Number of channels subscribed or being subscribed. */
   Socket.prototype.channels = function () { return Object.keys(this.active).length; };
@@ -489,6 +490,7 @@
     ws.onopen = function () {
       if (self.ws !== ws) return;
       self.opened = true;
+      self.refusedWhileHttpAnswers = 0;
       self.lastFrameAt = env.now();
       for (var c in self.active) if (self.active[c]._wsState === 'pending') self._sendSub(self.active[c]);
     };
@@ -529,17 +531,29 @@
       for (var k = 0; k < subs.length; k++) subs[k]._wsLost('network');
       return;
     }
-    // never opened: blocked on the way, or is the server down? Ask it over HTTP once.
-    var self = this, env = this.env, sub0 = subs[0], url = sub0._pingUrl();
-    var verdict = function (blocked) {
+    // never opened: blocked on the way, or is the server down? Ask it over HTTP. A server that was
+    // down and came back between the two is not blocking WebSocket: only a second refusal in a row
+    // with HTTP answering counts as blocked.
+    var self = this, env = this.env, url = subs[0]._pingUrl();
+    var verdict = function (httpAnswers) {
       self._probing = null;
-      if (blocked && !wsBlocked(env.WebSocket, self.url)) blockedWs.push([env.WebSocket, self.url]);
+      // only channels still waiting for this verdict (not stopped, not gone on without it)
+      var waiting = [];
       for (var j = 0; j < subs.length; j++) {
-        if (blocked) subs[j]._wsBlocked();
-        else subs[j]._wsLost('network');
+        var s = subs[j];
+        if (s.running && s._socket === self && s._wsState === null && s._waitKind === null) waiting.push(s);
+      }
+      if (httpAnswers && ++self.refusedWhileHttpAnswers < 2) {
+        for (var m = 0; m < waiting.length; m++) self.subscribe(waiting[m]); // once more, now
+        return;
+      }
+      if (httpAnswers && !wsBlocked(env.WebSocket, self.url)) blockedWs.push([env.WebSocket, self.url]);
+      for (var k = 0; k < waiting.length; k++) {
+        if (httpAnswers) waiting[k]._wsBlocked();
+        else waiting[k]._wsLost('network');
       }
     };
-    if (!env.WebSocket || !env.fetch || !url) return verdict(true);
+    if (!env.WebSocket || !env.fetch || !url) { this.refusedWhileHttpAnswers = 1; return verdict(true); }
     var done = false, ctrl = env.AbortController ? new env.AbortController() : null;
     var init = { cache: 'no-store', credentials: 'omit', mode: 'cors' };
     if (ctrl) init.signal = ctrl.signal;

@@ -295,8 +295,14 @@ test('ws: blocked (refused before it opened, /ping answers): falls back to SSE w
   const b = newSub(f, 'b');
   a.sub.start(); b.sub.start();
   lastSocket(f).refuse(); // 403 on Origin, or a proxy that refuses the upgrade
-  const probe = f.pending();
+  let probe = f.pending();
   assert.equal(probe.url.pathname, '/ping');
+  probe.respond(200, { type: 'ping', sub_timeout: 30 });
+  await f.flush();
+  assert.equal(f.sockets.length, 2, 'once more at once: the server may just have come back');
+  assert.deepEqual([a.sub.transport, b.sub.transport], ['ws', 'ws']);
+  lastSocket(f).refuse();
+  probe = f.pending();
   probe.respond(200, { type: 'ping', sub_timeout: 30 });
   await f.flush();
   assert.deepEqual([a.sub.transport, b.sub.transport], ['sse', 'sse']);
@@ -311,7 +317,7 @@ test('ws: blocked (refused before it opened, /ping answers): falls back to SSE w
   assert.deepEqual(a.msgs(), ['a7']);
   const c = newSub(f, 'c');
   c.sub.start();
-  assert.equal(f.sockets.length, 1, 'no second WebSocket try for a blocked URL');
+  assert.equal(f.sockets.length, 2, 'no more WebSocket tries for a blocked URL');
   assert.equal(c.sub.transport, 'sse');
   for (const s of [a, b, c]) s.sub.stop();
   assertClean(f, [a.sub, b.sub, c.sub]);
@@ -329,6 +335,11 @@ test('ws: refused before it opened and /ping fails too (server down): backs off 
   assert.equal(a.sub.state, 'waiting');
   await f.advance(a.delays().pop());
   assert.equal(f.sockets.length, 2, 'WebSocket again');
+  lastSocket(f).refuse();
+  f.pending().respond(200, { type: 'ping' }); // the server is back, and the socket was refused: try again at once
+  await f.flush();
+  assert.equal(f.sockets.length, 3);
+  assert.equal(a.sub.transport, 'ws');
   lastSocket(f).open();
   assert.equal(lastSocket(f).frames('sub', 'down-a').length, 1);
   a.sub.stop();

@@ -17,9 +17,9 @@
  *
  * Structure: the pure logic (SeqTracker, Backoff, Dispatcher, URL/JSONP helpers) has no access to
  * the browser and is unit-tested with `node --test src/test/js`. Subscription wires it to
- * fetch/EventSource/<script> through an injectable environment (opts.env) for the same reason.
- * Everything runs on the page's single event-loop thread; no state is shared between Subscriptions
- * except the JSONP callback counter.
+ * fetch/EventSource/<script>/WebSocket through an injectable environment (opts.env) for the same
+ * reason. Everything runs on the page's single event-loop thread; Subscriptions share only the JSONP
+ * callback counter and, with transport 'ws', the page's sockets (see Socket).
  */
 (function (root, factory) {
   'use strict';

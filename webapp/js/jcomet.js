@@ -1030,12 +1030,14 @@
     }
     var socket = this._socket;
     if (wsBlocked(socket.env.WebSocket, socket.url)) return this._wsBlocked();
-    if (!socket.subscribe(this)) {
-      this._status('error', { reason: 'channel ' + this.channel + ' is already subscribed on this socket' });
-      return this._next('stop');
-    }
+    // set before subscribing: a WebSocket constructor that throws ends in _wsBlocked() right inside
+    // subscribe(), which must find (and cancel) these, not have its SSE replaced by them afterwards
     this._inflight = { cancel: function () { socket.unsubscribe(self); } };
     this._armWs();
+    if (!socket.subscribe(this)) {
+      this._status('error', { reason: 'channel ' + this.channel + ' is already subscribed on this socket' });
+      this._next('stop');
+    }
   };
   /** Watchdog: a channel hears at least a noop every polling_timeout. When the whole socket has been
    *  silent that long it is dead (half-open TCP) and every channel on it reconnects; otherwise only

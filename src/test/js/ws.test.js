@@ -409,3 +409,21 @@ test('ws: offline closes the socket; online comes back within a second', async (
   c.sub.stop();
   assertClean(f, [c.sub]);
 });
+
+test('ws: a WebSocket constructor that throws (bad URL, a page policy) ends on SSE with nothing of the socket left', async () => {
+  const f = fakeEnv();
+  const env = Object.assign({}, f.env, { WebSocket: class { constructor() { throw new Error('SyntaxError'); } }, fetch: null });
+  const c = newSub(f, 'a', { env, seq: 3, epoch: 'E' });
+  c.sub.start();
+  assert.equal(c.sub.transport, 'sse');
+  assert.equal(f.sources.length, 1);
+  assert.equal(f.sources[0].url.searchParams.get('seq'), '3');
+  f.sources[0].open();
+  f.sources[0].send(data('a', 3, 'E'));
+  assert.deepEqual(c.msgs(), ['a3']);
+  await f.advance(30000); // only the SSE watchdog (65 s) runs; a left-over ws one would have reconnected it
+  assert.equal(f.sources.length, 1);
+  c.sub.stop();
+  assert.ok(f.sources[0].closed, 'stop() closes the EventSource');
+  assert.equal(c.sub.pendingTimers(), 0);
+});

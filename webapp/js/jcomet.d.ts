@@ -112,6 +112,7 @@ export interface SubscriptionOptions {
 }
 
 export interface Subscription {
+  /** the transport in use: 'ws' turns into 'sse' (or 'poll', 'jsonp') where WebSocket is missing or blocked */
   readonly transport: Transport;
   readonly channel: string;
   readonly state: Status;

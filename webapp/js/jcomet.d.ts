@@ -2,7 +2,11 @@
 // whose `.default` is the module itself; ES module: jcomet.mjs with jcomet.d.mts).
 // Checked by `tsc` against small CommonJS and ES module usage files in src/test/ts (run by `mvn verify`).
 
-export type Transport = 'poll' | 'sse' | 'jsonp';
+/**
+ * 'ws': one WebSocket to /ws per page and server URL, shared by the Subscriptions that use it; falls
+ * back to 'sse' (then 'poll', then 'jsonp') when WebSocket is missing or blocked.
+ */
+export type Transport = 'poll' | 'sse' | 'jsonp' | 'ws';
 
 /** A message as the server sends it (long-poll, SSE data line, JSONP argument). */
 export interface CometMessage {
@@ -40,12 +44,15 @@ export interface GapInfo {
 
 export type Status =
   | 'connecting' | 'connected' | 'waiting' | 'signing' | 'restarted' | 'stopped' | 'offline'
-  | 'unauthorized' | 'not_found' | 'rate_limited' | 'closed' | 'error';
+  | 'unauthorized' | 'not_found' | 'rate_limited' | 'closed' | 'error'
+  /** transport 'ws' found WebSocket blocked (detail: {from: 'ws', to}) and goes on with `to` */
+  | 'fallback';
 
 /** Anything the client needs from the browser; tests pass fakes. Any subset may be given. */
 export interface Env {
   fetch: typeof fetch | null;
   EventSource: typeof EventSource | null;
+  WebSocket: typeof WebSocket | null;
   AbortController: typeof AbortController | null;
   document: Document | null;
   /** `navigator.onLine === false` pauses the client until the `online` event */
@@ -66,6 +73,12 @@ export interface SubscriptionOptions {
   subUrl?: string;
   /** default 'poll' (fetch long-poll, needs CORS when cross-origin) */
   transport?: Transport;
+  /** transport 'ws': the WebSocket URL (default: url or subUrl with ws(s): and path /ws) */
+  wsUrl?: string;
+  /** transport 'ws': false = a socket of its own instead of the page's shared one (default true) */
+  multiplex?: boolean;
+  /** transport 'ws': the socket to carry this channel (several Subscriptions on one socket, explicitly) */
+  socket?: Socket;
   /** called once per data/broadcast message, in seq order */
   onMessage?: (content: string, msg: CometMessage) => void;
   /** messages that can no longer be delivered */
@@ -99,6 +112,7 @@ export interface SubscriptionOptions {
 }
 
 export interface Subscription {
+  /** the transport in use: 'ws' turns into 'sse' (or 'poll', 'jsonp') where WebSocket is missing or blocked */
   readonly transport: Transport;
   readonly channel: string;
   readonly state: Status;
@@ -121,6 +135,29 @@ export interface SubscriptionConstructor {
   readonly prototype: Subscription;
 }
 export declare const Subscription: SubscriptionConstructor;
+
+export interface SocketOptions {
+  /** front base URL ('' or omitted = same origin); ws(s): and /ws are derived from it */
+  url?: string;
+  /** the WebSocket URL itself, e.g. 'wss://push.example.com/ws' */
+  wsUrl?: string;
+  /** channels it carries at most (the server's ws_max_channels, default 16) */
+  maxChannels?: number;
+  env?: Partial<Env>;
+}
+/** One WebSocket to /ws carrying the channels of the Subscriptions given it as `socket`. It opens
+ *  when a channel subscribes and closes when none is left. */
+export declare class Socket {
+  constructor(opts?: SocketOptions);
+  readonly url: string;
+  readonly maxChannels: number;
+  /** the WebSocket is open */
+  readonly connected: boolean;
+  /** channels subscribed or being subscribed */
+  channels(): number;
+  /** closes the WebSocket now; its channels are not told (stop them first) */
+  close(): void;
+}
 
 export interface PublishOptions {
   method?: 'GET' | 'POST';
@@ -218,10 +255,13 @@ export declare function parseMaybeJsonp(text: string): any;
 export declare function isCallbackName(s: string): boolean;
 export declare function endpointUrl(url: string | null | undefined, path: string): string;
 export declare function swapPath(url: string, path: string): string | null;
+/** the /ws URL for a front base URL or sub endpoint ('' = this page's origin; http(s) -> ws(s)) */
+export declare function wsUrlFor(url: string | null | undefined, env?: Partial<Env>): string;
 
 export interface JCometApi {
   version: string;
   Subscription: SubscriptionConstructor;
+  Socket: typeof Socket;
   publish: typeof publish;
   iComet: IcometConstructor;
   SeqTracker: typeof SeqTracker;
@@ -234,6 +274,7 @@ export interface JCometApi {
   isCallbackName: typeof isCallbackName;
   endpointUrl: typeof endpointUrl;
   swapPath: typeof swapPath;
+  wsUrlFor: typeof wsUrlFor;
   /** the module itself (CommonJS consumers of `import JComet from` read `.default`) */
   default: JCometApi;
 }

@@ -8,7 +8,7 @@
  *   const sub = new JComet.Subscription({
  *     url: 'http://127.0.0.1:8100',     // front port; '' = same origin
  *     channel: 'room1',
- *     transport: 'poll',                // 'poll' (fetch long-poll, default) | 'sse' | 'jsonp'
+ *     transport: 'poll',                // 'poll' (fetch long-poll, default) | 'sse' | 'jsonp' | 'ws'
  *     onMessage(content, msg) {},       // every data/broadcast message, once, in seq order
  *     onGap(info) {},                   // {from, to, count, reason}: messages that will never arrive
  *     onStatus(state, detail) {}        // connecting|connected|waiting|restarted|unauthorized|...
@@ -17,9 +17,9 @@
  *
  * Structure: the pure logic (SeqTracker, Backoff, Dispatcher, URL/JSONP helpers) has no access to
  * the browser and is unit-tested with `node --test src/test/js`. Subscription wires it to
- * fetch/EventSource/<script> through an injectable environment (opts.env) for the same reason.
- * Everything runs on the page's single event-loop thread; no state is shared between Subscriptions
- * except the JSONP callback counter.
+ * fetch/EventSource/<script>/WebSocket through an injectable environment (opts.env) for the same
+ * reason. Everything runs on the page's single event-loop thread; Subscriptions share only the JSONP
+ * callback counter and, with transport 'ws', the page's sockets (see Socket).
  */
 (function (root, factory) {
   'use strict';
@@ -310,6 +310,7 @@
     return {
       fetch: typeof g.fetch === 'function' ? g.fetch.bind(g) : null,
       EventSource: g.EventSource || null,
+      WebSocket: g.WebSocket || null,
       AbortController: g.AbortController || null,
       document: g.document || null,
       navigator: g.navigator || null,
@@ -379,9 +380,211 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Socket: one WebSocket to /ws that carries the channels of several Subscriptions (transport 'ws').
+  // Subscriptions with the same ws URL share one (up to maxChannels, the server's ws_max_channels
+  // default) unless they bring their own (opts.socket) or ask for a private one (multiplex: false).
+  // The socket only carries frames: each Subscription keeps its own tracker, watchdog and backoff,
+  // sends its own sub frame with its own seq/epoch, and is told when the socket is lost; so after a
+  // loss every channel re-subscribes after its own jittered delay. The socket opens when a channel
+  // wants it and closes once no channel is subscribed (or being subscribed) any more.
+  // A socket that fails before it ever opened is asked about over HTTP (/ping): an answer there
+  // means WebSocket is blocked on the way (Origin refused with 403, a proxy that does not upgrade),
+  // and the channels fall back to SSE (then long-poll); no answer means the server is down, and they
+  // back off and try WebSocket again.
+  // ---------------------------------------------------------------------------------------------
+  var WS_MAX_CHANNELS = 16;
+  var sharedSockets = [];   // page-wide sockets of Subscriptions that did not bring their own
+  var blockedWs = [];       // [WebSocket constructor, ws URL] found blocked: later Subscriptions fall back at once
+  function wsBlocked(ctor, url) {
+    for (var i = 0; i < blockedWs.length; i++) if (blockedWs[i][0] === ctor && blockedWs[i][1] === url) return true;
+    return false;
+  }
+
+  /** The /ws URL for a base URL ('' = this page's origin, http(s) -> ws(s)). */
+  function wsUrlFor(url, env) {
+    url = url == null ? '' : String(url);
+    var loc = env && env.global && env.global.location;
+    if (/^\/\//.test(url) && loc && loc.protocol) url = loc.protocol + url;
+    else if (!/^[a-z][a-z0-9+.-]*:/i.test(url) && loc && loc.host) {
+      url = loc.protocol + '//' + loc.host + (url.charAt(0) === '/' ? url : '/' + url);
+    }
+    url = url.replace(/^http(s?):/i, 'ws$1:');
+    var q = url.indexOf('?'), head = q < 0 ? url : url.slice(0, q);
+    if (!/\/ws$/.test(head)) {
+      head = head.replace(/\/(sub|poll|sse|stream|ping)$/, '').replace(/\/+$/, '') + '/ws';
+    }
+    return head; // the query of an icomet-style sub_url is not for /ws
+  }
+
+  function Socket(opts) {
+    if (!(this instanceof Socket)) return new Socket(opts);
+    opts = opts || {};
+    this.env = makeEnv(opts.env);
+    this.url = opts.wsUrl ? String(opts.wsUrl) : wsUrlFor(opts.url, this.env);
+    this.maxChannels = opts.maxChannels > 0 ? opts.maxChannels : WS_MAX_CHANNELS;
+    this.ws = null;
+    this.opened = false;     // the current WebSocket has fired open
+    this.lastFrameAt = 0;    // env.now() of the last frame received (socket-level liveness)
+    this.members = [];       // Subscriptions using this socket (running ones)
+    this.active = {};        // cname -> Subscription subscribed or being subscribed on the server
+    this._probing = null;
+    this.refusedWhileHttpAnswers = 0; // handshakes refused in a row while /ping answered
+  }
+  /** Number of channels subscribed or being subscribed. */
+  Socket.prototype.channels = function () { return Object.keys(this.active).length; };
+  Object.defineProperty(Socket.prototype, 'connected', { get: function () { return !!this.ws && this.opened; } });
+  Socket.prototype._hasRoomFor = function (sub) {
+    if (this.members.indexOf(sub) >= 0) return true;
+    if (this.members.length >= this.maxChannels) return false;
+    for (var i = 0; i < this.members.length; i++) if (this.members[i].channel === sub.channel) return false;
+    return true;
+  };
+  Socket.prototype.attach = function (sub) {
+    if (this.members.indexOf(sub) < 0) this.members.push(sub);
+  };
+  Socket.prototype.detach = function (sub) {
+    this.unsubscribe(sub);
+    var i = this.members.indexOf(sub);
+    if (i >= 0) this.members.splice(i, 1);
+    if (!this.members.length) {
+      if (this._probing) { this._probing.cancel(); this._probing = null; }
+      var j = sharedSockets.indexOf(this);
+      if (j >= 0) sharedSockets.splice(j, 1);
+    }
+  };
+  /** Subscribes sub's channel: now when open, else once the socket opens (opening it if needed). */
+  Socket.prototype.subscribe = function (sub) {
+    this.attach(sub);
+    var cur = this.active[sub.channel];
+    if (cur && cur !== sub) return false;
+    this.active[sub.channel] = sub;
+    sub._wsState = 'pending';
+    if (this.connected) this._sendSub(sub);
+    else if (!this.ws) this._open();
+    return true;
+  };
+  /** Drops sub's channel (sends unsub if the server still has it); closes the socket when none is left. */
+  Socket.prototype.unsubscribe = function (sub) {
+    if (this.active[sub.channel] !== sub) return;
+    delete this.active[sub.channel];
+    var st = sub._wsState;
+    sub._wsState = null;
+    if (this.connected && (st === 'sent' || st === 'subscribed')) this._send({ op: 'unsub', cname: sub.channel });
+    if (!this.channels()) this.close();
+  };
+  Socket.prototype._sendSub = function (sub) {
+    var p = sub._params(), f = { op: 'sub', cname: p.cname, seq: p.seq, noop: p.noop, epoch: p.epoch };
+    if (p.token) f.token = p.token;
+    sub._wsState = 'sent';
+    this._send(f);
+  };
+  Socket.prototype._send = function (frame) {
+    try { this.ws.send(JSON.stringify(frame)); } catch (e) { /* closing: onclose follows */ }
+  };
+  Socket.prototype._open = function () {
+    var self = this, env = this.env, ws;
+    this.opened = false;
+    try { ws = new env.WebSocket(this.url); } catch (e) { ws = null; }
+    if (!ws) return this._failed(false);
+    this.ws = ws;
+    ws.onopen = function () {
+      if (self.ws !== ws) return;
+      self.opened = true;
+      self.refusedWhileHttpAnswers = 0;
+      self.lastFrameAt = env.now();
+      for (var c in self.active) if (self.active[c]._wsState === 'pending') self._sendSub(self.active[c]);
+    };
+    ws.onmessage = function (ev) {
+      if (self.ws !== ws) return;
+      self.lastFrameAt = env.now();
+      var msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (!msg || typeof msg !== 'object' || Array.isArray(msg)) return;
+      var sub = msg.cname != null ? self.active[String(msg.cname)] : null;
+      if (sub) sub._wsMessage(msg);
+    };
+    // error is always followed by close; close alone decides
+    ws.onerror = function () {};
+    ws.onclose = function () {
+      if (self.ws !== ws) return;
+      self._failed(self.opened);
+    };
+  };
+  /** Closes the WebSocket (no callbacks follow). The next subscribe opens a new one. */
+  Socket.prototype.close = function () {
+    var ws = this.ws;
+    this.ws = null;
+    this.opened = false;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+      try { ws.close(1000); } catch (e) { /* ignore */ }
+    }
+  };
+  /** The socket closed (or never opened): tell every channel on it. */
+  Socket.prototype._failed = function (wasOpen) {
+    this.close();
+    var subs = [];
+    for (var c in this.active) subs.push(this.active[c]);
+    this.active = {};
+    for (var i = 0; i < subs.length; i++) subs[i]._wsState = null;
+    if (wasOpen || !subs.length) {
+      for (var k = 0; k < subs.length; k++) subs[k]._wsLost('network');
+      return;
+    }
+    // never opened: blocked on the way, or is the server down? Ask it over HTTP. A server that was
+    // down and came back between the two is not blocking WebSocket: only a second refusal in a row
+    // with HTTP answering counts as blocked.
+    var self = this, env = this.env, url = subs[0]._pingUrl();
+    var verdict = function (httpAnswers) {
+      self._probing = null;
+      // only channels still waiting for this verdict (not stopped, not gone on without it)
+      var waiting = [];
+      for (var j = 0; j < subs.length; j++) {
+        var s = subs[j];
+        if (s.running && s._socket === self && s._wsState === null && s._waitKind === null) waiting.push(s);
+      }
+      if (httpAnswers && ++self.refusedWhileHttpAnswers < 2) {
+        for (var m = 0; m < waiting.length; m++) self.subscribe(waiting[m]); // once more, now
+        return;
+      }
+      if (httpAnswers && !wsBlocked(env.WebSocket, self.url)) blockedWs.push([env.WebSocket, self.url]);
+      for (var k = 0; k < waiting.length; k++) {
+        if (httpAnswers) waiting[k]._wsBlocked();
+        else waiting[k]._wsLost('network');
+      }
+    };
+    if (!env.WebSocket || !env.fetch || !url) { this.refusedWhileHttpAnswers = 1; return verdict(true); }
+    var done = false, ctrl = env.AbortController ? new env.AbortController() : null;
+    var init = { cache: 'no-store', credentials: 'omit', mode: 'cors' };
+    if (ctrl) init.signal = ctrl.signal;
+    this._probing = { cancel: function () { done = true; if (ctrl) ctrl.abort(); } };
+    env.fetch(url, init).then(function () {
+      if (!done) { done = true; verdict(true); }   // HTTP gets through, WebSocket does not
+    }, function () {
+      if (!done) { done = true; verdict(false); }  // nothing gets through: the server is down
+    });
+  };
+  /** Ends the socket after silence (half-open TCP): every channel on it reconnects. */
+  Socket.prototype.kill = function () { if (this.ws) this._failed(true); };
+
+  /** The page-wide socket for sub (same URL, room for one more channel, not carrying its cname). */
+  function sharedSocketFor(sub) {
+    var url = sub.opts.wsUrl ? String(sub.opts.wsUrl) : wsUrlFor(sub.opts.subUrl || sub.opts.url, sub.env);
+    for (var i = 0; i < sharedSockets.length; i++) {
+      var s = sharedSockets[i];
+      if (s.url === url && s.env.WebSocket === sub.env.WebSocket && s._hasRoomFor(sub)) return s;
+    }
+    var env = {};
+    for (var k in sub.env) env[k] = sub.env[k];
+    var made = new Socket({ wsUrl: url, env: env });
+    sharedSockets.push(made);
+    return made;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Subscription
   // ---------------------------------------------------------------------------------------------
-  var TRANSPORTS = { poll: 1, sse: 1, jsonp: 1 };
+  var TRANSPORTS = { poll: 1, sse: 1, jsonp: 1, ws: 1 };
   var NOOP_PAUSE_MS = 1000;   // random pause after a noop (icomet.js waits 0-1 s too)
   var WAKE_SPREAD_MS = 1000;  // random pause before reconnecting on 'online' / page shown again
 
@@ -396,6 +599,7 @@
     if (!TRANSPORTS[tr]) throw new Error('jcomet: unknown transport ' + tr);
     if (tr === 'poll' && !this.env.fetch) tr = this.env.EventSource ? 'sse' : 'jsonp';
     if (tr === 'sse' && !this.env.EventSource) tr = this.env.fetch ? 'poll' : 'jsonp';
+    if (tr === 'ws' && !this.env.WebSocket) tr = this._fallbackTransport();
     this.transport = tr;
     this.token = opts.token || '';
     this.subTimeout = opts.subTimeout > 0 ? opts.subTimeout : 0; // seconds; 0 = unknown
@@ -420,7 +624,14 @@
     this._restartUntil = 0; // end of the server's reconnect window (graceful stop), 0 = none
     this._waitKind = null;  // why the retry timer runs: backoff|slow|restart|resign|noop|offline
     this._listeners = [];
+    this._socket = null;    // transport 'ws': the Socket carrying this channel
+    this._wsState = null;   // on that socket: pending|sent|subscribed|ended (by the server), null = not on it
   }
+
+  /** Where 'ws' goes when WebSocket is missing or blocked: SSE, else long-poll (fetch, else JSONP). */
+  Subscription.prototype._fallbackTransport = function () {
+    return this.env.EventSource ? 'sse' : (this.env.fetch ? 'poll' : 'jsonp');
+  };
 
   Subscription.prototype._status = function (state, detail) {
     // after stop() nothing but 'stopped' is reported: a late callback must not look alive
@@ -477,6 +688,7 @@
     if (this._pingReq) { this._pingReq.cancel(); this._pingReq = null; }
     for (var k in this._timers) this._clearTimer(k);
     this._unlisten();
+    if (this._socket) { this._socket.detach(this); this._socket = null; }
   };
 
   Subscription.prototype._cancelInflight = function () {
@@ -534,6 +746,7 @@
 
   Subscription.prototype._baseUrl = function () {
     var o = this.opts;
+    if (this.transport === 'ws') return this._socket ? this._socket.url : (o.wsUrl || wsUrlFor(o.subUrl || o.url, this.env));
     if (this.transport === 'sse') {
       if (o.subUrl) return swapPath(o.subUrl, '/sse') || o.subUrl;
       return endpointUrl(o.url, '/sse');
@@ -553,7 +766,7 @@
   /** Builds the subscribe URL for the current state (exposed for tests and debugging). */
   Subscription.prototype.url = function () {
     var p = this._params();
-    if (this.transport !== 'sse') p._ = this.env.now();
+    if (this.transport !== 'sse' && this.transport !== 'ws') p._ = this.env.now();
     return buildUrl(this._baseUrl(), p);
   };
 
@@ -566,6 +779,7 @@
     if (!this._pinged && !this.subTimeout && this.opts.ping !== false) this._ping();
     if (this.state !== 'connected') this._status('connecting');
     if (this.transport === 'sse') this._openSse();
+    else if (this.transport === 'ws') this._openWs();
     else this._poll();
   };
 
@@ -574,11 +788,11 @@
     if (!this.running) return;
     switch (directive) {
       case 'continue':
-        if (this.transport === 'sse') return; // stream goes on
+        if (this.transport === 'sse' || this.transport === 'ws') return; // stream goes on
         if (this._spinning()) return this._wait(1000, 'spinning', 'backoff');
         return this._connect();
       case 'noop':
-        if (this.transport === 'sse') return;
+        if (this.transport === 'sse' || this.transport === 'ws') return;
         // the fleet's held polls all time out polling_timeout after they came: a random pause keeps
         // them from staying in step (icomet.js does the same)
         this._cancelInflight();
@@ -807,6 +1021,81 @@
     };
   };
 
+  // --- WebSocket (a channel on a shared Socket) ------------------------------------------------------
+  Subscription.prototype._openWs = function () {
+    var self = this, o = this.opts;
+    if (!this._socket) {
+      this._socket = o.socket instanceof Socket ? o.socket
+        : (o.multiplex === false ? new Socket({ wsUrl: o.wsUrl, url: o.subUrl || o.url, env: this.env }) : sharedSocketFor(this));
+    }
+    var socket = this._socket;
+    if (wsBlocked(socket.env.WebSocket, socket.url)) return this._wsBlocked();
+    // set before subscribing: a WebSocket constructor that throws ends in _wsBlocked() right inside
+    // subscribe(), which must find (and cancel) these, not have its SSE replaced by them afterwards
+    this._inflight = { cancel: function () { socket.unsubscribe(self); } };
+    this._armWs();
+    if (!socket.subscribe(this)) {
+      this._status('error', { reason: 'channel ' + this.channel + ' is already subscribed on this socket' });
+      this._next('stop');
+    }
+  };
+  /** Watchdog: a channel hears at least a noop every polling_timeout. When the whole socket has been
+   *  silent that long it is dead (half-open TCP) and every channel on it reconnects; otherwise only
+   *  this channel subscribes again. */
+  Subscription.prototype._armWs = function () {
+    var self = this, ms = this._watchdogMs();
+    this._setTimer('watchdog', ms, function () {
+      var s = self._socket;
+      if (s && s.connected && self.env.now() - s.lastFrameAt >= ms) return s.kill();
+      self._next('backoff', 'timeout');
+    });
+  };
+  /** One frame for this channel (the Socket routes by cname). */
+  Subscription.prototype._wsMessage = function (msg) {
+    if (!this.running) return;
+    if (msg.type === 'sub_ok') {
+      this._wsState = 'subscribed';
+      this._armWs();
+      if (this.state !== 'connected') this._status('connected'); // the backoff resets on a real answer only
+      return;
+    }
+    if (msg.type === 'unsub_ok') return;
+    if (msg.type === 'error' && msg.op != null) {
+      if (msg.op === 'rate') { this._wsState = 'ended'; return this._next('slow', 'rate limited'); }
+      if (msg.op !== 'sub') return; // an unsub the server had already ended: nothing to do
+      // the server refused the sub frame (bad cname, too many channels on the socket...)
+      this._wsState = 'ended';
+      this._status('error', msg);
+      return this._next('stop');
+    }
+    var d = this.dispatcher.dispatch(msg);
+    if (!this.running) return;
+    if (d === 'continue' || d === 'noop') { this._armWs(); this._ok(); return; }
+    // 401/404/429/close/reconnect/error end this channel's subscription on the server, not the socket
+    this._wsState = 'ended';
+    this._next(d);
+  };
+  /** The socket went away (or never opened, and the server is down): reconnect after our own backoff. */
+  Subscription.prototype._wsLost = function (why) {
+    if (!this.running) return;
+    this._next('backoff', why);
+  };
+  /** WebSocket is blocked between the page and the server: go on with SSE or long-poll. */
+  Subscription.prototype._wsBlocked = function () {
+    if (!this.running) return;
+    this._cancelInflight();
+    if (this._socket) { this._socket.detach(this); this._socket = null; }
+    var to = this._fallbackTransport();
+    this.transport = to;
+    this._status('fallback', { from: 'ws', to: to });
+    this._connect();
+  };
+
+  Subscription.prototype._pingUrl = function () {
+    var o = this.opts;
+    return o.pingUrl || (o.subUrl ? swapPath(o.subUrl, '/ping') : endpointUrl(o.url, '/ping'));
+  };
+
   // --- sub_timeout from /ping, token from sign ---------------------------------------------------
   Subscription.prototype._request = function (url, cb) {
     var env = this.env;
@@ -831,7 +1120,7 @@
   Subscription.prototype._ping = function () {
     var self = this, gen = this._gen, o = this.opts;
     this._pinged = true;
-    var url = o.pingUrl || (o.subUrl ? swapPath(o.subUrl, '/ping') : endpointUrl(o.url, '/ping'));
+    var url = this._pingUrl();
     if (!url) return;
     var req = this._request(url, function (err, msg) {
       self._pingReq = null;
@@ -969,6 +1258,7 @@
   var api = {
     version: VERSION,
     Subscription: Subscription,
+    Socket: Socket,
     publish: publish,
     iComet: iComet,
     // pure pieces, exported for tests and for people who build their own transport
@@ -981,7 +1271,8 @@
     parseMaybeJsonp: parseMaybeJsonp,
     isCallbackName: isCallbackName,
     endpointUrl: endpointUrl,
-    swapPath: swapPath
+    swapPath: swapPath,
+    wsUrlFor: wsUrlFor
   };
   // `import JComet from 'jcomet.js'` compiled to CommonJS reads `.default`
   api['default'] = api;

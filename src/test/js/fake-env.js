@@ -1,5 +1,5 @@
 'use strict';
-// A fake browser for jcomet.js: manual clock and timers, scripted fetch, EventSource and <script>.
+// A fake browser for jcomet.js: manual clock and timers, scripted fetch, EventSource, WebSocket and <script>.
 // Single-threaded like a page; tests drive it step by step and await microtasks with flush().
 
 function fakeEnv() {
@@ -8,6 +8,7 @@ function fakeEnv() {
   const timers = new Map(); // id -> {fn, at}
   const requests = [];      // fetch calls, oldest first
   const sources = [];       // EventSource instances
+  const sockets = [];       // WebSocket instances
   const scripts = [];       // appended <script> elements
   const global = eventTarget({});
   const navigator = { onLine: true };
@@ -58,6 +59,34 @@ function fakeEnv() {
        *  a 200 event stream (the browser gives up: CLOSED). */
       error(httpError) { this.readyState = httpError ? 2 : 0; if (this.onerror) this.onerror({}); }
     },
+    WebSocket: class FakeWebSocket {
+      constructor(url) {
+        this.url = url;
+        this.readyState = 0; // CONNECTING
+        this.sent = [];      // frames the client sent, parsed
+        this.closeCode = null;
+        this.onopen = this.onmessage = this.onerror = this.onclose = null;
+        sockets.push(this);
+      }
+      send(text) {
+        if (this.readyState !== 1) throw new Error('InvalidStateError: not open');
+        this.sent.push(JSON.parse(text));
+      }
+      /** The client closed it. */
+      close(code) { if (this.readyState < 2) { this.readyState = 3; this.closeCode = code ?? 1005; } }
+      get closed() { return this.readyState === 3; }
+      /** The handshake succeeded (nothing happens to a socket the client already closed). */
+      open() { if (this.readyState !== 0) return; this.readyState = 1; if (this.onopen) this.onopen({}); }
+      /** A server frame (an object is sent as its JSON). */
+      send_(msg) { if (this.readyState === 1 && this.onmessage) this.onmessage({ data: typeof msg === 'string' ? msg : JSON.stringify(msg) }); }
+      /** The handshake failed (403 on Origin, a proxy that does not upgrade, connection refused):
+       *  the browser fires error then close, and never open. */
+      refuse() { this.readyState = 3; if (this.onerror) this.onerror({}); if (this.onclose) this.onclose({ code: 1006, wasClean: false }); }
+      /** The server or the network ended an open socket. */
+      drop(code) { this.readyState = 3; if (this.onerror && code === 1006) this.onerror({}); if (this.onclose) this.onclose({ code: code ?? 1006, wasClean: code !== 1006 }); }
+      /** Frames sent with op (and cname). */
+      frames(op, cname) { return this.sent.filter((f) => f.op === op && (cname === undefined || f.cname === cname)); }
+    },
     document: eventTarget({
       visibilityState: 'visible',
       head: {
@@ -101,7 +130,7 @@ function fakeEnv() {
   /** Globals a page would see (JSONP callbacks), without the event plumbing. */
   function globals() { return Object.keys(global).filter((k) => !['addEventListener', 'removeEventListener', 'dispatch', 'listenerCount'].includes(k)); }
 
-  return { env, requests, sources, scripts, timers, flush, advance, pending, global, navigator,
+  return { env, requests, sources, sockets, scripts, timers, flush, advance, pending, global, navigator,
     goOffline, goOnline, setVisible, globals };
 }
 

@@ -61,6 +61,7 @@ public final class JcometConfig {
         k.put("redis_timeout", new String[] {"2000", "engine=redis: milliseconds a Redis command may take; past it (or while Redis is down) a publish answers 503"});
         k.put("redis_key_prefix", new String[] {"jcomet:", "engine=redis: prefix of every key and PUB/SUB channel (several jcomet services on one Redis use different prefixes)"});
         k.put("redis_delivery_threads", new String[] {"2", "engine=redis: threads that deliver messages from Redis to this node's subscribers (one channel always on the same thread, in seq order)"});
+        k.put("redis_delivery_queue", new String[] {"10000", "engine=redis: live messages from Redis waiting for one delivery thread; past it a message is dropped (counted as redis_delivery_overflow) and its channel re-read from the Redis stream, so subscribers still get it in order"});
         KEYS = Collections.unmodifiableMap(k);
     }
 
@@ -102,6 +103,7 @@ public final class JcometConfig {
     private final int redisTimeoutMillis;
     private final String redisKeyPrefix;
     private final int redisDeliveryThreads;
+    private final int redisDeliveryQueue;
     private final Map<String, String> values;
 
     private JcometConfig(Map<String, String> v) {
@@ -183,6 +185,7 @@ public final class JcometConfig {
             throw new ConfigException("redis_key_prefix", redisKeyPrefix, "must be printable ASCII without spaces or braces");
         }
         redisDeliveryThreads = integer(v, "redis_delivery_threads", 1, 64);
+        redisDeliveryQueue = integer(v, "redis_delivery_queue", 1, 10_000_000);
     }
 
     /** Defaults only. */
@@ -326,6 +329,7 @@ public final class JcometConfig {
     public int redisTimeoutMillis() { return redisTimeoutMillis; }
     public String redisKeyPrefix() { return redisKeyPrefix; }
     public int redisDeliveryThreads() { return redisDeliveryThreads; }
+    public int redisDeliveryQueue() { return redisDeliveryQueue; }
     /** The effective value of every key, for the start-up log. */
     public Map<String, String> values() { return values; }
 }

@@ -18,7 +18,9 @@ public final class Stats {
         BAD_REQUEST, METHOD_NOT_ALLOWED, TOO_LARGE, TOO_MANY_CHANNELS, TOO_MANY_SUBSCRIBERS,
         TOKEN, NOT_FOUND, FORBIDDEN, WRONG_PORT, CLIENT_HELD_LIMIT, CLIENT_CHANNEL_RATE,
         /** engine=redis: Redis did not answer within redis_timeout (503). */
-        ENGINE_UNAVAILABLE;
+        ENGINE_UNAVAILABLE,
+        /** engine=redis: a live message dropped because redis_delivery_queue was full (its channel is re-read from Redis). */
+        REDIS_DELIVERY_OVERFLOW;
 
         public String key() {
             return name().toLowerCase(java.util.Locale.ROOT);

@@ -64,7 +64,7 @@ public final class ServerProcess implements AutoCloseable {
         return new ServerProcess(name, pb.start(), log);
     }
 
-    ProcessHandle handle() {
+    public ProcessHandle handle() {
         return process.toHandle();
     }
 

@@ -54,10 +54,13 @@ class WarOnRedisIT {
                                 return r != null && r.body().contains("\"subscribers\":1");
                             });
                     HttpResponse<String> push = Http.get(tp.admin(), "/push?cname=war&content=from-tomcat");
-                    assertEquals("{\"type\":\"ok\",\"seq\":1}", push.body());
-                    assertEquals("{\"type\":\"data\",\"cname\":\"war\",\"seq\":1,\"content\":\"from-tomcat\"}",
-                            poll.get(10, TimeUnit.SECONDS).body());
-                    assertEquals("{\"type\":\"ok\",\"seq\":2}", Http.get(jp.admin(), "/push?cname=war&content=from-jetty").body());
+                    assertEquals("{\"type\":\"ok\",\"seq\":1}\n", push.body());
+                    String held = poll.get(10, TimeUnit.SECONDS).body();
+                    // the channel's epoch, the same on both nodes: the one Redis holds
+                    String epoch = Http.get(tp.front(), "/sub?cname=war&seq=0").body().replaceAll("(?s).*\"epoch\":\"([^\"]+)\".*", "$1");
+                    assertEquals(epoch, Http.get(jp.front(), "/sub?cname=war&seq=0").body().replaceAll("(?s).*\"epoch\":\"([^\"]+)\".*", "$1"));
+                    assertEquals("{\"type\":\"data\",\"cname\":\"war\",\"seq\":1,\"epoch\":\"" + epoch + "\",\"content\":\"from-tomcat\"}\n", held);
+                    assertEquals("{\"type\":\"ok\",\"seq\":2}\n", Http.get(jp.admin(), "/push?cname=war&content=from-jetty").body());
                     String replay = Http.get(tp.front(), "/sub?cname=war&seq=1").body();
                     assertTrue(replay.contains("from-tomcat") && replay.contains("from-jetty"), replay);
                 } finally {

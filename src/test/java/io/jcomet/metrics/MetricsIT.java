@@ -27,7 +27,8 @@ class MetricsIT {
                 TestServer.awaitIo("held", Duration.ofSeconds(5), () -> s.subscribers("m") == 1);
                 s.admin("/push?cname=m&content=hi");
                 assertTrue(ws.next(5).contains("\"content\":\"hi\""));
-                s.front("/sub?cname=nosuch"); // auth=token: 404, counted as not_found
+                // auth=token: a channel never signed is a token error (as icomet), counted as token
+                assertTrue(s.front("/sub?cname=nosuch").body().startsWith("{\"type\":\"401\""));
 
                 TestServer.Response r = s.admin("/metrics");
                 assertEquals(200, r.status());
@@ -48,7 +49,8 @@ class MetricsIT {
                 assertEquals(0.0, p.value("jcomet_noops_total"));
                 assertEquals(0.0, p.value("jcomet_slow_reader_drops_total"));
                 assertEquals(0.0, p.value("jcomet_disconnects_total"));
-                assertEquals(1.0, p.value("jcomet_rejections_total", "reason", "not_found"));
+                assertEquals(1.0, p.value("jcomet_rejections_total", "reason", "token"));
+                assertEquals(0.0, p.value("jcomet_rejections_total", "reason", "not_found"));
                 assertEquals(0.0, p.value("jcomet_rejections_total", "reason", "ws_origin"));
 
                 assertEquals("histogram", p.types.get("jcomet_publish_delivery_seconds"));
@@ -94,6 +96,6 @@ class MetricsIT {
     }
 
     private static String token(TestServer s, String cname) throws Exception {
-        return s.admin("/sign?cname=" + cname).body().replaceAll(".*\"token\":\"([0-9a-f]+)\".*", "$1");
+        return s.admin("/sign?cname=" + cname).body().replaceAll("(?s).*\"token\":\"([0-9a-f]+)\".*", "$1");
     }
 }

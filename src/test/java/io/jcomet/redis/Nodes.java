@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /** Helpers for tests with several jcomet nodes on one Redis. */
 final class Nodes {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern OBJECT = Pattern.compile("\\{[^{}]*\\}");
+    private static final Pattern OBJECT = Pattern.compile("\\{\"[^{}]*\\}");
 
     private Nodes() {}
 

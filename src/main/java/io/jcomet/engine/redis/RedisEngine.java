@@ -49,6 +49,11 @@ import java.util.logging.Logger;
  * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one is preceded
  * by the missing ones read from the stream; after a reconnect (Lettuce re-subscribes) every channel
  * is re-read, so nothing published while the link was down is skipped if the stream still holds it.</li>
+ * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
+ * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
+ * its channel is re-read from the stream once the thread gets to it, so subscribers still get the
+ * message in order (or a gap, if the stream no longer holds it): nothing is lost silently. Control
+ * messages (close, clear, broadcast, presence, counts) are rare and never dropped.</li>
  * <li><b>Faults</b>: every command has redis_timeout; while Redis is unreachable commands are refused
  * at once (Lettuce's REJECT_COMMANDS), so a publish answers 503 fast, and held subscribers are left
  * alone. Lettuce reconnects with a back-off capped at one second.</li>
@@ -60,7 +65,8 @@ import java.util.logging.Logger;
  * ({@code jcomet-redis-delivery-N}, chosen by channel name, so one channel is always delivered by
  * one thread in seq order). Delivery threads call back {@link Broker#deliverShared} /
  * {@link Broker#syncShared} and do the (rare) reads a gap or a resync needs. {@link Listen#attempt}
- * is guarded by its Listen; {@code expectedNext} and {@code epoch} belong to the delivery thread.
+ * is guarded by its Listen; {@code expectedNext} and {@code epoch} belong to the delivery thread;
+ * {@code queued[i]} is incremented by the I/O thread and decremented by delivery thread i.
  */
 public final class RedisEngine implements Engine {
     private static final Logger LOG = Logger.getLogger("io.jcomet.redis");
@@ -72,6 +78,9 @@ public final class RedisEngine implements Engine {
     private final ClientResources resources;
     private final RedisLink link;
     private final ExecutorService[] delivery;
+    /** Live messages handed to each delivery thread and not yet run; at most {@link #queueLimit}. */
+    private final AtomicInteger[] queued;
+    private final int queueLimit;
     private final ScheduledExecutorService housekeeping;
     private final ConcurrentHashMap<String, Listen> listens = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
@@ -94,6 +103,9 @@ public final class RedisEngine implements Engine {
         int expectedNext;                    // delivery thread
         String epoch;                        // delivery thread
         List<String> pending;                // delivery thread: messages that arrived while the first sync ran
+        int resyncFailures;                  // delivery thread: failed resyncs in a row after a reconnect
+        /** A live message was dropped and the re-read from the stream is not done yet. */
+        final java.util.concurrent.atomic.AtomicBoolean resyncDue = new java.util.concurrent.atomic.AtomicBoolean();
 
         Listen(String cname, String shardChannel, int stripe) {
             this.cname = cname;
@@ -138,9 +150,12 @@ public final class RedisEngine implements Engine {
             throw new IllegalStateException("engine=redis: cannot connect to " + config.redisUris() + ": " + e.getMessage(), e);
         }
         this.delivery = new ExecutorService[config.redisDeliveryThreads()];
+        this.queued = new AtomicInteger[delivery.length];
+        this.queueLimit = config.redisDeliveryQueue();
         for (int i = 0; i < delivery.length; i++) {
             String name = "jcomet-redis-delivery-" + i;
             delivery[i] = Executors.newSingleThreadExecutor(r -> daemon(r, name));
+            queued[i] = new AtomicInteger();
         }
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "jcomet-redis-keepalive"));
     }
@@ -358,6 +373,7 @@ public final class RedisEngine implements Engine {
             }
             l.epoch = epoch;
             l.ready = true;
+            l.resyncFailures = 0;
             List<String> waiting = l.pending;
             l.pending = null;
             if (waiting != null) {
@@ -372,10 +388,32 @@ public final class RedisEngine implements Engine {
             l.pending = null;
             if (attempt != null) {
                 attempt.completeExceptionally(e);
+            } else if (++l.resyncFailures <= RESYNC_RETRIES && retryResync(l)) {
+                // the PUB/SUB link may be back before the command link is: held subscribers keep
+                // their live delivery (a seq jump is filled, a new epoch resets) and the read is retried
+                LOG.log(Level.INFO, "jcomet: resync of channel " + l.cname + " failed, retrying: " + e);
             } else {
                 LOG.log(Level.WARNING, "jcomet: resync of channel " + l.cname + " failed; the next subscriber attaches afresh: " + e);
+                l.resyncFailures = 0;
                 l.ready = false;
             }
+        }
+    }
+
+    /** Resyncs after a failure try again this often, RESYNC_RETRIES times (about 10 s), before giving up. */
+    private static final int RESYNC_RETRY_MILLIS = 500;
+    private static final int RESYNC_RETRIES = 20;
+
+    private boolean retryResync(Listen l) {
+        try {
+            housekeeping.schedule(() -> {
+                if (listens.get(l.cname) == l && l.ready) {
+                    delivery[l.stripe].execute(() -> sync(l, null, true));
+                }
+            }, RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            return false;
         }
     }
 
@@ -591,7 +629,52 @@ public final class RedisEngine implements Engine {
         if (l == null) {
             return;
         }
-        delivery[l.stripe].execute(() -> onMessage(l, payload));
+        char kind = payload.isEmpty() ? 0 : payload.charAt(0);
+        if (kind != 'd' && kind != 'b') {
+            delivery[l.stripe].execute(() -> onMessage(l, payload)); // close, clear, token: rare, never dropped
+            return;
+        }
+        AtomicInteger q = queued[l.stripe];
+        if (q.incrementAndGet() > queueLimit) {
+            q.decrementAndGet();
+            overflowed(l);
+            return;
+        }
+        delivery[l.stripe].execute(() -> {
+            q.decrementAndGet();
+            onMessage(l, payload);
+        });
+    }
+
+    /**
+     * Lettuce I/O thread: the channel's delivery thread is redis_delivery_queue messages behind, so
+     * this one was dropped. Counted, and the channel is re-read from its stream once the delivery
+     * thread has worked through what is queued before it (one re-read per channel however many
+     * were dropped meanwhile); a later live message's seq jump may fill it even sooner.
+     */
+    private void overflowed(Listen l) {
+        Broker b = broker;
+        if (b != null) {
+            b.stats().reject(Stats.Reject.REDIS_DELIVERY_OVERFLOW);
+        }
+        if (l.resyncDue.compareAndSet(false, true)) {
+            delivery[l.stripe].execute(() -> resyncAfterOverflow(l));
+        }
+    }
+
+    /** Delivery thread of the channel. */
+    private void resyncAfterOverflow(Listen l) {
+        if (listens.get(l.cname) != l) {
+            l.resyncDue.set(false); // released: a new subscriber attaches afresh from the stream
+            return;
+        }
+        if (!l.ready) {
+            // the first sync is still running (messages wait in pending); look again shortly
+            housekeeping.schedule(() -> delivery[l.stripe].execute(() -> resyncAfterOverflow(l)), 50, TimeUnit.MILLISECONDS);
+            return;
+        }
+        l.resyncDue.set(false); // before the read: a drop from now on asks for another one
+        sync(l, null, true);
     }
 
     private void onResubscribed(String channel) {

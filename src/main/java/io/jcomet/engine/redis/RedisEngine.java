@@ -655,7 +655,7 @@ public final class RedisEngine implements Engine {
     private void overflowed(Listen l) {
         Broker b = broker;
         if (b != null) {
-            b.stats().reject(Stats.Reject.REDIS_DELIVERY_OVERFLOW);
+            b.stats().addReject(Stats.Reject.REDIS_DELIVERY_OVERFLOW);
         }
         if (l.resyncDue.compareAndSet(false, true)) {
             delivery[l.stripe].execute(() -> resyncAfterOverflow(l));

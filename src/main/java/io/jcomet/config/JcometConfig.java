@@ -48,6 +48,7 @@ public final class JcometConfig {
         k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated IP prefixes the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
         k.put("trusted_proxies", new String[] {"", "comma-separated IP prefixes of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
         k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them at once (Jetty HTTP/1; false: only writes and polling_timeout notice)"});
+        k.put("detect_disconnects_after_ms", new String[] {"2000", "watch a held request for its client closing once it has been held this long (ms; 0: from the start): a busy channel's subscribers, answered sooner, never pay for the watch, and a vanished client is noticed within this plus 0.1 s"});
         k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
         k.put("ws_max_channels", new String[] {"16", "channels one WebSocket (/ws) may subscribe to at once; past it an error frame"});
         k.put("ws_max_frame_bytes", new String[] {"4096", "largest text frame a WebSocket client may send; past it the socket is closed (1009)"});
@@ -92,6 +93,7 @@ public final class JcometConfig {
     private final List<String> trustedProxies;
     private final boolean demo;
     private final boolean detectDisconnects;
+    private final int detectDisconnectsAfterMillis;
     private final int wsMaxChannels;
     private final int wsMaxFrameBytes;
     private final int wsMaxFramesPerSecond;
@@ -154,6 +156,7 @@ public final class JcometConfig {
         trustedProxies = prefixes(v, "trusted_proxies");
         demo = bool(v, "demo");
         detectDisconnects = bool(v, "detect_disconnects");
+        detectDisconnectsAfterMillis = integer(v, "detect_disconnects_after_ms", 0, 3_600_000);
         wsMaxChannels = integer(v, "ws_max_channels", 1, 10_000);
         wsMaxFrameBytes = integer(v, "ws_max_frame_bytes", 256, 1 << 20);
         wsMaxFramesPerSecond = integer(v, "ws_max_frames_per_second", 1, 100_000);
@@ -317,6 +320,7 @@ public final class JcometConfig {
     public List<String> trustedProxies() { return trustedProxies; }
     public boolean demo() { return demo; }
     public boolean detectDisconnects() { return detectDisconnects; }
+    public int detectDisconnectsAfterMillis() { return detectDisconnectsAfterMillis; }
     public int wsMaxChannels() { return wsMaxChannels; }
     public int wsMaxFrameBytes() { return wsMaxFrameBytes; }
     public int wsMaxFramesPerSecond() { return wsMaxFramesPerSecond; }

@@ -54,6 +54,8 @@ public final class Broker implements AutoCloseable {
     private final String epochPrefix;
     private final int pollingTimeoutMillis;
     private final int channelTimeoutMillis;
+    /** When a held subscriber hears {@link Subscriber#onHeldLong} (0: never, the servlet watches at once). */
+    private final int heldLongMillis;
     private final Thread sweeper;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
@@ -76,6 +78,7 @@ public final class Broker implements AutoCloseable {
         this.table = new ChannelTable(config.maxChannels(), config.adminReservedChannels());
         this.pollingTimeoutMillis = config.pollingTimeoutSeconds() * 1000;
         this.channelTimeoutMillis = config.channelTimeoutSeconds() * 1000;
+        this.heldLongMillis = config.detectDisconnects() ? config.detectDisconnectsAfterMillis() : 0;
         // Names this server run; a channel's epoch is this plus its incarnation number, so a client
         // can tell a restarted server (or a re-created channel) from a gap in the same channel.
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
@@ -454,14 +457,31 @@ public final class Broker implements AutoCloseable {
             streams[i] = null;
         }
         int delivered = offered;
+        // long-polls: every answer written first, then every response ended (see sendDeferringEnd);
+        // the detached list is this thread's alone now, so its links chain the answered ones
+        // (in the order they were written: the first answered had the longest time to re-poll)
+        Subscriber answered = null;
+        Subscriber lastAnswered = null;
         for (Subscriber s = polls, next; s != null; s = next) {
             next = s.next;
             s.next = null;
             if (s.claim()) {
                 timers.remove(s);
-                s.send(m);
+                if (s.sendDeferringEnd(m)) {
+                    if (lastAnswered == null) {
+                        answered = s;
+                    } else {
+                        lastAnswered.next = s;
+                    }
+                    lastAnswered = s;
+                }
                 delivered++;
             }
+        }
+        for (Subscriber s = answered, next; s != null; s = next) {
+            next = s.next;
+            s.next = null;
+            s.endDeferred();
         }
         stats.addDelivered(delivered);
         stats.addFanout(System.nanoTime() - t0);
@@ -829,6 +849,9 @@ public final class Broker implements AutoCloseable {
     void sweepOnce(Subscriber[] scratch) {
         int now = now();
         timers.expire(now, scratch, this::expired);
+        if (heldLongMillis > 0) {
+            timers.age(now + pollingTimeoutMillis - heldLongMillis, scratch, Subscriber::onHeldLong);
+        }
         scanChannels(now);
     }
 

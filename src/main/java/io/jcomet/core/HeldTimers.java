@@ -13,6 +13,10 @@ import java.util.function.Consumer;
  * by its own monitor. Links live in {@link Subscriber} (no node objects). Times are int
  * milliseconds from the broker's start, compared by signed difference (wrap-safe for 24 days of
  * difference, far beyond any timeout).
+ *
+ * <p>Each stripe also keeps a cursor for {@link #age}: the newest subscriber already reported as
+ * held long. Being in deadline order, the list's not-yet-reported part is everything after it, so
+ * a tick again costs O(newly aged), and no subscriber needs a second link.
  */
 final class HeldTimers {
     private static final int STRIPES = 8;
@@ -23,6 +27,8 @@ final class HeldTimers {
     private static final class Stripe {
         Subscriber head;
         Subscriber tail;
+        /** Newest subscriber {@link #age} reported (null: none of the list yet). */
+        Subscriber aged;
     }
 
     HeldTimers() {
@@ -64,6 +70,9 @@ final class HeldTimers {
     }
 
     private static void unlink(Stripe st, Subscriber s) {
+        if (st.aged == s) {
+            st.aged = s.timerPrev; // everything before it was reported too
+        }
         if (s.timerPrev == null) {
             st.head = s.timerNext;
         } else {
@@ -97,6 +106,37 @@ final class HeldTimers {
                 }
                 for (int k = 0; k < n; k++) {
                     expired.accept(scratch[k]);
+                    scratch[k] = null;
+                }
+                total += n;
+                if (n < scratch.length) {
+                    break;
+                }
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Hands every subscriber whose deadline is at or before {@code deadline}, and which was not
+     * handed over before in its current place, to {@code aged} (outside the stripe lock). The broker
+     * passes now + polling_timeout - age, i.e. "queued at least age ago". Returns how many.
+     */
+    int age(int deadline, Subscriber[] scratch, Consumer<Subscriber> aged) {
+        int total = 0;
+        for (Stripe st : stripes) {
+            while (true) {
+                int n = 0;
+                synchronized (st) {
+                    Subscriber s = st.aged == null ? st.head : st.aged.timerNext;
+                    while (n < scratch.length && s != null && deadline - s.deadline >= 0) {
+                        scratch[n++] = s;
+                        st.aged = s;
+                        s = s.timerNext;
+                    }
+                }
+                for (int k = 0; k < n; k++) {
+                    aged.accept(scratch[k]);
                     scratch[k] = null;
                 }
                 total += n;

@@ -58,6 +58,31 @@ public abstract class Subscriber {
      */
     protected abstract boolean send(Message m);
 
+    /**
+     * Long-poll fan-out, step one: sends {@code m} as {@link #send} does but leaves ending the
+     * response to {@link #endDeferred}, which the broker calls once every held request of the
+     * channel was answered. Why: a container resumes a connection whose response another thread
+     * completed on a pool thread; completing after the whole walk gives the clients, which see a
+     * whole answer as soon as its bytes are out, time to send their next request, and that thread
+     * then reads it at once instead of waiting for it through the selector (docs/BENCHMARKS.md,
+     * "Where the CPU goes"). Default: {@link #send}, for subscribers with nothing to defer.
+     */
+    protected boolean sendDeferringEnd(Message m) {
+        return send(m);
+    }
+
+    /** Ends what {@link #sendDeferringEnd} answered; no channel lock held. Default: nothing. */
+    protected void endDeferred() {
+    }
+
+    /**
+     * Called once the subscriber has been held {@code detect_disconnects_after_ms} (by the sweeper
+     * thread, no lock held; maybe racing an answer): the point from which watching the connection
+     * for the client closing is worth its cost. Default: nothing.
+     */
+    protected void onHeldLong() {
+    }
+
     /** Sends several messages: long-poll as one JSON array response, streams one after another. */
     protected abstract boolean sendAll(Message[] ms, int count);
 

@@ -299,9 +299,8 @@ public final class CometServlet extends HttpServlet {
         // an icomet-style JSONP long-poll (icomet.js) must never get an array: see SubscribeRequest
         boolean oneMessage = transport == Transport.POLL && cb != null && epoch == null;
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch, oneMessage));
-        DisconnectWatch w = broker.config().detectDisconnects() ? DisconnectWatch.get(req) : null;
-        if (w != null) {
-            s.watchDisconnect(w, w.endPointOf(req)); // no-op when the subscriber was answered at once
+        if (broker.config().detectDisconnects() && broker.config().detectDisconnectsAfterMillis() == 0) {
+            s.watchDisconnect(); // no-op when the subscriber was answered at once; otherwise once held long
         }
     }
 

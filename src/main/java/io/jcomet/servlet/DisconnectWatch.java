@@ -57,7 +57,7 @@ final class DisconnectWatch {
     private final Method failInterest;         // FillInterest.onFail(Throwable)
     private final Method close;                // EndPoint.close()
     private final Constructor<?> callbackProxy;
-    private final Object blocking;             // Invocable.InvocationType.BLOCKING
+    private final Object nonBlocking;          // Invocable.InvocationType.NON_BLOCKING
 
     private DisconnectWatch(ClassLoader l) throws ReflectiveOperationException {
         Class<?> ctxRequest = Class.forName("org.eclipse.jetty.ee10.servlet.ServletContextRequest", false, l);
@@ -76,7 +76,7 @@ final class DisconnectWatch {
         failInterest = fillInterest.getReturnType().getMethod("onFail", Throwable.class);
         close = ep.getMethod("close");
         Class<?> invocationType = Class.forName("org.eclipse.jetty.util.thread.Invocable$InvocationType", false, l);
-        blocking = invocationType.getField("BLOCKING").get(null);
+        nonBlocking = invocationType.getField("NON_BLOCKING").get(null);
         Object probe = Proxy.newProxyInstance(callback.getClassLoader(), new Class<?>[] {callback}, (p, m, a) -> null);
         callbackProxy = probe.getClass().getConstructor(InvocationHandler.class);
     }
@@ -137,7 +137,9 @@ final class DisconnectWatch {
         switch (m.getName()) {
             case "succeeded": listener.readable(); return null;
             case "failed": listener.failed((Throwable) args[0]); return null;
-            case "getInvocationType": return blocking; // runs on a pool thread, not on the selector
+            // run by the selector itself, no hand-off: the listener only asks the kernel how many bytes
+            // wait (one ioctl) and hands what may block (a client gone) to a pool thread
+            case "getInvocationType": return nonBlocking;
             case "hashCode": return System.identityHashCode(proxy);
             case "equals": return proxy == args[0];
             case "toString": return "jcomet-disconnect-watch";

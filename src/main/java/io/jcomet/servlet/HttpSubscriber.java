@@ -10,6 +10,7 @@ import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.reflect.InvocationHandler;
@@ -35,10 +36,15 @@ import java.util.ArrayDeque;
  * a long-poll answer is written directly, so idle held requests carry no buffer at all.
  *
  * <p>Where the container allows it ({@link DisconnectWatch}: Jetty HTTP/1), a held subscriber also
- * watches its connection for the client closing: {@link #readable} and {@link #failed} come from a
- * container pool thread. {@code watched} (the end point being watched, or null) is
- * guarded by this object's lock; the interest is withdrawn under it before the response
- * completes, so it can never outlive the request.
+ * watches its connection for the client closing: {@link #readable} runs on the connection's selector
+ * thread (it only asks how many bytes wait, and hands a closed client to a pool thread with
+ * {@link AsyncContext#start}); {@link #failed} on whichever thread closed or failed the end point.
+ * {@code watched} (the end point being watched, or null) is guarded by this object's lock; the
+ * interest is withdrawn under it before the response completes, so it can never outlive the request.
+ *
+ * <p>A long-poll answered by a publish ({@link #sendDeferringEnd}) stays CLOSING, its bytes out,
+ * until the broker's {@link #endDeferred} after the whole fan-out; its watch stays armed meanwhile,
+ * so a client that re-polls at once (bytes waiting: left alone) or leaves is seen as usual.
  */
 final class HttpSubscriber extends Subscriber
         implements WriteListener, AsyncListener, DisconnectWatch.Listener, InvocationHandler {
@@ -66,6 +72,8 @@ final class HttpSubscriber extends Subscriber
     private ArrayDeque<byte[]> pending;
     private int pendingBytes;
     private State state = State.OPEN;
+    /** A long-poll answered by {@link #sendDeferringEnd}: CLOSING does not end until {@link #endDeferred}. */
+    private boolean endHeldBack;
     private boolean lostClient; // set by the move to GONE: why it ended, for the broker's counters
     private DisconnectWatch watch;
     private Object watched;
@@ -112,11 +120,20 @@ final class HttpSubscriber extends Subscriber
     }
 
     /**
-     * Starts watching the connection for the client closing, unless the response already completed
-     * (answered at once) or the container offers no way to (then {@code watch} is null).
+     * Starts watching the connection for the client closing, unless the request is already being
+     * answered or the container offers no way to. The servlet calls it at once when
+     * {@code detect_disconnects_after_ms} is 0; otherwise the sweeper does, through {@link #onHeldLong},
+     * for requests held that long: subscribers of busy channels are answered before and never pay
+     * for a watch (its registration and every readiness event cost the selector a wake-up).
      */
-    synchronized void watchDisconnect(DisconnectWatch w, Object endPoint) {
-        if (w == null || endPoint == null || !writable() || watched != null) {
+    synchronized void watchDisconnect() {
+        if (state != State.OPEN || watched != null || !broker.config().detectDisconnects()) {
+            return;
+        }
+        HttpServletRequest req = (HttpServletRequest) ctx.getRequest();
+        DisconnectWatch w = DisconnectWatch.get(req);
+        Object endPoint = w == null ? null : w.endPointOf(req);
+        if (endPoint == null) {
             return;
         }
         // set first: the callback may run on another thread before tryFillInterested returns
@@ -124,6 +141,15 @@ final class HttpSubscriber extends Subscriber
         watched = endPoint;
         if (!w.watch(endPoint, w.callback(this))) {
             watched = null;
+        }
+    }
+
+    @Override
+    protected void onHeldLong() {
+        try {
+            watchDisconnect();
+        } catch (IllegalStateException completed) {
+            // the container ended the request meanwhile
         }
     }
 
@@ -146,7 +172,12 @@ final class HttpSubscriber extends Subscriber
         if (!watch.clientClosed(ep)) {
             return; // the next request's bytes: left for Jetty, read after this response
         }
-        clientClosed(ep);
+        // this runs on the selector: what follows takes locks and completes the request, so a pool thread does it
+        try {
+            ctx.start(() -> clientClosed(ep));
+        } catch (IllegalStateException alreadyCompleted) {
+            clientClosed(ep);
+        }
     }
 
     @Override
@@ -193,6 +224,29 @@ final class HttpSubscriber extends Subscriber
         boolean taken = offer(m);
         flush();
         return taken;
+    }
+
+    @Override
+    protected boolean sendDeferringEnd(Message m) {
+        if (transport.streaming()) {
+            return send(m);
+        }
+        synchronized (this) {
+            if (!writable()) {
+                return false;
+            }
+            endHeldBack = true;
+            finish(framing.frame(m));
+            return true;
+        }
+    }
+
+    @Override
+    protected synchronized void endDeferred() {
+        endHeldBack = false;
+        if (state == State.CLOSING && !queued()) {
+            moveTo(State.DONE); // written meanwhile: end now (otherwise drain ends it once written)
+        }
     }
 
     @Override
@@ -364,7 +418,9 @@ final class HttpSubscriber extends Subscriber
             }
             if (!queued()) {
                 if (state == State.CLOSING) {
-                    moveTo(State.DONE);
+                    if (!endHeldBack) {
+                        moveTo(State.DONE);
+                    }
                 } else if (wrote && transport.streaming() && out.isReady()) {
                     out.flush();
                 }

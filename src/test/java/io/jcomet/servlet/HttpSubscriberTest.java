@@ -146,6 +146,71 @@ class HttpSubscriberTest {
     }
 
     @Test
+    void aFanOutAnswerGoesOutAtOnceButTheResponseEndsOnlyAtEndDeferred() {
+        HttpSubscriber s = subscriber(Transport.POLL, Framing.longPoll(null));
+        assertTrue(s.sendDeferringEnd(data(1, "a")));
+        assertEquals("{\"seq\":1,\"content\":\"a\"}\n", out.text(), "the client has its whole answer");
+        assertEquals(out.written.size(), contentLength);
+        assertEquals(HttpSubscriber.State.CLOSING, s.state());
+        assertEquals(0, completes, "ending waits for the broker");
+        s.endDeferred();
+        assertEquals(HttpSubscriber.State.DONE, s.state());
+        assertEquals(1, completes);
+        s.endDeferred();
+        assertEquals(1, completes, "a second end changes nothing");
+    }
+
+    @Test
+    void aDeferredAnswerEndsWhenItIsBothWrittenAndReleasedInEitherOrder() {
+        HttpSubscriber first = subscriber(Transport.POLL, Framing.longPoll(null));
+        out.ready = false;
+        assertTrue(first.sendDeferringEnd(data(1, "a")));
+        first.endDeferred();
+        assertEquals(HttpSubscriber.State.CLOSING, first.state(), "released, but the bytes still wait for the socket");
+        assertEquals(0, completes);
+        out.ready = true;
+        first.onWritePossible();
+        assertEquals(HttpSubscriber.State.DONE, first.state());
+        assertEquals(1, completes);
+
+        completes = 0;
+        out.written.reset();
+        HttpSubscriber second = subscriber(Transport.POLL, Framing.longPoll(null));
+        out.ready = false;
+        assertTrue(second.sendDeferringEnd(data(2, "b")));
+        out.ready = true;
+        second.onWritePossible();
+        assertEquals("{\"seq\":2,\"content\":\"b\"}\n", out.text());
+        assertEquals(HttpSubscriber.State.CLOSING, second.state(), "written, but not released yet");
+        assertEquals(0, completes);
+        second.endDeferred();
+        assertEquals(HttpSubscriber.State.DONE, second.state());
+        assertEquals(1, completes);
+    }
+
+    @Test
+    void aClientLostBetweenTheAnswerAndItsEndIsCompletedAtOnceAndOnlyOnce() {
+        HttpSubscriber s = subscriber(Transport.POLL, Framing.longPoll(null));
+        assertTrue(s.sendDeferringEnd(data(1, "a")));
+        s.onError(new AsyncEvent(ctx, new IOException("reset")));
+        assertEquals(HttpSubscriber.State.DONE, s.state());
+        assertEquals(1, completes);
+        s.endDeferred();
+        assertEquals(1, completes);
+        assertFalse(s.sendDeferringEnd(data(2, "b")), "nothing is taken once done");
+    }
+
+    @Test
+    void aStreamIgnoresTheDeferralItStaysOpen() {
+        HttpSubscriber s = subscriber(Transport.STREAM, Framing.stream());
+        assertTrue(s.sendDeferringEnd(data(1, "a")));
+        assertEquals("{\"seq\":1,\"content\":\"a\"}\n", out.text());
+        s.endDeferred();
+        assertEquals(HttpSubscriber.State.OPEN, s.state());
+        assertEquals(0, completes);
+    }
+
+    @Test
     void aStreamIsOnlyWrittenOnFlushInOfferOrderAndKeepsOrderWhileNotReady() {
         HttpSubscriber s = subscriber(Transport.STREAM, Framing.stream());
         assertTrue(s.offer(data(1, "a")));

@@ -1,0 +1,187 @@
+package io.jcomet.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jcomet.config.JcometConfig;
+import io.jcomet.protocol.Transport;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How a publish answers the long-polls of a channel (every answer written before any response is
+ * ended), and when held subscribers are told they have been held long (the point from which the
+ * servlet layer watches their connection): both on the test clock, no sockets.
+ */
+class LongPollFanOutTest {
+    private final AtomicLong nanos = new AtomicLong(5_000_000_000L);
+    private final Subscriber[] scratch = new Subscriber[64];
+    private Broker broker;
+
+    private Broker broker(String... kv) {
+        Map<String, String> m = new HashMap<>(Map.of("max_subscribers_per_channel", "100", "polling_timeout", "30"));
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        broker = new Broker(JcometConfig.from(m), nanos::get, false);
+        return broker;
+    }
+
+    @AfterEach
+    void close() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    private void advanceMillis(long ms) {
+        nanos.addAndGet(ms * 1_000_000L);
+        broker.sweepOnce(scratch);
+    }
+
+    /** Writes what happens to it, in order, into a log shared by several subscribers. */
+    static final class Logged extends RecordingSubscriber {
+        final String name;
+        final List<String> log;
+        int heldLong;
+
+        Logged(String name, Transport t, List<String> log) {
+            super(t);
+            this.name = name;
+            this.log = log;
+        }
+
+        @Override
+        protected synchronized boolean sendDeferringEnd(Message m) {
+            log.add("answer " + name);
+            return send(m);
+        }
+
+        @Override
+        protected synchronized void endDeferred() {
+            log.add("end " + name);
+        }
+
+        @Override
+        protected synchronized void onHeldLong() {
+            heldLong++;
+        }
+    }
+
+    @Test
+    void aPublishWritesEveryLongPollAnswerBeforeItEndsAnyAndEndsThemInTheSameOrder() {
+        Broker b = broker();
+        b.publish("c", "x");
+        List<String> log = new ArrayList<>();
+        List<Logged> polls = new ArrayList<>();
+        for (String n : List.of("a", "b", "c")) {
+            Logged s = new Logged(n, Transport.POLL, log);
+            b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null));
+            polls.add(s);
+        }
+        b.publish("c", "y");
+        assertEquals(6, log.size(), log.toString());
+        assertTrue(log.subList(0, 3).stream().allMatch(e -> e.startsWith("answer ")), log.toString());
+        List<String> answered = log.subList(0, 3).stream().map(e -> e.substring(7)).toList();
+        List<String> ended = log.subList(3, 6).stream().map(e -> e.substring(4)).toList();
+        assertEquals(answered, ended, "ended in the order they were answered");
+        for (Logged s : polls) {
+            assertTrue(s.last().contains("\"content\":\"y\""), s.sent().toString());
+        }
+        assertEquals(0, b.stats().held(Transport.POLL));
+        assertEquals(3, b.stats().delivered());
+    }
+
+    @Test
+    void aStreamIsNotDeferredItIsOfferedAndFlushed() {
+        Broker b = broker();
+        b.publish("c", "x");
+        List<String> log = new ArrayList<>();
+        Logged stream = new Logged("s", Transport.STREAM, log);
+        b.subscribe(stream, new Broker.SubscribeRequest("c", 2, null, null));
+        b.publish("c", "y");
+        assertEquals(List.of(), log, "streams stay open: nothing to defer");
+        assertTrue(stream.last().contains("\"content\":\"y\""));
+    }
+
+    @Test
+    void heldSubscribersAreToldOnceWhenTheyHaveBeenHeldDetectDisconnectsAfterMs() {
+        Broker b = broker("detect_disconnects_after_ms", "2000");
+        b.publish("c", "x");
+        List<String> log = new ArrayList<>();
+        Logged early = new Logged("early", Transport.POLL, log);
+        b.subscribe(early, new Broker.SubscribeRequest("c", 2, null, null));
+        advanceMillis(1000);
+        Logged late = new Logged("late", Transport.SSE, log);
+        b.subscribe(late, new Broker.SubscribeRequest("c", 2, null, null));
+        advanceMillis(999);
+        assertEquals(0, early.heldLong, "1,999 ms: not yet");
+        advanceMillis(1);
+        assertEquals(1, early.heldLong);
+        assertEquals(0, late.heldLong, "held 1 s only");
+        advanceMillis(1000);
+        assertEquals(1, late.heldLong);
+        advanceMillis(5000);
+        assertEquals(1, early.heldLong, "told once, not at every sweep");
+        assertEquals(1, late.heldLong);
+    }
+
+    @Test
+    void aSubscriberAnsweredBeforeItWasHeldLongIsNeverTold() {
+        Broker b = broker("detect_disconnects_after_ms", "2000");
+        b.publish("c", "x");
+        List<String> log = new ArrayList<>();
+        Logged quick = new Logged("quick", Transport.POLL, log);
+        b.subscribe(quick, new Broker.SubscribeRequest("c", 2, null, null));
+        advanceMillis(1500);
+        b.publish("c", "y"); // answered and gone from the timers
+        Logged next = new Logged("next", Transport.POLL, log);
+        b.subscribe(next, new Broker.SubscribeRequest("c", 3, null, null)); // its re-poll
+        advanceMillis(1999);
+        assertEquals(0, quick.heldLong);
+        assertEquals(0, next.heldLong);
+        advanceMillis(1);
+        assertEquals(0, quick.heldLong);
+        assertEquals(1, next.heldLong, "the re-poll counts from its own start");
+    }
+
+    @Test
+    void theHeldLongCursorSurvivesItsSubscriberLeavingAndExpiring() {
+        Broker b = broker("detect_disconnects_after_ms", "1000", "polling_timeout", "5");
+        b.publish("c", "x");
+        List<String> log = new ArrayList<>();
+        List<Logged> subs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) { // several per timer stripe
+            Logged s = new Logged("s" + i, i % 2 == 0 ? Transport.POLL : Transport.STREAM, log);
+            b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null));
+            subs.add(s);
+            advanceMillis(10);
+        }
+        // now: s0 held 400 ms .. s39 10 ms. Half are told at 1,000 ms of age; then the newest told leave
+        advanceMillis(600);
+        long told = subs.stream().filter(s -> s.heldLong == 1).count();
+        assertTrue(told > 0 && told < 40, "some told: " + told);
+        for (Logged s : subs) {
+            if (s.heldLong == 1 && subs.indexOf(s) >= told - 8) {
+                s.onClientGone(b); // the cursors of the stripes point at these
+            }
+        }
+        advanceMillis(1000);
+        for (Logged s : subs) {
+            assertEquals(1, s.heldLong, s.name + " told exactly once");
+        }
+        advanceMillis(4000); // polling_timeout: long-polls answered noop, streams re-queued and told again later
+        advanceMillis(1000);
+        for (Logged s : subs) {
+            boolean stayed = !s.isEnded();
+            if (s.transport.streaming() && stayed) {
+                assertEquals(2, s.heldLong, s.name + ": re-queued after its noop, held long again");
+            }
+        }
+    }
+}

@@ -62,6 +62,8 @@ public final class Broker implements AutoCloseable {
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
     private volatile int reconnectWindowMillis = MIN_RECONNECT_WINDOW_MS;
     private int scanCursor; // sweeper thread only
+    /** Long-polls a sweep answered with a noop, ended after the sweep's writes (sweeper thread only). */
+    private final ArrayList<Subscriber> noopsToEnd = new ArrayList<>();
 
     public Broker(JcometConfig config) {
         this(config, System::nanoTime, true);
@@ -849,6 +851,11 @@ public final class Broker implements AutoCloseable {
     void sweepOnce(Subscriber[] scratch) {
         int now = now();
         timers.expire(now, scratch, this::expired);
+        // as a publish does: every noop written first, the responses ended after (see sendDeferringEnd)
+        for (int i = 0, n = noopsToEnd.size(); i < n; i++) {
+            noopsToEnd.get(i).endDeferred();
+        }
+        noopsToEnd.clear();
         if (heldLongMillis > 0) {
             timers.age(now + pollingTimeoutMillis - heldLongMillis, scratch, Subscriber::onHeldLong);
         }
@@ -879,7 +886,9 @@ public final class Broker implements AutoCloseable {
         String epoch = ch == null ? null : epoch(ch);
         unlinkFromChannel(s);
         stats.addNoop();
-        s.end(Message.control(Messages.noop(cname, s.noopSeq, epoch)));
+        if (s.sendDeferringEnd(Message.control(Messages.noop(cname, s.noopSeq, epoch)))) {
+            noopsToEnd.add(s);
+        }
     }
 
     /** Scans a slice of the slot table for channels to expire; a full pass every ~2 s at most. */

@@ -98,6 +98,28 @@ class LongPollFanOutTest {
     }
 
     @Test
+    void aSweepWritesEveryNoopBeforeItEndsAnyLongPoll() {
+        Broker b = broker("polling_timeout", "10");
+        b.publish("c", "x");
+        List<String> log = new ArrayList<>();
+        List<Logged> polls = new ArrayList<>();
+        for (String n : List.of("a", "b", "c")) {
+            Logged s = new Logged(n, Transport.POLL, log);
+            b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null));
+            polls.add(s);
+        }
+        advanceMillis(10_000);
+        assertEquals(6, log.size(), log.toString());
+        assertTrue(log.subList(0, 3).stream().allMatch(e -> e.startsWith("answer ")), log.toString());
+        assertTrue(log.subList(3, 6).stream().allMatch(e -> e.startsWith("end ")), log.toString());
+        for (Logged s : polls) {
+            assertTrue(s.last().startsWith("{\"type\":\"noop\""), s.sent().toString());
+        }
+        assertEquals(3, b.stats().noops());
+        assertEquals(0, b.stats().held(Transport.POLL));
+    }
+
+    @Test
     void aStreamIsNotDeferredItIsOfferedAndFlushed() {
         Broker b = broker();
         b.publish("c", "x");

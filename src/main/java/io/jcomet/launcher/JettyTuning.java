@@ -66,8 +66,8 @@ public final class JettyTuning {
                     "No Date: header: a few bytes less per message; comet clients do not use it."),
             new Setting("headerCacheSize", HEADER_CACHE_SIZE,
                     "NO per-connection header-field cache: Jetty builds one on a connection's 2nd request, and"
-                    + " long-poll clients re-poll on the same connection: 109 KB of heap per re-polling"
-                    + " connection with Jetty's default 1024, 6.5 KB with 0 (docs/TUNING.md).")));
+                    + " long-poll clients re-poll on the same connection: with Jetty's default 1024 the cache"
+                    + " costs ~103 KB of heap per re-polling connection (docs/TUNING.md).")));
 
     // ------------------------------------------------------------ byte buffer pool
 

@@ -30,7 +30,7 @@ etc/jcomet-front-connectors.xml
 ## Idle timeout of a front connection, ms.
 # jcomet.front.idleTimeout=60000
 ## listen() backlog per port (capped by net.core.somaxconn; 0 = platform default).
-# jcomet.front.acceptQueueSize=0
+# jcomet.front.acceptQueueSize=4096
 ## SO_REUSEADDR, TCP_NODELAY, SO_RCVBUF / SO_SNDBUF (-1 = kernel default, autotuned).
 # jcomet.front.reuseAddress=true
 # jcomet.front.acceptedTcpNoDelay=true

@@ -820,17 +820,7 @@ public final class Bench {
 
     /** Soft "Max open files" of this process from /proc/self/limits (-1 if unknown). */
     static long clientMaxFds() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/self/limits"))) {
-                if (l.startsWith("Max open files")) {
-                    String[] parts = l.substring("Max open files".length()).trim().split("\\s+");
-                    return "unlimited".equals(parts[0]) ? Long.MAX_VALUE : Long.parseLong(parts[0]);
-                }
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // not Linux
-        }
-        return -1;
+        return io.jcomet.os.OpenFileLimit.ofThisProcess().soft();
     }
 
     private static long memTotal() {

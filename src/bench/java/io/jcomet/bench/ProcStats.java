@@ -75,13 +75,7 @@ final class ProcStats {
     }
 
     static long maxFds(long pid) {
-        for (String l : lines("/proc/" + pid + "/limits")) {
-            if (l.startsWith("Max open files")) {
-                String v = l.substring("Max open files".length()).trim().split("\\s+")[0];
-                return "unlimited".equals(v) ? Long.MAX_VALUE : Long.parseLong(v);
-            }
-        }
-        return -1;
+        return io.jcomet.os.OpenFileLimit.ofProcess(pid).soft();
     }
 
     private static List<String> lines(String file) {

@@ -101,7 +101,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
         private int frontPort = 0;
         private int frontCount = 1;
         private int maxThreads = 64;
-        private long idleTimeoutMillis = 120_000;
+        private long idleTimeoutMillis = JettyTuning.FRONT_IDLE_TIMEOUT_MS;
         private String webappDir = System.getProperty("jcomet.webapp", "webapp");
         private final Map<String, String> settings = new LinkedHashMap<>();
 
@@ -125,43 +125,24 @@ public final class EmbeddedJcomet implements AutoCloseable {
 
         public EmbeddedJcomet start() throws Exception {
             QueuedThreadPool pool = new QueuedThreadPool(Math.max(maxThreads, 8 + frontCount + 1), 4);
-            pool.setName("jcomet");
-            // No reserved threads: with them, each request makes the selector hand its selecting to
-            // a parked reserved thread (a wake-up) and re-park it afterwards; on 2 cores that cost
-            // more than dispatching the request to the pool. Measured with bench publish, 16 keep-alive
-            // publishers: 43k -> 52k pushes/s, 25 -> 21 us of server CPU per push (BENCHMARKS.md).
-            pool.setReservedThreads(0);
-            // 1 KB buckets (Jetty's default is 4 KB): the buffers every write takes for a moment
-            // (chunk and response headers) and output buffers held for a long time (open streams, if
-            // output aggregation is ever turned on) land in different buckets, so a bucket never
-            // scans past thousands of held buffers (measured with 10,000 aggregating streams: 101 ->
-            // 15 us of CPU per delivery; docs/BENCHMARKS.md).
-            // Idle memory bounded at 64 MB heap + 64 MB direct, as in jetty-base.
-            ArrayByteBufferPool buffers = new ArrayByteBufferPool(0, 1024, 65536, -1, 64L << 20, 64L << 20);
+            // every value and its reason: JettyTuning, shared with jetty-base's ini files and mvn jetty:run
+            pool.setName(JettyTuning.THREAD_NAME_PREFIX);
+            pool.setIdleTimeout(JettyTuning.THREAD_IDLE_TIMEOUT_MS);
+            pool.setReservedThreads(JettyTuning.RESERVED_THREADS);
+            ArrayByteBufferPool buffers = new ArrayByteBufferPool(JettyTuning.BUFFER_POOL_MIN_CAPACITY,
+                    JettyTuning.BUFFER_POOL_FACTOR, JettyTuning.BUFFER_POOL_MAX_CAPACITY, JettyTuning.BUFFER_POOL_MAX_BUCKET_SIZE,
+                    JettyTuning.BUFFER_POOL_MAX_HEAP_MEMORY, JettyTuning.BUFFER_POOL_MAX_DIRECT_MEMORY);
             Server server = new Server(pool, null, buffers);
             server.setStopAtShutdown(false); // Main registers a hook that calls stop(): broker first
             server.setStopTimeout(5000);
 
-            HttpConfiguration http = new HttpConfiguration();
-            http.setSendServerVersion(false);
-            http.setSendDateHeader(false);      // one header less per message; comet clients do not use it
-            // Taken while writing. No aggregation (1): jcomet writes each message once and flushes it
-            // anyway, and an aggregating response keeps this buffer until it completes, i.e. an open
-            // stream for its whole life (measured +3.5 KB RSS per stream with 2048, nothing with 1).
-            http.setOutputBufferSize(3072);
-            http.setOutputAggregationSize(1);
-            http.setRequestHeaderSize(8192);
-            http.setResponseHeaderSize(4096);
-            // Jetty's parser builds a header-field cache (an ArrayTrie of ~47 KB) on a connection's
-            // second request; with long-polls re-polling over keep-alive that is 47 KB per client
-            // (measured: 10,000 re-polling subscribers exhausted a 1 GB heap). Comet requests are tiny.
-            http.setHeaderCacheSize(0);
+            HttpConfiguration http = httpConfiguration();
 
-            ServerConnector admin = connector(server, http, host, adminPort);
+            ServerConnector admin = connector(server, http, host, adminPort, JettyTuning.ADMIN_ACCEPT_QUEUE_SIZE);
             List<ServerConnector> fronts = new ArrayList<>();
             String fh = frontHost == null ? host : frontHost;
             for (int i = 0; i < frontCount; i++) {
-                fronts.add(connector(server, http, fh, frontPort == 0 ? 0 : frontPort + i));
+                fronts.add(connector(server, http, fh, frontPort == 0 ? 0 : frontPort + i, JettyTuning.FRONT_ACCEPT_QUEUE_SIZE));
             }
             for (ServerConnector c : fronts) {
                 server.addConnector(c);
@@ -222,12 +203,27 @@ public final class EmbeddedJcomet implements AutoCloseable {
             return new EmbeddedJcomet(server, admin, fronts, webapp);
         }
 
-        private ServerConnector connector(Server server, HttpConfiguration http, String host, int port) {
-            ServerConnector c = new ServerConnector(server, 0, 1, new HttpConnectionFactory(http));
+        /** Every connector's HTTP settings: {@link JettyTuning#HTTP_CONFIG} (JettyTuningTest checks each one is applied). */
+        static HttpConfiguration httpConfiguration() {
+            HttpConfiguration http = new HttpConfiguration();
+            http.setInputBufferSize(JettyTuning.INPUT_BUFFER_SIZE);
+            http.setRequestHeaderSize(JettyTuning.REQUEST_HEADER_SIZE);
+            http.setResponseHeaderSize(JettyTuning.RESPONSE_HEADER_SIZE);
+            http.setMaxResponseHeaderSize(JettyTuning.MAX_RESPONSE_HEADER_SIZE);
+            http.setOutputBufferSize(JettyTuning.OUTPUT_BUFFER_SIZE);
+            http.setOutputAggregationSize(JettyTuning.OUTPUT_AGGREGATION_SIZE);
+            http.setSendServerVersion(JettyTuning.SEND_SERVER_VERSION);
+            http.setSendDateHeader(JettyTuning.SEND_DATE_HEADER);
+            http.setHeaderCacheSize(JettyTuning.HEADER_CACHE_SIZE);
+            return http;
+        }
+
+        private ServerConnector connector(Server server, HttpConfiguration http, String host, int port, int acceptQueueSize) {
+            ServerConnector c = new ServerConnector(server, JettyTuning.ACCEPTORS, JettyTuning.SELECTORS, new HttpConnectionFactory(http));
             c.setHost(host);
             c.setPort(port);
-            c.setAcceptQueueSize(1024);
-            // longer than any polling_timeout we would configure: the sweeper ends held requests, not this
+            c.setAcceptQueueSize(acceptQueueSize);
+            // it does not end a held request (the sweeper does), only an idle kept-alive connection
             c.setIdleTimeout(idleTimeoutMillis);
             return c;
         }

@@ -81,7 +81,7 @@ public final class Main {
 
     /** Warns when the open-file limit is below what the effective max_channels needs (docs/TUNING.md). */
     static void warnOnFileLimit(int maxChannels) {
-        String warning = OpenFiles.warning(OpenFiles.limit(), maxChannels);
+        String warning = OpenFiles.warning(io.jcomet.os.OpenFileLimit.ofThisProcess().soft(), maxChannels);
         if (warning != null) {
             System.err.println(warning);
         }

@@ -1,11 +1,8 @@
 package io.jcomet.launcher;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
- * Reads this process's soft open-file limit from /proc/self/limits (-1 when unknown), and says when
- * it is too low for the configured {@code max_channels}. The figure is docs/TUNING.md's and
+ * Says when this process's open-file limit ({@link io.jcomet.os.OpenFileLimit}) is too low for the
+ * configured {@code max_channels}. The figure is docs/TUNING.md's and
  * bin/check-host-tuning's: one descriptor per connection, +10% and +10,000 for listeners, logs,
  * jars and admin connections (1,110,000 for the default million). Stateless.
  */
@@ -28,19 +25,5 @@ final class OpenFiles {
                 + " (which needs " + needed + " open files). Raise it with `ulimit -n " + needed + "` (shell), LimitNOFILE="
                 + needed + " (systemd) or /etc/security/limits.conf nofile, with fs.nr_open and fs.file-max above it:"
                 + " see docs/TUNING.md.";
-    }
-
-    static long limit() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-                if (line.startsWith("Max open files")) {
-                    String v = line.substring("Max open files".length()).trim().split("\\s+")[0];
-                    return v.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(v);
-                }
-            }
-        } catch (Exception e) {
-            // not Linux
-        }
-        return -1;
     }
 }

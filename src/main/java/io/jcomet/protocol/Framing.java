@@ -80,6 +80,15 @@ public abstract class Framing {
     /** Content-Type of the response. */
     public abstract String contentType();
 
+    /**
+     * Whether a refusal (a 401, 404, 429 in icomet's status JSON) goes out with that HTTP status.
+     * Only a plain JSON answer does: a browser drops a script (JSONP, iframe) or an event stream
+     * sent with a 4xx, so those are refused with 200 and the status in the JSON.
+     */
+    public boolean refusalCarriesStatus() {
+        return false;
+    }
+
     static byte[] concat(int size, byte[]... parts) {
         byte[] out = new byte[size];
         int p = 0;
@@ -161,6 +170,11 @@ public abstract class Framing {
         @Override
         public String contentType() {
             return prefix.length == 0 ? "application/json; charset=utf-8" : "text/javascript; charset=utf-8";
+        }
+
+        @Override
+        public boolean refusalCarriesStatus() {
+            return prefix.length == 0; // plain JSON; a JSONP answer is a script
         }
     }
 

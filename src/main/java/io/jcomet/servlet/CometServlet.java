@@ -18,6 +18,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Every jcomet endpoint, routed by path and by the port the request arrived on: requests on
@@ -47,26 +48,95 @@ public final class CometServlet extends HttpServlet {
     /** The front /stats document and when it was made (nanoTime): rebuilt at most once a second. */
     private transient volatile Object[] statsCache;
 
-    private enum Endpoint {
-        SUB(false), POLL(false), STREAM(false), SSE(false), IFRAME(false), PING(false), STATS(false), WS(false),
-        SIGN(true), PUSH(true), PUB(true), BROADCAST(true), CLOSE(true), CLEAR(true), INFO(true), CHECK(true), PSUB(true),
-        METRICS(true);
-
-        final boolean admin;
-
-        Endpoint(boolean admin) {
-            this.admin = admin;
-        }
+    /** What a route's handler does with one request; called on the container's request thread. */
+    @FunctionalInterface
+    interface Handler {
+        void handle(CometServlet servlet, Route route, HttpServletRequest req, HttpServletResponse resp, AdminParams params)
+                throws IOException;
     }
 
-    private static final Map<String, Endpoint> ROUTES = Map.ofEntries(
-            Map.entry("/sub", Endpoint.SUB), Map.entry("/poll", Endpoint.POLL), Map.entry("/stream", Endpoint.STREAM),
-            Map.entry("/sse", Endpoint.SSE), Map.entry("/iframe", Endpoint.IFRAME), Map.entry("/ping", Endpoint.PING),
-            Map.entry("/stats", Endpoint.STATS), Map.entry("/sign", Endpoint.SIGN), Map.entry("/push", Endpoint.PUSH),
-            Map.entry("/pub", Endpoint.PUB), Map.entry("/broadcast", Endpoint.BROADCAST), Map.entry("/close", Endpoint.CLOSE),
-            Map.entry("/clear", Endpoint.CLEAR), Map.entry("/info", Endpoint.INFO), Map.entry("/check", Endpoint.CHECK),
-            Map.entry("/psub", Endpoint.PSUB), Map.entry("/metrics", Endpoint.METRICS),
-            Map.entry("/ws", Endpoint.WS));
+    /** Which port answers a route, and how its request is read. */
+    enum Side {
+        /** Any port but {@code admin_port}; GET (and CORS preflight OPTIONS) only. */
+        FRONT,
+        /** {@code admin_port} only, callers {@link AdminGuard} admits; parameters read icomet's way ({@link AdminParams}). */
+        ADMIN,
+        /** Like ADMIN, but the request is handed over unread (a held presence stream). */
+        ADMIN_STREAM
+    }
+
+    /**
+     * Every path the servlet answers: the one table routing reads. web.xml maps the servlet to
+     * exactly these paths (plus its error page; RoutesTest fails when the two differ), so that
+     * static files stay with the container's default servlet on Tomcat and Jetty alike.
+     * A subscription route carries its {@link Transport} and how its framing is made from the
+     * caller's callback; {@code callbackErrors} says whether a 400 on it is answered as a JSONP
+     * script when the caller gave {@code cb} (browsers run no script sent with a 4xx).
+     */
+    enum Route {
+        SUB("/sub", Transport.POLL, Framing::longPoll, true),
+        POLL("/poll", Transport.POLL, Framing::longPoll, true),
+        STREAM("/stream", Transport.STREAM, cb -> Framing.stream(), false),
+        SSE("/sse", Transport.SSE, cb -> Framing.sse(), false),
+        IFRAME("/iframe", Transport.IFRAME, Framing::iframe, true),
+        PING("/ping", Side.FRONT, true, (s, r, req, resp, p) -> s.ping(req, resp)),
+        STATS("/stats", Side.FRONT, false, (s, r, req, resp, p) -> s.stats(resp)),
+        /** A plain GET; upgrades are taken by the container's WebSocket filter before they get here. */
+        WS("/ws", Side.FRONT, false, (s, r, req, resp, p) -> {
+            throw new BadRequestException("/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
+        }),
+        SIGN("/sign", Side.ADMIN, false, (s, r, req, resp, p) -> s.sign(p, resp)),
+        PUSH("/push", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, false)),
+        PUB("/pub", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, true)),
+        BROADCAST("/broadcast", Side.ADMIN, false, (s, r, req, resp, p) -> s.broadcast(p, resp)),
+        CLOSE("/close", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, true)),
+        CLEAR("/clear", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, false)),
+        INFO("/info", Side.ADMIN, false, (s, r, req, resp, p) -> s.info(p, resp)),
+        CHECK("/check", Side.ADMIN, false, (s, r, req, resp, p) -> s.check(p, resp)),
+        PSUB("/psub", Side.ADMIN_STREAM, false, (s, r, req, resp, p) -> s.presence.subscribe(req)),
+        METRICS("/metrics", Side.ADMIN, false, (s, r, req, resp, p) -> s.metrics(resp));
+
+        private static final Map<String, Route> BY_PATH = new java.util.HashMap<>();
+        static {
+            for (Route r : values()) {
+                BY_PATH.put(r.path, r);
+            }
+        }
+
+        final String path;
+        final Side side;
+        final boolean admin;
+        /** The subscription's transport; null for routes that answer at once. */
+        final Transport transport;
+        /** The subscription's framing for the caller's (validated, possibly null) callback; null when not a subscription. */
+        final Function<String, Framing> framing;
+        final boolean callbackErrors;
+        final Handler handler;
+
+        /** A front subscription: answered by {@link #subscribe}. */
+        Route(String path, Transport transport, Function<String, Framing> framing, boolean callbackErrors) {
+            this(path, Side.FRONT, transport, framing, callbackErrors, (s, r, req, resp, p) -> s.subscribe(req, resp, r));
+        }
+
+        Route(String path, Side side, boolean callbackErrors, Handler handler) {
+            this(path, side, null, null, callbackErrors, handler);
+        }
+
+        Route(String path, Side side, Transport transport, Function<String, Framing> framing, boolean callbackErrors, Handler handler) {
+            this.path = path;
+            this.side = side;
+            this.admin = side != Side.FRONT;
+            this.transport = transport;
+            this.framing = framing;
+            this.callbackErrors = callbackErrors;
+            this.handler = handler;
+        }
+
+        /** The route of a servlet path, or null. */
+        static Route of(String path) {
+            return BY_PATH.get(path);
+        }
+    }
 
     @Override
     public void init() throws ServletException {
@@ -99,22 +169,22 @@ public final class CometServlet extends HttpServlet {
         if (req.getPathInfo() != null) {
             path = path + req.getPathInfo();
         }
-        Endpoint ep = ROUTES.get(path);
+        Route route = Route.of(path);
         boolean onAdminPort = req.getLocalPort() == adminPort;
         Stats stats = broker.stats();
-        if (ep == null || ep.admin != onAdminPort) {
+        if (route == null || route.admin != onAdminPort) {
             stats.addReject(Stats.Reject.WRONG_PORT);
-            error(resp, 404, ep == null ? "no such endpoint"
-                    : ep.admin ? "admin endpoint: only on the admin port" : "front endpoint: not on the admin port");
+            error(resp, 404, route == null ? "no such endpoint"
+                    : route.admin ? "admin endpoint: only on the admin port" : "front endpoint: not on the admin port");
             return;
         }
-        if (ep.admin && !guard.admits(req.getRemoteAddr())) {
+        if (route.admin && !guard.admits(req.getRemoteAddr())) {
             stats.addReject(Stats.Reject.FORBIDDEN);
             error(resp, 403, "admin API refused for " + AdminGuard.normalize(req.getRemoteAddr()));
             return;
         }
         String method = req.getMethod();
-        if (!ep.admin) {
+        if (!route.admin) {
             if (method.equals("OPTIONS")) {
                 cors(resp);
                 resp.setHeader("Access-Control-Allow-Methods", "GET, OPTIONS");
@@ -131,7 +201,7 @@ public final class CometServlet extends HttpServlet {
         }
         AdminParams params = null;
         try {
-            if (ep.admin && ep != Endpoint.PSUB) {
+            if (route.side == Side.ADMIN) {
                 params = AdminParams.read(req, broker.config().maxMessageSize());
                 if (params == null) {
                     stats.addReject(Stats.Reject.TOO_LARGE);
@@ -140,39 +210,16 @@ public final class CometServlet extends HttpServlet {
                     return;
                 }
             }
-            switch (ep) {
-                case SUB: case POLL: subscribe(req, resp, Transport.POLL); break;
-                case STREAM: subscribe(req, resp, Transport.STREAM); break;
-                case SSE: subscribe(req, resp, Transport.SSE); break;
-                case IFRAME: subscribe(req, resp, Transport.IFRAME); break;
-                case PING: ping(req, resp); break;
-                case STATS: stats(req, resp); break;
-                case SIGN: sign(params, resp); break;
-                case PUSH: push(params, resp, false); break;
-                case PUB: push(params, resp, true); break;
-                case BROADCAST: broadcast(params, resp); break;
-                case CLOSE: closeOrClear(params, resp, true); break;
-                case CLEAR: closeOrClear(params, resp, false); break;
-                case INFO: info(params, resp); break;
-                case CHECK: check(params, resp); break;
-                case PSUB: presence.subscribe(req); break;
-                case WS: // the container's WebSocket filter takes upgrades before they get here
-                    throw new BadRequestException("/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
-                case METRICS:
-                    resp.setContentType(metrics.contentType());
-                    metrics.write(resp.getOutputStream());
-                    break;
-                default: throw new IllegalStateException(ep.name());
-            }
+            route.handler.handle(this, route, req, resp, params);
         } catch (BadRequestException e) {
             stats.addReject(Stats.Reject.BAD_REQUEST);
-            if (ep.admin) {
+            if (route.admin) {
                 error(resp, 400, e.getMessage(), adminCallback(params));
             } else {
-                badRequest(req, resp, ep, e.getMessage());
+                badRequest(req, resp, route, e.getMessage());
             }
         } catch (CometException e) {
-            error(resp, e.status(), e.reason(), ep.admin ? adminCallback(params) : frontCallback(req));
+            error(resp, e.status(), e.reason(), route.admin ? adminCallback(params) : frontCallback(req));
         } catch (RuntimeException e) {
             // what containers throw for an unparsable query string or form body (bad percent-encoding,
             // invalid UTF-8): answered here so the container neither sends its own page nor logs the URI
@@ -181,7 +228,7 @@ public final class CometServlet extends HttpServlet {
             }
             stats.addReject(Stats.Reject.BAD_REQUEST);
             MalformedRequests.note(e.getClass().getSimpleName() + " on " + path);
-            badRequest(req, resp, ep, "malformed request: parameters are not valid percent-encoded UTF-8");
+            badRequest(req, resp, route, "malformed request: parameters are not valid percent-encoded UTF-8");
         }
     }
 
@@ -210,14 +257,14 @@ public final class CometServlet extends HttpServlet {
      * gets the error as a script (HTTP 200, as refusals are: a browser runs no script sent with a
      * 4xx), everyone else the JSON error with status 400.
      */
-    private void badRequest(HttpServletRequest req, HttpServletResponse resp, Endpoint ep, String reason) throws IOException {
+    private void badRequest(HttpServletRequest req, HttpServletResponse resp, Route route, String reason) throws IOException {
         if (resp.isCommitted()) {
             return;
         }
-        if (!ep.admin) {
+        if (!route.admin) {
             cors(resp); // so a cross-origin page can read why
             String cb = null;
-            if (ep == Endpoint.SUB || ep == Endpoint.POLL || ep == Endpoint.PING || ep == Endpoint.IFRAME) {
+            if (route.callbackErrors) {
                 try {
                     cb = Params.callback(Query.get(req.getQueryString(), "cb"));
                 } catch (RuntimeException e) {
@@ -249,7 +296,8 @@ public final class CometServlet extends HttpServlet {
 
     // ------------------------------------------------------------------ front
 
-    private void subscribe(HttpServletRequest req, HttpServletResponse resp, Transport transport) throws IOException {
+    private void subscribe(HttpServletRequest req, HttpServletResponse resp, Route route) throws IOException {
+        Transport transport = route.transport;
         // read from the raw query: getParameter would build a parameter map that stays attached
         // to the request for as long as it is held
         String q = req.getQueryString();
@@ -268,14 +316,7 @@ public final class CometServlet extends HttpServlet {
                 seq = Params.integer("Last-Event-ID", last, 0) + 1;
             }
         }
-        Framing framing;
-        switch (transport) {
-            case POLL: framing = Framing.longPoll(cb); break;
-            case STREAM: framing = Framing.stream(); break;
-            case SSE: framing = Framing.sse(); break;
-            case IFRAME: framing = Framing.iframe(cb); break;
-            default: throw new IllegalArgumentException(transport.name());
-        }
+        Framing framing = route.framing.apply(cb);
         int bucket = limits.bucket(limits.client(req));
         if (!limits.acquireHeld(bucket)) {
             tooMany(resp, Stats.Reject.CLIENT_HELD_LIMIT, 5,
@@ -322,7 +363,7 @@ public final class CometServlet extends HttpServlet {
         write(resp, 200, c, Messages.utf8(json));
     }
 
-    private void stats(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    private void stats(HttpServletResponse resp) throws IOException {
         if (!broker.config().frontStats()) {
             error(resp, 404, "front_stats is off");
             return;
@@ -417,6 +458,11 @@ public final class CometServlet extends HttpServlet {
             Json.quote(b, cname).append(":1");
         }
         write(resp, 200, cb, Messages.utf8(b.append('}')));
+    }
+
+    private void metrics(HttpServletResponse resp) throws IOException {
+        resp.setContentType(metrics.contentType());
+        metrics.write(resp.getOutputStream());
     }
 
     // ------------------------------------------------------------------ helpers

@@ -288,9 +288,7 @@ final class HttpSubscriber extends Subscriber
 
     @Override
     protected synchronized void refuse(int status, Message m) {
-        // JSONP and streams answer 200: a browser drops a script or event stream with a 4xx status
-        boolean showStatus = !transport.streaming() && framing.contentType().startsWith("application/json");
-        finish(framing.frame(m), showStatus ? status : 200);
+        finish(framing.frame(m), framing.refusalCarriesStatus() ? status : 200);
     }
 
     @Override

@@ -1,11 +1,11 @@
 package io.jcomet.servlet;
 
+import io.jcomet.os.OpenFileLimit;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Process figures for /info: heap, resident set size and open files from /proc (Linux; -1
@@ -57,23 +57,8 @@ final class ProcessInfo {
         }
     }
 
-    /** Soft limit on open files ("Max open files" in /proc/self/limits), or -1. */
+    /** Soft limit on open files, or -1. */
     static long maxFds() {
-        return maxOpenFiles();
-    }
-
-    public static long maxOpenFiles() {
-        try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/self/limits"));
-            for (String line : lines) {
-                if (line.startsWith("Max open files")) {
-                    String[] f = line.substring("Max open files".length()).trim().split("\\s+");
-                    return f[0].equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(f[0]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return -1;
+        return OpenFileLimit.ofThisProcess().soft();
     }
 }

@@ -21,7 +21,7 @@ import org.w3c.dom.NodeList;
  * The committed front-connector XML files are exactly what {@link FrontConnectorsXml} generates, and
  * they describe the ports operators and {@code mvn jetty:run} users are told about. A failure here
  * means someone edited a generated file by hand or changed the generator without re-running it
- * ({@code java src/test/java/io/jcomet/deploy/FrontConnectorsXml.java}).
+ * ({@link JettyFiles#COMMAND}).
  *
  * <p>Threads: JUnit's test thread only.
  */

@@ -25,8 +25,29 @@ public final class MalformedRequests {
      */
     public static boolean isDecodeFailure(RuntimeException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof IllegalArgumentException || t instanceof IllegalStateException
-                    || t.getClass().getName().endsWith("BadMessageException")) {
+            if (t.getClass().getName().endsWith("BadMessageException")) {
+                return true; // Jetty's own word for a request it cannot read
+            }
+            if ((t instanceof IllegalArgumentException || t instanceof IllegalStateException) && thrownByContainer(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the first frame outside the JDK that threw {@code t} is the container's (decoding a
+     * parameter for us) rather than jcomet's: an IllegalStateException jcomet throws itself is a
+     * bug, answered 500 and logged, never passed off as the client's bad request.
+     */
+    static boolean thrownByContainer(Throwable t) {
+        for (StackTraceElement f : t.getStackTrace()) {
+            String c = f.getClassName();
+            if (c.startsWith("io.jcomet.")) {
+                return false;
+            }
+            if (c.startsWith("org.eclipse.jetty.") || c.startsWith("org.apache.catalina.")
+                    || c.startsWith("org.apache.tomcat.") || c.startsWith("org.apache.coyote.")) {
                 return true;
             }
         }

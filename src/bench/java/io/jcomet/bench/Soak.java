@@ -43,7 +43,7 @@ final class Soak {
     static final long HEAP_SLACK_BYTES = 16L << 20;
 
     private final Options o;
-    private final Admin admin;
+    private final ServerProbe admin;
     private final PrintStream out;
     private final long deadline;
     final Map<String, Object> figures;
@@ -56,7 +56,7 @@ final class Soak {
     private final AtomicLong slowPushes = new AtomicLong();
     private volatile boolean stopping;
 
-    Soak(Options o, Admin admin, PrintStream out, long deadline, Map<String, Object> figures, List<String> warnings) {
+    Soak(Options o, ServerProbe admin, PrintStream out, long deadline, Map<String, Object> figures, List<String> warnings) {
         this.o = o;
         this.admin = admin;
         this.out = out;

@@ -146,6 +146,30 @@ final class SubscriberPool implements AutoCloseable {
         return subs;
     }
 
+    /** Subscribers per channel times acknowledged pushes per channel ({@code k} channels). */
+    long expectedDeliveries(Publishers pubs, int k) {
+        long[] subsOn = new long[k];
+        for (Sub s : subs) {
+            subsOn[opts.channelIndex(s.id) % k]++;
+        }
+        long e = 0;
+        for (int c = 0; c < k; c++) {
+            e += subsOn[c] * pubs.acknowledged(c);
+        }
+        return e;
+    }
+
+    /** After {@link #stop()}: every subscriber's account against its channel's acknowledged range. */
+    LossReport verify(Publishers pubs) {
+        LossReport r = new LossReport();
+        int k = opts.channelCount(subs.size());
+        for (Sub s : subs) {
+            int[] range = pubs.range(opts.channelIndex(s.id) % k, s.acct.base());
+            r.add(s.acct.verify(range[0], range[1]));
+        }
+        return r;
+    }
+
     /** Creates subscribers up to {@code n} and opens them at {@code rate} per second (0 = at once). */
     void openUpTo(int n, double rate) {
         List<List<Sub>> perReactor = new ArrayList<>();

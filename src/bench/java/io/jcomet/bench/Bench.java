@@ -79,12 +79,7 @@ public final class Bench {
             case "fanout" -> new FanoutScenario(run);
             case "publish" -> new PublishScenario(run);
             case "churn" -> new ChurnScenario(run);
-            case "soak" -> info0 -> {
-                Soak soak = new Soak(run.o, run.server, run.out, run.deadline, run.figures, run.warnings);
-                int r = soak.run(info0);
-                run.svg = soak.svg;
-                return r;
-            };
+            case "soak" -> new SoakScenario(run);
             default -> throw new IllegalStateException(run.o.scenario);
         };
     }

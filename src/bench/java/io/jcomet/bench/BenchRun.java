@@ -52,7 +52,7 @@ final class BenchRun {
 
     // ------------------------------------------------------------------ progress
 
-    /** What the progress line says from now on. */
+    /** What the progress line says from now on (a null line: print none). */
     void progress(Supplier<String> line) {
         progress = line;
     }
@@ -70,8 +70,10 @@ final class BenchRun {
                 if (finished) {
                     return;
                 }
-                out.printf(Locale.ROOT, "[%s %6.1fs] %s%n", o.scenario, (System.nanoTime() - t0) / 1e9,
-                        progress.get());
+                String line = progress.get();
+                if (line != null) {
+                    out.printf(Locale.ROOT, "[%s %6.1fs] %s%n", o.scenario, (System.nanoTime() - t0) / 1e9, line);
+                }
             }
         } catch (InterruptedException ignored) {
             // end

@@ -7,7 +7,6 @@ import static io.jcomet.bench.Numbers.round;
 import static io.jcomet.bench.Numbers.scale;
 import static io.jcomet.bench.Numbers.slope;
 
-import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,20 +22,14 @@ import java.util.Map;
  *
  * <p>Threads: the scenario thread and one publisher thread; the pool has its own reactors.
  */
-final class ChurnScenario implements Scenario {
-
-    private final BenchRun run;
-    private final Options o;
-    private final PrintStream out;
+final class ChurnScenario extends Scenario {
 
     ChurnScenario(BenchRun run) {
-        this.run = run;
-        this.o = run.o;
-        this.out = run.out;
+        super(run);
     }
 
     @Override
-    public int run(Map<String, Object> info0) throws Exception {
+    int run(Map<String, Object> info0) throws Exception {
         int n = run.cap(o.connections, info0);
         int k = o.channelCount(n);
         long baseSubs = ServerProbe.num(info0, "subscribers");

@@ -7,7 +7,6 @@ import static io.jcomet.bench.Numbers.round;
 import static io.jcomet.bench.Numbers.scale;
 import static io.jcomet.bench.Numbers.slope;
 
-import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,20 +22,14 @@ import java.util.Map;
  *
  * <p>Threads: the scenario thread; the pool and the publishers have their own.
  */
-final class FanoutScenario implements Scenario {
-
-    private final BenchRun run;
-    private final Options o;
-    private final PrintStream out;
+final class FanoutScenario extends Scenario {
 
     FanoutScenario(BenchRun run) {
-        this.run = run;
-        this.o = run.o;
-        this.out = run.out;
+        super(run);
     }
 
     @Override
-    public int run(Map<String, Object> info0) throws Exception {
+    int run(Map<String, Object> info0) throws Exception {
         int n = run.cap(o.connections, info0);
         int k = o.channelCount(n);
         long baseSubs = ServerProbe.num(info0, "subscribers");

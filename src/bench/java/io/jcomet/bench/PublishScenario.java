@@ -7,7 +7,6 @@ import static io.jcomet.bench.Numbers.round;
 import static io.jcomet.bench.Numbers.scale;
 import static io.jcomet.bench.Numbers.slope;
 
-import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,20 +21,14 @@ import java.util.Map;
  *
  * <p>Threads: the scenario thread; the pool and the publishers have their own.
  */
-final class PublishScenario implements Scenario {
-
-    private final BenchRun run;
-    private final Options o;
-    private final PrintStream out;
+final class PublishScenario extends Scenario {
 
     PublishScenario(BenchRun run) {
-        this.run = run;
-        this.o = run.o;
-        this.out = run.out;
+        super(run);
     }
 
     @Override
-    public int run(Map<String, Object> info0) throws Exception {
+    int run(Map<String, Object> info0) throws Exception {
         int n = o.connections > 0 ? run.cap(o.connections, info0) : 0;
         int k = o.channelCount(Math.max(n, 1));
         long baseSubs = ServerProbe.num(info0, "subscribers");

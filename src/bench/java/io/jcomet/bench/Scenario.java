@@ -1,5 +1,6 @@
 package io.jcomet.bench;
 
+import java.io.PrintStream;
 import java.util.Map;
 
 /**
@@ -7,7 +8,17 @@ import java.util.Map;
  * built over the shared parts of a {@link BenchRun}: the subscriber pool, the publishers, the server
  * probe and the result output. Runs on the scenario thread.
  */
-interface Scenario {
+abstract class Scenario {
+
+    final BenchRun run;
+    final Options o;
+    final PrintStream out;
+
+    Scenario(BenchRun run) {
+        this.run = run;
+        this.o = run.o;
+        this.out = run.out;
+    }
 
     /**
      * Runs the scenario: puts its figures and warnings into the run, prints its final table and sets
@@ -15,5 +26,5 @@ interface Scenario {
      *
      * @param info0 the server's /info before the scenario started
      */
-    int run(Map<String, Object> info0) throws Exception;
+    abstract int run(Map<String, Object> info0) throws Exception;
 }

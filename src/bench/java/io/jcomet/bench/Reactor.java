@@ -7,19 +7,20 @@ import static io.jcomet.bench.PoolSubscriber.DONE;
 
 import io.jcomet.bench.WireDecoder.Decoded;
 import java.io.IOException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.net.StandardSocketOptions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One selector thread and the subscribers it owns: connects them (at a rate), writes their
@@ -138,10 +139,7 @@ final class Reactor implements Runnable {
                             }
                         }
                     } catch (IOException e) {
-                        pool.ioErrors.incrementAndGet();
-                        pool.noteError("I/O error on " + s.cname + ": " + e);
-                        closeSub(s);
-                        retryLater(s, 200);
+                        fail(s, pool.ioErrors, "I/O error on " + s.cname + ": " + e, 200);
                     }
                 }
             }
@@ -193,6 +191,14 @@ final class Reactor implements Runnable {
                 connect(s);
             }
         }
+    }
+
+    /** Counts a failure, keeps its text if it is the run's first, closes the connection and retries later. */
+    private void fail(PoolSubscriber s, AtomicLong counter, String error, long retryMs) {
+        counter.incrementAndGet();
+        pool.noteError(error);
+        closeSub(s);
+        retryLater(s, retryMs);
     }
 
     private void retryLater(PoolSubscriber s, long delayMs) {
@@ -256,10 +262,7 @@ final class Reactor implements Runnable {
         try {
             s.ch.finishConnect();
         } catch (IOException e) {
-            pool.connectErrors.incrementAndGet();
-            pool.noteError("connect to " + s.target + " failed: " + e);
-            closeSub(s);
-            retryLater(s, 1000);
+            fail(s, pool.connectErrors, "connect to " + s.target + " failed: " + e, 1000);
             return;
         }
         pool.connecting.decrementAndGet();
@@ -291,10 +294,7 @@ final class Reactor implements Runnable {
             }
             s.ch.write(b);
         } catch (IOException e) {
-            pool.ioErrors.incrementAndGet();
-            pool.noteError("write to " + s.target + " failed: " + e);
-            closeSub(s);
-            retryLater(s, 200);
+            fail(s, pool.ioErrors, "write to " + s.target + " failed: " + e, 200);
             return;
         }
         if (b.hasRemaining()) {
@@ -424,10 +424,7 @@ final class Reactor implements Runnable {
                 retryLater(s, 100);
             }
         } else if (d instanceof Decoded.Broken b) {
-            pool.badBody.incrementAndGet();
-            pool.noteError("bad " + b.what() + " from " + s.target + ": " + b.error());
-            closeSub(s);
-            retryLater(s, 1000);
+            fail(s, pool.badBody, "bad " + b.what() + " from " + s.target + ": " + b.error(), 1000);
         } else {
             throw new IllegalStateException("unknown event " + d);
         }

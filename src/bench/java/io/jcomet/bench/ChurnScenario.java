@@ -1,15 +1,9 @@
 package io.jcomet.bench;
 
-import static io.jcomet.bench.Numbers.col;
 import static io.jcomet.bench.Numbers.fmtInt;
-import static io.jcomet.bench.Numbers.mb;
 import static io.jcomet.bench.Numbers.round;
-import static io.jcomet.bench.Numbers.scale;
-import static io.jcomet.bench.Numbers.slope;
 
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

@@ -9,27 +9,20 @@ import java.util.Map;
 /**
  * The admin API as the benchmark uses it: {@code /info} (server memory, CPU, fd and subscriber
  * figures) and {@code /push}. Only the wire protocol; works against any icomet-compatible server
- * (fields an icomet server does not report read as -1).
+ * (fields an icomet server does not report read as -1). {@link ServerProbe} adds /proc figures.
  *
  * <p>Threads: one instance per thread (wraps one keep-alive connection).
  */
 final class Admin implements Closeable {
 
     private final BlockingHttpClient http;
-    private final long serverPid;
 
     Admin(Options o) {
-        this(o.adminHost, o.adminPort, o.serverPid);
+        this(o.adminHost, o.adminPort);
     }
 
     Admin(String host, int port) {
-        this(host, port, 0);
-    }
-
-    /** With {@code serverPid} &gt; 0, RSS, CPU and fd figures come from /proc/PID instead of /info. */
-    Admin(String host, int port, long serverPid) {
         http = new BlockingHttpClient(host, port, 30_000);
-        this.serverPid = serverPid;
     }
 
     /** Global /info (with {@code gc}: the server runs a GC first, so heap_used is live data). */
@@ -44,9 +37,6 @@ final class Admin implements Closeable {
         } catch (Json.JsonException e) {
             throw new IOException("/info answered something that is not a JSON object: "
                     + Json.abbreviate(r.bodyText()));
-        }
-        if (serverPid > 0) {
-            ProcStats.overlay(serverPid, info);
         }
         return info;
     }

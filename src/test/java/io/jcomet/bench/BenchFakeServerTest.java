@@ -137,7 +137,7 @@ class BenchFakeServerTest {
         assertThrows(Options.UsageException.class, () -> Options.parse(new String[] {"hold", "--sources", "8.8.8.8"}));
         assertThrows(Options.UsageException.class, () -> Options.parse(new String[] {"flood"}));
         Options o = Options.parse(new String[] {"hold --connections 100000"});
-        Bench b = new Bench(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        BenchRun b = new BenchRun(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         int n = b.cap(100_000, Map.of("max_fds", 20000L, "open_fds", 120L));
         assertTrue(n <= 20000 - 120 - 500, "capped below the server's limit: " + n);
         assertFalse(n <= 0);

@@ -1,7 +1,6 @@
 package io.jcomet.bench;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 /**
  * The {@code soak} scenario: for {@code --duration} seconds (default 600) everything that wears a
@@ -31,10 +29,13 @@ import java.util.function.BooleanSupplier;
  * counted, a silent loss fails), and after the clients leave and the channels expire, the server's
  * open fds and heap after GC must be back at their baseline.
  *
+ * <p>Built on the same parts as the other scenarios: {@link SubscriberPool} (verified subscribers),
+ * {@link Publishers}, the run's {@link ServerProbe} and its shared steps (open and hold, wait, verify).
+ *
  * <p>Threads: the scenario thread runs {@link #run} and samples; one publisher thread, one leaver
  * thread, one slow-publisher thread; the pool has its own reactors.
  */
-final class Soak {
+final class SoakScenario extends Scenario {
     static final int CHURN_SECONDS = 20;
     static final int LEAVERS_PER_SECOND = 100;
     static final int SLOW_READERS = 12; // under icomet's default of 16 per channel
@@ -42,37 +43,25 @@ final class Soak {
     static final int FD_SLACK = 32;
     static final long HEAP_SLACK_BYTES = 16L << 20;
 
-    private final Options o;
-    private final Admin admin;
-    private final PrintStream out;
-    private final long deadline;
-    final Map<String, Object> figures;
-    final List<String> warnings;
-    String svg;
-
     private final AtomicLong leavers = new AtomicLong();
     private final AtomicLong leaverErrors = new AtomicLong();
     private final AtomicLong slowConnects = new AtomicLong();
     private final AtomicLong slowPushes = new AtomicLong();
     private volatile boolean stopping;
 
-    Soak(Options o, Admin admin, PrintStream out, long deadline, Map<String, Object> figures, List<String> warnings) {
-        this.o = o;
-        this.admin = admin;
-        this.out = out;
-        this.deadline = deadline;
-        this.figures = figures;
-        this.warnings = warnings;
+    SoakScenario(BenchRun run) {
+        super(run);
     }
 
+    @Override
     int run(Map<String, Object> info0) throws Exception {
         int n = o.connections;
         int k = o.channelCount(n);
         double rate = o.msgRate > 0 ? o.msgRate : 200;
-        Map<String, Object> base = admin.info(true);
-        long fds0 = Admin.num(base, "open_fds");
-        long heap0 = Admin.num(base, "heap_used_bytes");
-        long channels0 = Admin.num(base, "channels");
+        Map<String, Object> base = run.server.info(true);
+        long fds0 = ServerProbe.num(base, "open_fds");
+        long heap0 = ServerProbe.num(base, "heap_used_bytes");
+        long channels0 = ServerProbe.num(base, "channels");
         long t0 = System.nanoTime();
         List<double[]> timeline = new ArrayList<>(); // s, fds, held, heap MB, rss MB, heap after GC MB (or NaN)
         SubscriberPool pool = new SubscriberPool(o, 1);
@@ -80,7 +69,7 @@ final class Soak {
         List<Socket> slow = new ArrayList<>();
         Thread publisher = daemon("soak-publisher", () -> {
             try {
-                pubs.run(-1, o.duration, rate, deadline);
+                pubs.run(-1, o.duration, rate, run.deadline);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -91,10 +80,8 @@ final class Soak {
         boolean caughtUp;
         Map<String, Object> end;
         try {
-            pool.openUpTo(n, o.rate);
-            if (!waitUntil(() -> pool.outstanding.get() >= n, 30 + n / 500.0, null)) {
-                warnings.add("only " + pool.outstanding.get() + " of " + n + " subscribers held at the start");
-            }
+            run.openAndHold(pool, n, ServerProbe.num(info0, "subscribers"));
+            run.progress(() -> null); // from here the soak prints its own line each second, from its /info sample
             openSlow(slow);
             publisher.start();
             leaverThread.start();
@@ -102,19 +89,19 @@ final class Soak {
             long endAt = t0 + (long) (o.duration * 1e9);
             long nextChurn = System.nanoTime() + CHURN_SECONDS * 1_000_000_000L;
             int tick = 0;
-            while (System.nanoTime() < endAt && System.nanoTime() < deadline) {
+            while (System.nanoTime() < endAt && System.nanoTime() < run.deadline) {
                 Thread.sleep(1000);
                 tick++;
-                Map<String, Object> i = admin.info(tick % 10 == 0);
+                Map<String, Object> i = run.server.info(tick % 10 == 0);
                 double s = (System.nanoTime() - t0) / 1e9;
-                timeline.add(new double[] {s, Admin.num(i, "open_fds"), Admin.num(i, "subscribers"),
-                        Admin.num(i, "heap_used_bytes") / 1048576.0, Admin.num(i, "rss_bytes") / 1048576.0,
-                        tick % 10 == 0 ? Admin.num(i, "heap_used_bytes") / 1048576.0 : Double.NaN});
+                timeline.add(new double[] {s, ServerProbe.num(i, "open_fds"), ServerProbe.num(i, "subscribers"),
+                        ServerProbe.num(i, "heap_used_bytes") / 1048576.0, ServerProbe.num(i, "rss_bytes") / 1048576.0,
+                        tick % 10 == 0 ? ServerProbe.num(i, "heap_used_bytes") / 1048576.0 : Double.NaN});
                 out.printf(Locale.ROOT, "[soak %6.1fs] fds %d held %d heap %.0f MB rss %.0f MB | published %d disconnected %d"
                                 + " dropped_slow %d | leavers %d | client held %d deliveries %d%n",
-                        s, Admin.num(i, "open_fds"), Admin.num(i, "subscribers"), Admin.num(i, "heap_used_bytes") / 1048576.0,
-                        Admin.num(i, "rss_bytes") / 1048576.0, Admin.num(i, "published"), Admin.num(i, "disconnected"),
-                        Admin.num(i, "dropped_slow"), leavers.get(), pool.outstanding.get(), pool.deliveries.get());
+                        s, ServerProbe.num(i, "open_fds"), ServerProbe.num(i, "subscribers"), ServerProbe.num(i, "heap_used_bytes") / 1048576.0,
+                        ServerProbe.num(i, "rss_bytes") / 1048576.0, ServerProbe.num(i, "published"), ServerProbe.num(i, "disconnected"),
+                        ServerProbe.num(i, "dropped_slow"), leavers.get(), pool.outstanding.get(), pool.deliveries.get());
                 if (System.nanoTime() - nextChurn >= 0) {
                     nextChurn += CHURN_SECONDS * 1_000_000_000L;
                     pool.closeAll();
@@ -128,53 +115,54 @@ final class Soak {
             leaverThread.join(5_000);
             slowPublisher.join(5_000);
             closeAll(slow);
-            long expected = expectedDeliveries(pool, pubs, k);
-            caughtUp = waitUntil(() -> pool.deliveries.get() + pool.gapSeqs.get() >= expected, o.drain, null);
+            long expected = pool.expectedDeliveries(pubs, k);
+            caughtUp = run.waitUntil(() -> pool.deliveries.get() + pool.gapSeqs.get() >= expected, o.drain);
             pool.stop();
-            loss = verify(pool, pubs, k);
+            loss = run.verify(pool, pubs);
             // the clients are gone: the server must come back to its baseline
             out.println("soak: clients gone; waiting for the server to release subscribers and expire channels");
-            boolean released = waitUntil(() -> Admin.num(admin.info(false), "subscribers") == 0, 15, null);
+            boolean released = run.waitUntilServer(() -> ServerProbe.num(run.server.info(false), "subscribers") == 0, 15);
             int channelTimeout = 30 + 15;
-            boolean expired = waitUntil(() -> Admin.num(admin.info(false), "channels") <= channels0, channelTimeout, null);
+            boolean expired = run.waitUntilServer(() -> ServerProbe.num(run.server.info(false), "channels") <= channels0,
+                    channelTimeout);
             out.printf(Locale.ROOT, "soak: subscribers released %s, channels expired %s%n", released, expired);
-            end = admin.info(true);
-            figures.put("subscribers_released", released);
-            figures.put("channels_expired", expired);
+            end = run.server.info(true);
+            run.figures.put("subscribers_released", released);
+            run.figures.put("channels_expired", expired);
         } finally {
             stopping = true;
             pool.stop();
             closeAll(slow);
         }
-        long fds1 = Admin.num(end, "open_fds");
-        long heap1 = Admin.num(end, "heap_used_bytes");
+        long fds1 = ServerProbe.num(end, "open_fds");
+        long heap1 = ServerProbe.num(end, "heap_used_bytes");
         boolean fdsBack = fds1 <= fds0 + FD_SLACK;
         boolean heapBack = heap1 <= heap0 + Math.max(HEAP_SLACK_BYTES, heap0 / 10);
         boolean ok = fdsBack && heapBack && loss.noLoss() && pubs.errors.get() == 0;
-        figures.put("subscribers", n);
-        figures.put("channels", k);
-        figures.put("duration_s", o.duration);
-        figures.put("published", pubs.toMap());
-        figures.put("all_delivered", caughtUp);
-        figures.put("verification", loss.toMap());
-        figures.put("leavers", leavers.get());
-        figures.put("leaver_errors", leaverErrors.get());
-        figures.put("slow_reader_connects", slowConnects.get());
-        figures.put("slow_pushes", slowPushes.get());
-        figures.put("baseline", Map.of("open_fds", fds0, "heap_after_gc_bytes", heap0, "channels", channels0));
-        figures.put("after", Map.of("open_fds", fds1, "heap_after_gc_bytes", heap1, "channels", Admin.num(end, "channels")));
-        figures.put("server_counters_at_end", Map.of("disconnected", Admin.num(end, "disconnected"),
-                "dropped_slow", Admin.num(end, "dropped_slow"), "published", Admin.num(end, "published"),
-                "delivered", Admin.num(end, "delivered")));
-        figures.put("fds_back", fdsBack);
-        figures.put("heap_back", heapBack);
-        figures.put("client", pool.countersMap());
+        run.figures.put("subscribers", n);
+        run.figures.put("channels", k);
+        run.figures.put("duration_s", o.duration);
+        run.figures.put("published", pubs.toMap());
+        run.figures.put("all_delivered", caughtUp);
+        run.figures.put("verification", loss.toMap());
+        run.figures.put("leavers", leavers.get());
+        run.figures.put("leaver_errors", leaverErrors.get());
+        run.figures.put("slow_reader_connects", slowConnects.get());
+        run.figures.put("slow_pushes", slowPushes.get());
+        run.figures.put("baseline", Map.of("open_fds", fds0, "heap_after_gc_bytes", heap0, "channels", channels0));
+        run.figures.put("after", Map.of("open_fds", fds1, "heap_after_gc_bytes", heap1, "channels", ServerProbe.num(end, "channels")));
+        run.figures.put("server_counters_at_end", Map.of("disconnected", ServerProbe.num(end, "disconnected"),
+                "dropped_slow", ServerProbe.num(end, "dropped_slow"), "published", ServerProbe.num(end, "published"),
+                "delivered", ServerProbe.num(end, "delivered")));
+        run.figures.put("fds_back", fdsBack);
+        run.figures.put("heap_back", heapBack);
+        run.figures.put("client", pool.countersMap());
 
         out.println();
         out.printf(Locale.ROOT, "soak: %.0f s, %,d verified subscribers churned every %d s, %,d published (%s/s), %,d leavers, %,d slow-reader connects%n",
                 o.duration, n, CHURN_SECONDS, pubs.ok.get(), fmt(rate), leavers.get(), slowConnects.get());
         out.printf(Locale.ROOT, "  server counted    disconnected %,d, dropped_slow %,d%n",
-                Admin.num(end, "disconnected"), Admin.num(end, "dropped_slow"));
+                ServerProbe.num(end, "disconnected"), ServerProbe.num(end, "dropped_slow"));
         out.printf(Locale.ROOT, "  open fds          %d at start, %d after the clients left (%s)%n", fds0, fds1, fdsBack ? "back" : "NOT BACK");
         out.printf(Locale.ROOT, "  heap after GC     %.1f MB at start, %.1f MB after (%s)%n", heap0 / 1048576.0, heap1 / 1048576.0,
                 heapBack ? "back" : "NOT BACK");
@@ -206,7 +194,7 @@ final class Soak {
             series.add(new Svg.Series("heap after GC (MB)", "#d62728",
                     gcX.stream().mapToDouble(Double::doubleValue).toArray(), gcY.stream().mapToDouble(Double::doubleValue).toArray()));
         }
-        svg = Svg.lineChart(String.format(Locale.ROOT, "soak: %.0f s of churn, leavers, slow readers and publishing", o.duration),
+        run.svg = Svg.lineChart(String.format(Locale.ROOT, "soak: %.0f s of churn, leavers, slow readers and publishing", o.duration),
                 String.format(Locale.ROOT, "%,d verified subscribers; after they left: fds %d -> %d, heap after GC %.0f -> %.0f MB; %s",
                         n, fds0, fds1, heap0 / 1048576.0, heap1 / 1048576.0, ok ? "OK" : "FAILED"),
                 "seconds", "count / MB", series, null);
@@ -219,7 +207,7 @@ final class Soak {
     private void leaverLoop() {
         long i = 0;
         long next = System.nanoTime();
-        while (!stopping && System.nanoTime() < deadline) {
+        while (!stopping && System.nanoTime() < run.deadline) {
             next += 1_000_000_000L / LEAVERS_PER_SECOND;
             long wait = next - System.nanoTime();
             if (wait > 0) {
@@ -257,7 +245,7 @@ final class Soak {
                 slow.add(s);
                 slowConnects.incrementAndGet();
             } catch (IOException e) {
-                warnings.add("slow reader: " + e);
+                run.warn("slow reader: " + e);
             }
         }
     }
@@ -280,7 +268,7 @@ final class Soak {
     private void slowPublishLoop() {
         String content = "s".repeat(6 * 1024);
         try (Admin a = new Admin(o)) {
-            while (!stopping && System.nanoTime() < deadline) {
+            while (!stopping && System.nanoTime() < run.deadline) {
                 sleepNanos(10_000_000L);
                 try {
                     if (a.push(slowChannel(), content).ok()) {
@@ -294,48 +282,6 @@ final class Soak {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private long expectedDeliveries(SubscriberPool pool, Publishers pubs, int k) {
-        long[] subsOn = new long[k];
-        for (SubscriberPool.Sub s : pool.subs()) {
-            subsOn[o.channelIndex(s.id) % k]++;
-        }
-        long e = 0;
-        for (int c = 0; c < k; c++) {
-            e += subsOn[c] * pubs.acknowledged(c);
-        }
-        return e;
-    }
-
-    private LossReport verify(SubscriberPool pool, Publishers pubs, int k) {
-        LossReport r = new LossReport();
-        for (SubscriberPool.Sub s : pool.subs()) {
-            int[] range = pubs.range(o.channelIndex(s.id) % k, s.acct.base());
-            r.add(s.acct.verify(range[0], range[1]));
-        }
-        return r;
-    }
-
-    interface IoCondition {
-        boolean test() throws IOException;
-    }
-
-    private boolean waitUntil(IoCondition c, double seconds, BooleanSupplier unused) throws InterruptedException {
-        long until = Math.min(deadline, System.nanoTime() + (long) (seconds * 1e9));
-        while (true) {
-            try {
-                if (c.test()) {
-                    return true;
-                }
-            } catch (IOException e) {
-                // the server is busy: ask again
-            }
-            if (System.nanoTime() - until >= 0) {
-                return false;
-            }
-            Thread.sleep(100);
-        }
-    }
 
     private static Thread daemon(String name, Runnable r) {
         Thread t = new Thread(r, name);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jcomet.config.JcometConfig;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * admin API keeps slots of its own, and the incarnation counter does not break epochs past 2^31.
  */
 class FrontChannelsTest {
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     private Broker broker;
 
     private Broker broker(String... kv) {
@@ -25,7 +27,7 @@ class FrontChannelsTest {
         for (int i = 0; i < kv.length; i += 2) {
             m.put(kv[i], kv[i + 1]);
         }
-        broker = new Broker(JcometConfig.from(m));
+        broker = new Broker(JcometConfig.from(m), nanos::get, false); // swept by the test only
         return broker;
     }
 
@@ -76,26 +78,29 @@ class FrontChannelsTest {
     }
 
     @Test
-    void aChannelASubscriberMadeGoesWithItsLastSubscriberUnlessPublishedTo() throws Exception {
+    void aChannelASubscriberMadeGoesWithItsLastSubscriberUnlessPublishedTo() {
         Broker b = broker();
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, req("passing", 1, null));
         assertEquals(1, b.channels());
         b.forget(s, true);
         Subscriber[] scratch = new Subscriber[16];
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        while (b.channels() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            b.sweepOnce(scratch);
-        }
-        assertEquals(0, b.channels(), "freed about a second after its subscriber left");
+        nanos.addAndGet(999_000_000L);
+        b.sweepOnce(scratch);
+        assertEquals(1, b.channels(), "kept a moment: a long-poll between two requests keeps it");
+        nanos.addAndGet(1_000_000L);
+        b.sweepOnce(scratch);
+        assertEquals(0, b.channels(), "freed a second after its subscriber left");
 
         RecordingSubscriber t = RecordingSubscriber.poll();
         b.subscribe(t, req("kept", 1, null));
         b.publish("kept", "m");
-        Thread.sleep(1200);
+        nanos.addAndGet(1_200_000_000L);
         b.sweepOnce(scratch);
         assertEquals(0, b.subscribers("kept"), "published to: still there (-1 would mean gone), it lives for channel_timeout");
+        nanos.addAndGet(28_800_000_000L);
+        b.sweepOnce(scratch);
+        assertEquals(-1, b.subscribers("kept"), "gone channel_timeout (30 s) after its last message");
     }
 
     @Test

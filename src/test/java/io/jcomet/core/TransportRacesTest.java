@@ -11,6 +11,9 @@ import io.jcomet.servlet.HttpWire;
 import io.jcomet.support.JsonFrames;
 import io.jcomet.support.Wire;
 import io.jcomet.ws.WsWire;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -225,8 +228,8 @@ class TransportRacesTest {
         Wire w = wire(kind);
         Thread closer = start("closer", () -> closeResult[0] = b.close("c"), escaped);
         Thread subscriber = start("subscriber", () -> w.subscribe(b, "c", 2), escaped);
-        awaitBlockedOrDone(closer);
-        awaitBlockedOrDone(subscriber);
+        awaitBlockedByOrDone(closer, sweeper);
+        awaitBlockedByOrDone(subscriber, sweeper);
         proceed.countDown();
         for (Thread t : List.of(sweeper, closer, subscriber)) {
             t.join(TimeUnit.SECONDS.toMillis(BOUND_SECONDS));
@@ -275,7 +278,7 @@ class TransportRacesTest {
         Thread publisher = start("publisher", () -> seq[0] = b.publish("c", "y"), escaped);
         await(inPublish);
         Thread leaver = start("leaver", w::clientLeaves, escaped);
-        awaitBlockedOrDone(leaver); // a stream waits for the channel lock to unlink; a detached long-poll does not
+        awaitBlockedByOrDone(leaver, publisher); // a stream waits for the channel lock to unlink; a detached long-poll does not
         release.countDown();
         for (Thread t : List.of(publisher, leaver)) {
             t.join(TimeUnit.SECONDS.toMillis(BOUND_SECONDS));
@@ -339,11 +342,19 @@ class TransportRacesTest {
         return t;
     }
 
-    /** Waits (bounded) until {@code t} is parked on a monitor, i.e. queued for the lock the test holds, or done. */
-    private static void awaitBlockedOrDone(Thread t) throws InterruptedException {
+    /**
+     * Waits (bounded) until {@code t} is queued for a lock {@code owner} holds (the channel's: the
+     * owner is parked inside it on a latch), or has finished without needing it.
+     */
+    private static void awaitBlockedByOrDone(Thread t, Thread owner) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOUND_SECONDS);
-        while (t.isAlive() && t.getState() != Thread.State.BLOCKED) {
-            assertTrue(System.nanoTime() < deadline, t.getName() + " neither blocked nor done: " + t.getState());
+        while (t.isAlive()) {
+            ThreadInfo info = mx.getThreadInfo(t.getId());
+            if (info != null && info.getThreadState() == Thread.State.BLOCKED && info.getLockOwnerId() == owner.getId()) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, t.getName() + " neither blocked by " + owner.getName() + " nor done: " + t.getState());
             Thread.onSpinWait();
         }
     }

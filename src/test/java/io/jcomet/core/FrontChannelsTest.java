@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.config.JcometConfig;
+import io.jcomet.support.JsonFrames;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +48,10 @@ class FrontChannelsTest {
         for (int i = 0; i < 1500; i++) {
             RecordingSubscriber s = RecordingSubscriber.poll();
             b.subscribe(s, req("fresh" + i, 0, null));
-            assertTrue(s.last().startsWith("{\"type\":\"next_seq\",\"cname\":\"fresh" + i + "\",\"seq\":1,"), s.last());
+            JsonNode where = s.lastJson();
+            assertEquals("next_seq", where.get("type").asText(), s.last());
+            assertEquals("fresh" + i, where.get("cname").asText());
+            assertEquals(1, where.get("seq").asInt());
             RecordingSubscriber ahead = RecordingSubscriber.poll();
             b.subscribe(ahead, req("ahead" + i, 7, null));
             assertTrue(ahead.ended);
@@ -118,7 +121,7 @@ class FrontChannelsTest {
         RecordingSubscriber next = RecordingSubscriber.poll();
         b.subscribe(next, req("later", 2, epoch));
         assertEquals(1, next.sent().size());
-        assertTrue(next.last().contains("\"content\":\"second\""), next.last());
+        assertEquals("second", next.lastJson().get("content").asText(), next.last());
     }
 
     @Test
@@ -142,8 +145,8 @@ class FrontChannelsTest {
     }
 
     private static String epochOf(String json) {
-        Matcher m = Pattern.compile("\"epoch\":\"([^\"]+)\"").matcher(json);
-        assertTrue(m.find(), json);
-        return m.group(1);
+        JsonNode e = JsonFrames.parse(json).get("epoch");
+        assertTrue(e != null && e.isTextual(), json);
+        return e.asText();
     }
 }

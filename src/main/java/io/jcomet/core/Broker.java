@@ -818,15 +818,16 @@ public final class Broker implements AutoCloseable {
 
     /** A stream that could not take a message under the channel lock; the caller unlinked it. */
     private void dropSlow(Subscriber s) {
+        if (!s.claim()) {
+            return; // its departure ended it first, and was counted there
+        }
         if (s.clientGone()) {
             stats.addDisconnected();
         } else {
             stats.addDroppedSlow();
         }
-        if (s.claim()) {
-            timers.remove(s);
-            s.end(null);
-        }
+        timers.remove(s);
+        s.end(null);
     }
 
     // ------------------------------------------------------------------ sweeper
@@ -872,6 +873,11 @@ public final class Broker implements AutoCloseable {
             if (s.send(Message.control(Messages.noop(cname, s.noopSeq++, ch == null ? null : epoch(ch))))) {
                 stats.addNoop();
                 timers.add(s, now() + pollingTimeoutMillis);
+                if (s.isEnded()) {
+                    // it ended while the noop was written (client gone, channel closed): whoever ended it
+                    // removed its timer before this add, so take the new one out again
+                    timers.remove(s);
+                }
             } else {
                 unlinkFromChannel(s);
                 dropSlow(s);

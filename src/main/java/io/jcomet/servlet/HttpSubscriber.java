@@ -359,7 +359,9 @@ final class HttpSubscriber extends Subscriber
             }
             return false;
         } catch (IOException | IllegalStateException e) {
-            moveTo(State.GONE);
+            if (writable()) {
+                moveTo(State.GONE);
+            }
             return true;
         }
     }
@@ -419,12 +421,15 @@ final class HttpSubscriber extends Subscriber
                     if (!endHeldBack) {
                         moveTo(State.DONE);
                     }
-                } else if (wrote && transport.streaming() && out.isReady()) {
-                    out.flush();
+                } else if (wrote && writable() && transport.streaming() && out.isReady()) {
+                    out.flush(); // not once a write re-entered us and ended the response: its output is closed
                 }
             }
             return false;
         } catch (IOException | IllegalStateException e) {
+            if (!writable()) {
+                return false; // the response ended during the write (a departure or close it set off)
+            }
             moveTo(State.GONE);
             return true;
         }

@@ -7,6 +7,8 @@ import io.jcomet.protocol.Framing;
 import io.jcomet.protocol.Messages;
 import io.jcomet.protocol.Transport;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -19,7 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The broker calls {@link #presence} under the channel's lock (so lines of one channel stay in
  * order); writing is non-blocking and bounded ({@link HttpSubscriber}), and a stream that cannot
- * keep up is dropped. The set of streams is concurrent: request threads add, any thread removes.
+ * keep up is dropped. The set of streams is concurrent: request threads add, any thread removes
+ * (the broker's threads on a refused write, container threads through the request's
+ * {@code AsyncListener} when the response ends), each stream once.
  */
 final class PresenceHub implements PresenceListener {
     private final Broker broker;
@@ -37,7 +41,37 @@ final class PresenceHub implements PresenceListener {
         HttpSubscriber s = new HttpSubscriber(broker, Transport.PSUB, Framing.plainLines(), ctx, r.getOutputStream(), 0);
         streams.add(s);
         broker.stats().addHeld(Transport.PSUB, 1);
+        // however the response ends (a failed write, the container's error or timeout), the stream is
+        // released then, not at the next presence event (which a quiet server may never have)
+        ctx.addListener(new AsyncListener() {
+            @Override
+            public void onComplete(AsyncEvent e) {
+                release(s);
+            }
+
+            @Override
+            public void onError(AsyncEvent e) {
+                release(s);
+            }
+
+            @Override
+            public void onTimeout(AsyncEvent e) {
+                release(s);
+            }
+
+            @Override
+            public void onStartAsync(AsyncEvent e) {
+            }
+        });
         s.start();
+    }
+
+    /** Forgets {@code s} and ends its response; once, whoever calls it first. */
+    private void release(HttpSubscriber s) {
+        if (streams.remove(s)) {
+            broker.stats().addHeld(Transport.PSUB, -1);
+            s.end(null);
+        }
     }
 
     int count() {
@@ -52,10 +86,7 @@ final class PresenceHub implements PresenceListener {
         Message line = Message.control(Messages.utf8((online ? "1 " : "0 ") + cname));
         for (HttpSubscriber s : streams) {
             if (!s.send(line)) {
-                if (streams.remove(s)) {
-                    broker.stats().addHeld(Transport.PSUB, -1);
-                    s.end(null);
-                }
+                release(s);
             }
         }
     }
@@ -69,10 +100,7 @@ final class PresenceHub implements PresenceListener {
     void close() {
         broker.removePresenceListener(this);
         for (HttpSubscriber s : streams) {
-            if (streams.remove(s)) {
-                broker.stats().addHeld(Transport.PSUB, -1);
-                s.end(null);
-            }
+            release(s);
         }
     }
 }

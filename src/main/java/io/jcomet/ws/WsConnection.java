@@ -194,6 +194,11 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         return gone;
     }
 
+    /** Channel subscriptions this socket holds (tests, diagnostics). */
+    synchronized int subscriptionCount() {
+        return subCount;
+    }
+
     /** The broker dropped a subscription of ours as unable to take more: the socket goes. */
     void dropSocket() {
         boolean slow;

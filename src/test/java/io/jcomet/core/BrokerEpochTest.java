@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.config.JcometConfig;
+import io.jcomet.support.JsonFrames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,9 +22,10 @@ import org.junit.jupiter.api.Test;
  */
 class BrokerEpochTest {
     private final List<Broker> brokers = new ArrayList<>();
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
 
     private Broker broker(Map<String, String> config) {
-        Broker b = new Broker(JcometConfig.from(config));
+        Broker b = new Broker(JcometConfig.from(config), nanos::get, false); // swept by the test only
         brokers.add(b);
         return b;
     }
@@ -33,15 +35,14 @@ class BrokerEpochTest {
         brokers.forEach(Broker::close);
     }
 
-    private static final Pattern EPOCH = Pattern.compile("\"epoch\":\"([^\"]+)\"");
-
+    /** The epoch a client reads from a message, or null when it carries none. */
     private static String epochIn(String json) {
-        Matcher m = EPOCH.matcher(json);
-        return m.find() ? m.group(1) : null;
+        JsonNode e = JsonFrames.parse(json).get("epoch");
+        return e == null ? null : e.asText();
     }
 
     @Test
-    void dataBroadcastNoopAndCloseCarryTheEpochOfNextSeq() throws Exception {
+    void dataBroadcastNoopAndCloseCarryTheEpochOfNextSeq() {
         Broker b = broker(Map.of("polling_timeout", "1"));
         b.sign("c", 60); // an existing channel: next_seq names its epoch (not the run's "not created yet" one)
         RecordingSubscriber where = RecordingSubscriber.poll();
@@ -57,20 +58,19 @@ class BrokerEpochTest {
         RecordingSubscriber stream = RecordingSubscriber.stream();
         b.subscribe(stream, new Broker.SubscribeRequest("c", 2, null, null));
         b.broadcast("all");
-        assertTrue(stream.last().startsWith("{\"type\":\"broadcast\""), stream.last());
+        assertEquals("broadcast", stream.lastJson().get("type").asText(), stream.last());
         assertEquals(epoch, epochIn(stream.last()));
 
         RecordingSubscriber quiet = RecordingSubscriber.poll();
         b.subscribe(quiet, new Broker.SubscribeRequest("c", 3, null, null));
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!quiet.ended && System.nanoTime() < deadline) {
-            Thread.sleep(20); // the sweeper answers noop after polling_timeout (1 s)
-        }
-        assertTrue(quiet.last().startsWith("{\"type\":\"noop\""), String.valueOf(quiet.last()));
+        nanos.addAndGet(1_000_000_000L); // polling_timeout (1 s) later, the sweeper answers noop
+        b.sweepOnce(new Subscriber[16]);
+        assertTrue(quiet.ended);
+        assertEquals(List.of("noop"), quiet.types());
         assertEquals(epoch, epochIn(quiet.last()));
 
         b.close("c");
-        assertTrue(stream.last().startsWith("{\"type\":\"close\""), stream.last());
+        assertEquals("close", stream.lastJson().get("type").asText(), stream.last());
         assertEquals(epoch, epochIn(stream.last()));
     }
 
@@ -88,7 +88,8 @@ class BrokerEpochTest {
         // the client saw seq 1 of the first run and asks for 2: without the epoch it would get "new 2" only
         RecordingSubscriber s = RecordingSubscriber.poll();
         second.subscribe(s, new Broker.SubscribeRequest("c", 2, null, oldEpoch));
-        assertTrue(s.last().startsWith("{\"type\":\"next_seq\",\"cname\":\"c\",\"seq\":1,"), s.last());
+        assertEquals("next_seq", s.lastJson().get("type").asText(), s.last());
+        assertEquals(1, s.lastJson().get("seq").asInt(), "the oldest message of this run, not the seq the client asked");
         assertEquals(second.epochOf("c"), epochIn(s.last()));
     }
 
@@ -106,10 +107,10 @@ class BrokerEpochTest {
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, new Broker.SubscribeRequest("c", 1, null, null));
         b.close();
-        assertTrue(s.last().startsWith("{\"type\":\"reconnect\""), s.last());
-        assertTrue(s.last().contains("\"retry_ms\":" + Broker.MIN_RECONNECT_WINDOW_MS), s.last());
+        assertEquals("reconnect", s.lastJson().get("type").asText(), s.last());
+        assertEquals(Broker.MIN_RECONNECT_WINDOW_MS, s.lastJson().get("retry_ms").asInt(), s.last());
         RecordingSubscriber late = RecordingSubscriber.poll();
         b.subscribe(late, new Broker.SubscribeRequest("c", 1, null, null));
-        assertTrue(late.last().contains("\"retry_ms\":" + Broker.MIN_RECONNECT_WINDOW_MS), late.last());
+        assertEquals(Broker.MIN_RECONNECT_WINDOW_MS, late.lastJson().get("retry_ms").asInt(), late.last());
     }
 }

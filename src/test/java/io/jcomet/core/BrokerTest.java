@@ -2,20 +2,31 @@ package io.jcomet.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.config.JcometConfig;
+import io.jcomet.protocol.Transport;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The broker's semantics without HTTP: seq, replay, gap, limits, table recycling, expiry, timers. */
+/**
+ * The broker's semantics without HTTP: seq, replay, gap, limits, table recycling, expiry, timers.
+ * Every answer is parsed as JSON and checked field by field, as a client reads it; time is a test
+ * clock and the sweeper runs only when the test calls {@link Broker#sweepOnce}.
+ */
 class BrokerTest {
+    private final AtomicLong nanos = new AtomicLong(5_000_000_000L);
+    private final Subscriber[] scratch = new Subscriber[64];
     private Broker broker;
 
     private Broker broker(String... kv) {
@@ -23,7 +34,7 @@ class BrokerTest {
         for (int i = 0; i < kv.length; i += 2) {
             m.put(kv[i], kv[i + 1]);
         }
-        broker = new Broker(JcometConfig.from(m));
+        broker = new Broker(JcometConfig.from(m), nanos::get, false);
         return broker;
     }
 
@@ -34,8 +45,48 @@ class BrokerTest {
         }
     }
 
+    private void advanceMillis(long ms) {
+        nanos.addAndGet(ms * 1_000_000L);
+        broker.sweepOnce(scratch);
+    }
+
     private static Broker.SubscribeRequest req(String cname, int seq) {
         return new Broker.SubscribeRequest(cname, seq, null, null);
+    }
+
+    private static Set<String> fields(JsonNode m) {
+        Set<String> out = new HashSet<>();
+        for (Iterator<String> it = m.fieldNames(); it.hasNext();) {
+            out.add(it.next());
+        }
+        return out;
+    }
+
+    /** A published message as a client reads it: exactly these fields, with these values. */
+    private static void assertData(JsonNode m, String cname, long seq, String epoch, String content) {
+        assertEquals(Set.of("type", "cname", "seq", "epoch", "content"), fields(m), m.toString());
+        assertEquals("data", m.get("type").asText(), m.toString());
+        assertEquals(cname, m.get("cname").asText(), m.toString());
+        assertEquals(seq, m.get("seq").asLong(), m.toString());
+        assertEquals(epoch, m.get("epoch").asText(), m.toString());
+        assertEquals(content, m.get("content").asText(), m.toString());
+    }
+
+    /** next_seq: where to ask from, in which epoch; its content is empty. */
+    private static void assertNextSeq(JsonNode m, String cname, long seq, String epoch) {
+        assertEquals("next_seq", m.get("type").asText(), m.toString());
+        assertEquals(cname, m.get("cname").asText(), m.toString());
+        assertEquals(seq, m.get("seq").asLong(), m.toString());
+        assertEquals("", m.get("content").asText(), m.toString());
+        assertEquals(epoch, m.get("epoch").asText(), m.toString());
+    }
+
+    /** icomet's refusals: the status as the type, seq 0 and the reason as content. */
+    private static void assertStatus(JsonNode m, String type, String cname, String content) {
+        assertEquals(type, m.get("type").asText(), m.toString());
+        assertEquals(cname, m.get("cname").asText(), m.toString());
+        assertEquals(0, m.get("seq").asLong(), m.toString());
+        assertEquals(content, m.get("content").asText(), m.toString());
     }
 
     @Test
@@ -45,9 +96,12 @@ class BrokerTest {
         b.subscribe(s, req("c", 1));
         assertTrue(s.sent().isEmpty());
         assertEquals(1, b.subscribers("c"));
-        assertEquals(1, b.publish("c", "hi"));
-        assertEquals(List.of("{\"type\":\"data\",\"cname\":\"c\",\"seq\":1,\"epoch\":\"" + b.epochOf("c") + "\",\"content\":\"hi\"}"), s.sent());
+        assertEquals(1, b.publish("c", "hi \"there\"\n"));
+        assertEquals(1, s.sent().size());
+        assertData(s.lastJson(), "c", 1, b.epochOf("c"), "hi \"there\"\n");
+        assertTrue(s.ended);
         assertEquals(0, b.subscribers("c"));
+        assertEquals(0, b.stats().held(Transport.POLL));
         assertEquals(0, b.timersQueued(), "the delivered subscriber left the timer list");
     }
 
@@ -59,9 +113,10 @@ class BrokerTest {
         }
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, req("c", 2));
-        assertEquals(2, s.sent().size());
-        assertTrue(s.sent().get(0).contains("\"seq\":2"));
-        assertTrue(s.sent().get(1).contains("\"seq\":3"));
+        List<JsonNode> got = s.json();
+        assertEquals(2, got.size(), got.toString());
+        assertData(got.get(0), "c", 2, b.epochOf("c"), "m2");
+        assertData(got.get(1), "c", 3, b.epochOf("c"), "m3");
         assertTrue(s.ended);
         assertEquals(2, b.stats().delivered(), "replayed messages count as delivered, one by one");
     }
@@ -72,10 +127,13 @@ class BrokerTest {
         b.publish("c", "x");
         RecordingSubscriber zero = RecordingSubscriber.poll();
         b.subscribe(zero, req("c", 0));
-        assertTrue(zero.last().startsWith("{\"type\":\"next_seq\",\"cname\":\"c\",\"seq\":2,\"content\":\"\",\"epoch\":"), zero.last());
+        assertEquals(1, zero.sent().size());
+        assertNextSeq(zero.lastJson(), "c", 2, b.epochOf("c"));
         RecordingSubscriber ahead = RecordingSubscriber.poll();
         b.subscribe(ahead, req("c", 50));
-        assertTrue(ahead.last().contains("\"type\":\"next_seq\"") && ahead.last().contains("\"seq\":2"));
+        assertNextSeq(ahead.lastJson(), "c", 2, b.epochOf("c"));
+        assertTrue(zero.ended && ahead.ended, "answered at once, not held");
+        assertEquals(0, b.subscribers("c"));
     }
 
     @Test
@@ -86,11 +144,17 @@ class BrokerTest {
         }
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, "")); // a jcomet client: epoch present
-        List<String> got = s.sent();
+        List<JsonNode> got = s.json();
         assertEquals(4, got.size(), got.toString());
-        assertTrue(got.get(0).startsWith("{\"type\":\"gap\",\"cname\":\"c\",\"from\":2,\"to\":7,"), got.get(0));
-        assertTrue(got.get(1).contains("\"seq\":8"));
-        assertTrue(got.get(3).contains("\"seq\":10"));
+        JsonNode gap = got.get(0);
+        assertEquals("gap", gap.get("type").asText(), gap.toString());
+        assertEquals("c", gap.get("cname").asText());
+        assertEquals(2, gap.get("from").asLong(), "the first seq the client asked for");
+        assertEquals(7, gap.get("to").asLong(), "the last seq no longer buffered");
+        assertEquals(b.epochOf("c"), gap.get("epoch").asText());
+        for (int i = 1; i <= 3; i++) {
+            assertData(got.get(i), "c", 7 + i, b.epochOf("c"), "m" + (7 + i));
+        }
     }
 
     @Test
@@ -101,12 +165,13 @@ class BrokerTest {
         }
         RecordingSubscriber batch = RecordingSubscriber.poll();
         b.subscribe(batch, req("c", 2)); // no epoch: an icomet client, which has no gap message
-        assertEquals(3, batch.sent().size(), batch.sent().toString());
-        assertTrue(batch.sent().get(0).contains("\"seq\":8"), batch.sent().toString());
+        assertEquals(List.of("data", "data", "data"), batch.types());
+        assertData(batch.json().get(0), "c", 8, b.epochOf("c"), "m8");
+        assertData(batch.json().get(2), "c", 10, b.epochOf("c"), "m10");
         RecordingSubscriber jsonp = RecordingSubscriber.poll();
         b.subscribe(jsonp, new Broker.SubscribeRequest("c", 2, null, null, true));
         assertEquals(1, jsonp.sent().size(), "icomet.js's JSONP long-poll gets one message, never an array");
-        assertTrue(jsonp.sent().get(0).contains("\"seq\":8"), jsonp.sent().toString());
+        assertData(jsonp.lastJson(), "c", 8, b.epochOf("c"), "m8");
     }
 
     @Test
@@ -114,17 +179,20 @@ class BrokerTest {
         Broker b = broker();
         b.publish("c", "a");
         b.publish("c", "b");
-        b.clear("c");
+        assertEquals(3, b.clear("c"), "clear answers the next seq");
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null, true));
         assertTrue(s.sent().isEmpty(), "no lone gap that icomet.js would ignore and ask again for: " + s.sent());
         assertEquals(1, b.subscribers("c"));
         b.publish("c", "c");
         assertEquals(1, s.sent().size());
-        assertTrue(s.last().contains("\"seq\":3") && s.last().contains("\"content\":\"c\""), s.last());
+        assertData(s.lastJson(), "c", 3, b.epochOf("c"), "c");
         RecordingSubscriber jc = RecordingSubscriber.poll();
         b.subscribe(jc, new Broker.SubscribeRequest("c", 1, null, ""));
-        assertTrue(jc.sent().get(0).startsWith("{\"type\":\"gap\",\"cname\":\"c\",\"from\":1,\"to\":2,"), "a jcomet client is told: " + jc.sent());
+        assertEquals(List.of("gap", "data"), jc.types(), "a jcomet client is told what it lost, then gets what is left");
+        assertEquals(1, jc.json().get(0).get("from").asLong());
+        assertEquals(2, jc.json().get(0).get("to").asLong());
+        assertData(jc.json().get(1), "c", 3, b.epochOf("c"), "c");
     }
 
     @Test
@@ -143,27 +211,37 @@ class BrokerTest {
     }
 
     @Test
-    void presenceReportsCreationRepeatsWhileTheChannelLivesAndReportsItsEnd() throws Exception {
+    void presenceReportsCreationRepeatsWhileTheChannelLivesAndReportsItsEnd() {
         Broker b = broker("channel_timeout", "1", "polling_timeout", "1");
-        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> events = new ArrayList<>();
         b.addPresenceListener((cname, online) -> events.add((online ? "1 " : "0 ") + cname));
         b.sign("signed", 60);
         b.publish("pushed", "x");
         b.subscribe(RecordingSubscriber.poll(), req("asked", 0)); // "where is it?" creates nothing
         b.subscribe(RecordingSubscriber.poll(), req("subbed", 1)); // held: the subscriber made it
         assertEquals(List.of("1 signed", "1 pushed", "1 subbed"), events, "creation by sign, push and a held sub");
+        assertEquals(3, b.channels());
         b.publish("pushed", "y");
         assertEquals(3, events.size(), "once per creation, not per operation");
-        // the sweeper repeats "1 signed" every channel_timeout (1 s) and frees the others after it
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!(events.contains("0 pushed") && events.contains("0 subbed")
-                && events.stream().filter("1 signed"::equals).count() >= 2)) {
-            assertTrue(System.nanoTime() < deadline, "presence after 5 s: " + events);
-            Thread.sleep(20);
-        }
+
+        advanceMillis(999);
+        assertEquals(3, events.size(), "nothing before channel_timeout: " + events);
+        events.clear();
+        advanceMillis(1);
+        // channel_timeout (1 s) later: live channels are repeated; the pushed one, idle since, is freed;
+        // the subbed one lost its subscriber to the noop just now and lives on a second more
+        assertEquals(Set.of("1 signed", "0 pushed", "1 subbed"), new HashSet<>(events));
+        assertEquals(3, events.size(), events.toString());
+        events.clear();
+        advanceMillis(1000);
+        assertEquals(Set.of("1 signed", "0 subbed"), new HashSet<>(events));
+        assertEquals(1, b.channels());
+        events.clear();
+        advanceMillis(57_000);
         assertFalse(events.contains("0 signed"), "a signed channel with expires 60 lives on: " + events);
         b.close("signed");
         assertEquals("0 signed", events.get(events.size() - 1));
+        assertEquals(0, b.channels());
     }
 
     @Test
@@ -173,7 +251,8 @@ class BrokerTest {
         b.publish("c", "b");
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, new Broker.SubscribeRequest("c", 9, null, "someoldepoch.1"));
-        assertTrue(s.last().contains("\"type\":\"next_seq\"") && s.last().contains("\"seq\":1,"), s.last());
+        assertEquals(1, s.sent().size());
+        assertNextSeq(s.lastJson(), "c", 1, b.epochOf("c"));
     }
 
     @Test
@@ -188,12 +267,14 @@ class BrokerTest {
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, req("c", -1));
         assertEquals(-1, b.publish("c", "last before wrap"));
-        assertTrue(s.last().contains("\"seq\":4294967295"), s.last());
+        assertData(s.lastJson(), "c", 4294967295L, b.epochOf("c"), "last before wrap");
         assertEquals(1, b.publish("c", "after wrap"), "0 is never a message seq");
         RecordingSubscriber r = RecordingSubscriber.poll();
         b.subscribe(r, req("c", -1));
-        assertEquals(2, r.sent().size(), "replay across the wrap: " + r.sent());
-        assertTrue(r.sent().get(1).contains("\"seq\":1,"));
+        List<JsonNode> got = r.json();
+        assertEquals(2, got.size(), "replay across the wrap: " + got);
+        assertData(got.get(0), "c", 4294967295L, b.epochOf("c"), "last before wrap");
+        assertData(got.get(1), "c", 1, b.epochOf("c"), "after wrap");
     }
 
     @Test
@@ -206,8 +287,7 @@ class BrokerTest {
         RecordingSubscriber refused = RecordingSubscriber.poll();
         b.subscribe(refused, req("c", 1));
         assertEquals(200, refused.refusedStatus, "icomet's protocol types travel as HTTP 200");
-        assertTrue(refused.last().startsWith("{\"type\":\"429\""), refused.last());
-        assertTrue(refused.last().contains("Too many channels"));
+        assertStatus(refused.lastJson(), "429", "c", "Too many channels");
         assertEquals(2, b.close("a"));
         assertEquals(1, b.publish("c", "x"), "the freed slot is reused");
         assertEquals(2, b.channels());
@@ -222,8 +302,8 @@ class BrokerTest {
         RecordingSubscriber third = RecordingSubscriber.poll();
         b.subscribe(third, req("c", 1));
         assertEquals(200, third.refusedStatus);
-        assertTrue(third.last().startsWith("{\"type\":\"429\""), third.last());
-        assertTrue(third.last().contains("Too many subscribers"));
+        assertStatus(third.lastJson(), "429", "c", "Too many subscribers");
+        assertEquals(2, b.subscribers("c"), "the refused one is not held");
         assertEquals(1, b.stats().rejected(Stats.Reject.TOO_MANY_SUBSCRIBERS));
     }
 
@@ -235,12 +315,14 @@ class BrokerTest {
         for (int i = 1; i <= 5; i++) {
             b.publish("c", "m" + i);
         }
-        List<String> got = s.sent();
+        List<JsonNode> got = s.json();
         assertEquals(6, got.size());
-        assertTrue(got.get(0).contains("next_seq"));
+        assertEquals("next_seq", got.get(0).get("type").asText(), got.get(0).toString());
+        assertEquals(1, got.get(0).get("seq").asLong(), "a new channel starts at 1");
         for (int i = 1; i <= 5; i++) {
-            assertTrue(got.get(i).contains("\"seq\":" + i + ","), got.get(i));
+            assertData(got.get(i), "c", i, b.epochOf("c"), "m" + i);
         }
+        assertFalse(s.ended);
         assertEquals(1, b.subscribers("c"));
     }
 
@@ -253,18 +335,27 @@ class BrokerTest {
         b.publish("c", "x");
         assertTrue(s.ended);
         assertEquals(0, b.subscribers("c"));
+        assertEquals(0, b.stats().held(Transport.STREAM));
         assertEquals(1, b.stats().droppedSlow());
+        assertEquals(0, b.stats().disconnected(), "slow is not gone");
     }
 
     @Test
     void closeSendsCloseAndFreesTheChannel() {
         Broker b = broker();
+        b.publish("c", "x");
+        String epoch = b.epochOf("c");
         RecordingSubscriber s = RecordingSubscriber.poll();
-        b.subscribe(s, req("c", 1));
-        assertEquals(1, b.close("c"));
-        assertTrue(s.last().startsWith("{\"type\":\"close\""), s.last());
+        b.subscribe(s, req("c", 2));
+        assertEquals(2, b.close("c"), "close answers the next seq");
+        JsonNode close = s.lastJson();
+        assertEquals("close", close.get("type").asText(), close.toString());
+        assertEquals("c", close.get("cname").asText());
+        assertEquals(2, close.get("seq").asLong(), "the next seq, where a client would resume");
+        assertEquals(epoch, close.get("epoch").asText());
         assertEquals(-1, b.subscribers("c"));
         assertEquals(-1, b.close("c"));
+        assertEquals(0, b.stats().held(Transport.POLL));
     }
 
     @Test
@@ -273,32 +364,40 @@ class BrokerTest {
         RecordingSubscriber unknown = RecordingSubscriber.poll();
         b.subscribe(unknown, req("c", 1));
         assertEquals(200, unknown.refusedStatus);
-        assertTrue(unknown.last().startsWith("{\"type\":\"401\""), "an unsigned channel is a token error, as in icomet: " + unknown.last());
+        assertStatus(unknown.lastJson(), "401", "c", "Token error"); // an unsigned channel is a token error, as in icomet
         Broker.Signed signed = b.sign("c", 60);
-        assertEquals(32, signed.token().length());
+        assertTrue(signed.token().matches("[0-9a-f]{32}"), signed.token());
         RecordingSubscriber wrong = RecordingSubscriber.poll();
         b.subscribe(wrong, new Broker.SubscribeRequest("c", 1, "nope", null));
         assertEquals(200, wrong.refusedStatus);
-        assertTrue(wrong.last().startsWith("{\"type\":\"401\""), wrong.last());
+        assertStatus(wrong.lastJson(), "401", "c", "Token error");
         RecordingSubscriber right = RecordingSubscriber.poll();
         b.subscribe(right, new Broker.SubscribeRequest("c", 1, signed.token(), null));
         assertEquals(0, right.refusedStatus);
+        assertTrue(right.sent().isEmpty(), "held");
         assertEquals(1, b.subscribers("c"));
+        assertEquals(2, b.stats().rejected(Stats.Reject.TOKEN));
     }
 
     @Test
-    void sweeperSendsNoopAfterPollingTimeoutAndExpiresIdleChannels() throws Exception {
-        Broker b = broker("polling_timeout", "1", "channel_timeout", "1");
+    void aQuietLongPollGetsNoopAndTheChannelLivesChannelTimeoutAfterItsLastSubscriberLeft() {
+        Broker b = broker("polling_timeout", "2", "channel_timeout", "5");
+        b.publish("c", "x");
         RecordingSubscriber s = RecordingSubscriber.poll();
-        b.subscribe(s, new Broker.SubscribeRequest("c", 1, null, null));
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!s.ended && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(s.last().startsWith("{\"type\":\"noop\""), String.valueOf(s.last()));
-        while (b.channels() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+        b.subscribe(s, req("c", 2));
+        advanceMillis(1_999);
+        assertTrue(s.sent().isEmpty(), "held until polling_timeout");
+        advanceMillis(1);
+        JsonNode noop = s.lastJson();
+        assertEquals("noop", noop.get("type").asText(), noop.toString());
+        assertEquals("c", noop.get("cname").asText());
+        assertEquals(0, noop.get("seq").asLong(), "a noop echoes the client's noop counter, not a message seq");
+        assertEquals(b.epochOf("c"), noop.get("epoch").asText());
+        assertEquals(1, b.stats().noops());
+        assertEquals(0, b.subscribers("c"));
+        advanceMillis(4_999);
+        assertEquals(1, b.channels(), "channel_timeout (5 s) counts from the noop that ended the last subscriber");
+        advanceMillis(1);
         assertEquals(0, b.channels(), "an idle channel without subscribers expires");
     }
 
@@ -308,10 +407,14 @@ class BrokerTest {
         RecordingSubscriber s = RecordingSubscriber.poll();
         b.subscribe(s, req("c", 1));
         s.onClientGone(b);
+        s.onClientGone(b); // reported twice (container and disconnect watch): counted once
         assertEquals(0, b.subscribers("c"));
         assertEquals(0, b.timersQueued());
+        assertEquals(0, b.stats().held(Transport.POLL));
+        assertEquals(1, b.stats().disconnected());
         b.publish("c", "x");
         assertTrue(s.sent().isEmpty(), "nothing is written to a departed client");
+        assertEquals(0, b.stats().delivered());
     }
 
     @Test
@@ -324,12 +427,17 @@ class BrokerTest {
             subs.add(s);
         }
         b.close();
-        for (RecordingSubscriber s : subs) {
+        for (int i = 0; i < 5; i++) {
+            RecordingSubscriber s = subs.get(i);
             assertTrue(s.ended);
-            assertTrue(s.last().startsWith("{\"type\":\"reconnect\""), s.last());
+            JsonNode bye = s.lastJson();
+            assertEquals("reconnect", bye.get("type").asText(), bye.toString());
+            assertEquals("c" + i, bye.get("cname").asText());
+            assertEquals(Broker.MIN_RECONNECT_WINDOW_MS, bye.get("retry_ms").asInt());
         }
+        assertEquals(0, b.subscribers());
         RecordingSubscriber late = RecordingSubscriber.poll();
         b.subscribe(late, req("c", 1));
-        assertTrue(late.last().contains("reconnect"));
+        assertEquals("reconnect", late.lastJson().get("type").asText(), "a subscriber arriving after close is sent on too");
     }
 }

@@ -1,6 +1,8 @@
 package io.jcomet.core;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.protocol.Transport;
+import io.jcomet.support.JsonFrames;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,5 +77,31 @@ class RecordingSubscriber extends Subscriber {
 
     synchronized String last() {
         return sent.isEmpty() ? null : sent.get(sent.size() - 1);
+    }
+
+    /** Every message sent, parsed (each must be valid JSON). */
+    synchronized List<JsonNode> json() {
+        List<JsonNode> out = new ArrayList<>();
+        for (String m : sent) {
+            out.add(JsonFrames.parse(m));
+        }
+        return out;
+    }
+
+    /** The last message sent, parsed; fails when nothing was sent. */
+    synchronized JsonNode lastJson() {
+        if (sent.isEmpty()) {
+            throw new AssertionError("nothing was sent");
+        }
+        return JsonFrames.parse(sent.get(sent.size() - 1));
+    }
+
+    /** The types of the messages sent, in order. */
+    synchronized List<String> types() {
+        List<String> out = new ArrayList<>();
+        for (String m : sent) {
+            out.add(JsonFrames.type(JsonFrames.parse(m)));
+        }
+        return out;
     }
 }

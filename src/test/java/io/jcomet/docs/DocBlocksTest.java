@@ -95,6 +95,11 @@ class DocBlocksTest {
         assertNotNull(OutputMatch.mismatch("icomet_cb({\"type\":\"ping\",\"sub_timeout\":30});",
                 "cb({\"type\":\"ping\",\"sub_timeout\":30});"));
         assertNotNull(OutputMatch.mismatch("{\"type\":\"ok\"}", "ok"));
+        assertNull(OutputMatch.mismatch("{\"a\":{\"b\":1.50, ...},\"c\":\"x, ...}\"}", "{\"c\":\"x, ...}\",\"a\":{\"d\":2,\"b\":1.5}}"),
+                "a nested object may be abbreviated; ... inside a string is text; numbers compare by value");
+        assertNotNull(OutputMatch.mismatch("{\"c\":\"x, ...}\"}", "{\"c\":\"x\",\"d\":1}"), "... in a string opens nothing");
+        assertTrue(OutputMatch.mismatch("{\"a\":1", "{\"a\":1}").startsWith("the doc's JSON does not parse"));
+        assertTrue(OutputMatch.mismatch("{\"a\":1}", "{\"a\":1} trailing").startsWith("not JSON"));
     }
 
     @Test

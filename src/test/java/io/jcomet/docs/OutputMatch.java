@@ -1,8 +1,12 @@
 package io.jcomet.docs;
 
-import java.math.BigDecimal;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -19,13 +23,18 @@ import java.util.regex.Pattern;
  *   <li>any other line is compared as text with runs of white space equal and {@code ...} matching
  *       any text.</li>
  * </ul>
+ * JSON is read with Jackson; only the placeholders are this class's own.
  * Threads: stateless.
  */
 final class OutputMatch {
 
     private static final Pattern JSONP = Pattern.compile("^([A-Za-z_$][\\w$.]*)\\((.*)\\);?$");
-    private static final Object ANY = new Object();
     private static final String OPEN = "\u0000more members allowed";
+    private static final String OPEN_MEMBER = "\"\\u0000more members allowed\":true"; // OPEN, escaped as JSON
+    /** Numbers compared by value (1.50 equals 1.5), no text after the JSON value. */
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private OutputMatch() {
     }
@@ -66,47 +75,93 @@ final class OutputMatch {
     }
 
     private static String jsonMismatch(String expected, String actual) {
-        Object e;
-        Object a;
+        JsonNode e;
+        JsonNode a;
         try {
-            e = new Parser(expected, true).document();
-        } catch (IllegalArgumentException ex) {
-            return "the doc's JSON does not parse: " + ex.getMessage();
+            e = read(markOpenObjects(expected));
+        } catch (JsonProcessingException ex) {
+            return "the doc's JSON does not parse: " + ex.getOriginalMessage();
         }
         try {
-            a = new Parser(actual, false).document();
-        } catch (IllegalArgumentException ex) {
-            return "not JSON: " + ex.getMessage();
+            a = read(actual);
+        } catch (JsonProcessingException ex) {
+            return "not JSON: " + ex.getOriginalMessage();
         }
         return compare("$", e, a);
     }
 
-    @SuppressWarnings("unchecked")
-    private static String compare(String path, Object e, Object a) {
-        if (e == ANY) {
-            return null;
+    private static JsonNode read(String json) throws JsonProcessingException {
+        JsonNode n = MAPPER.readTree(json);
+        if (n == null || n.isMissingNode()) {
+            throw new JsonParseException(null, "no JSON");
         }
-        if (e instanceof Map) {
-            if (!(a instanceof Map)) {
+        return n;
+    }
+
+    /**
+     * The doc's {@code ...} as the last member of an object (not valid JSON) becomes the member
+     * {@link #OPEN}, so the doc's text parses as JSON; {@code ...} inside strings is left alone.
+     */
+    static String markOpenObjects(String doc) {
+        StringBuilder b = new StringBuilder(doc.length() + 16);
+        boolean inString = false;
+        for (int i = 0; i < doc.length(); i++) {
+            char c = doc.charAt(i);
+            if (inString) {
+                b.append(c);
+                if (c == '\\' && i + 1 < doc.length()) {
+                    b.append(doc.charAt(++i));
+                } else if (c == '"') {
+                    inString = false;
+                }
+                continue;
+            }
+            if (c == '"') {
+                inString = true;
+            } else if (doc.startsWith("...", i)) {
+                int close = i + 3;
+                while (close < doc.length() && Character.isWhitespace(doc.charAt(close))) {
+                    close++;
+                }
+                if (close < doc.length() && doc.charAt(close) == '}') {
+                    b.append(OPEN_MEMBER);
+                    i += 2;
+                    continue;
+                }
+            }
+            b.append(c);
+        }
+        return b.toString();
+    }
+
+    private static String compare(String path, JsonNode e, JsonNode a) {
+        if (e.isTextual() && e.asText().equals("...")) {
+            return null; // the doc's placeholder for a value that varies
+        }
+        if (e.isObject()) {
+            if (!a.isObject()) {
                 return path + ": expected an object";
             }
-            Map<String, Object> em = (Map<String, Object>) e;
-            Map<String, Object> am = (Map<String, Object>) a;
-            for (Map.Entry<String, Object> m : em.entrySet()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = e.fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> m = it.next();
                 if (m.getKey().equals(OPEN)) {
                     continue;
                 }
-                if (!am.containsKey(m.getKey())) {
+                if (!a.has(m.getKey())) {
                     return path + "." + m.getKey() + " missing";
                 }
-                String d = compare(path + "." + m.getKey(), m.getValue(), am.get(m.getKey()));
+                String d = compare(path + "." + m.getKey(), m.getValue(), a.get(m.getKey()));
                 if (d != null) {
                     return d;
                 }
             }
-            if (!em.containsKey(OPEN)) {
-                List<String> extra = new ArrayList<>(am.keySet());
-                extra.removeAll(em.keySet());
+            if (!e.has(OPEN)) {
+                List<String> extra = new ArrayList<>();
+                a.fieldNames().forEachRemaining(k -> {
+                    if (!e.has(k)) {
+                        extra.add(k);
+                    }
+                });
                 if (!extra.isEmpty()) {
                     return path + ": members the doc does not show: " + extra
                             + " (show them, or end the object with ... when it is abbreviated)";
@@ -114,160 +169,24 @@ final class OutputMatch {
             }
             return null;
         }
-        if (e instanceof List) {
-            if (!(a instanceof List)) {
+        if (e.isArray()) {
+            if (!a.isArray()) {
                 return path + ": expected an array";
             }
-            List<Object> el = (List<Object>) e;
-            List<Object> al = (List<Object>) a;
-            if (el.size() != al.size()) {
-                return path + ": " + al.size() + " elements, expected " + el.size();
+            if (e.size() != a.size()) {
+                return path + ": " + a.size() + " elements, expected " + e.size();
             }
-            for (int i = 0; i < el.size(); i++) {
-                String d = compare(path + "[" + i + "]", el.get(i), al.get(i));
+            for (int i = 0; i < e.size(); i++) {
+                String d = compare(path + "[" + i + "]", e.get(i), a.get(i));
                 if (d != null) {
                     return d;
                 }
             }
             return null;
         }
-        if (e instanceof BigDecimal && a instanceof BigDecimal) {
-            return ((BigDecimal) e).compareTo((BigDecimal) a) == 0 ? null : path + ": " + a + ", expected " + e;
+        if (e.isNumber() && a.isNumber()) {
+            return e.decimalValue().compareTo(a.decimalValue()) == 0 ? null : path + ": " + a + ", expected " + e;
         }
-        return java.util.Objects.equals(e, a) ? null : path + ": " + a + ", expected " + e;
-    }
-
-    /** A small JSON reader; in the doc's JSON, {@code "..."} and a trailing {@code ...} are placeholders. */
-    private static final class Parser {
-        private final String s;
-        private final boolean placeholders;
-        private int i;
-
-        Parser(String s, boolean placeholders) {
-            this.s = s;
-            this.placeholders = placeholders;
-        }
-
-        Object document() {
-            Object v = value();
-            ws();
-            if (i != s.length()) {
-                throw new IllegalArgumentException("text after the JSON at " + i);
-            }
-            return v;
-        }
-
-        private Object value() {
-            ws();
-            if (i >= s.length()) {
-                throw new IllegalArgumentException("ends early");
-            }
-            char c = s.charAt(i);
-            if (c == '{') {
-                i++;
-                Map<String, Object> m = new LinkedHashMap<>();
-                ws();
-                if (peek('}')) {
-                    return m;
-                }
-                while (true) {
-                    ws();
-                    if (placeholders && s.startsWith("...", i)) {
-                        i += 3;
-                        m.put(OPEN, Boolean.TRUE);
-                        ws();
-                        expect('}');
-                        return m;
-                    }
-                    String k = string();
-                    ws();
-                    expect(':');
-                    m.put(k, value());
-                    ws();
-                    if (peek('}')) {
-                        return m;
-                    }
-                    expect(',');
-                }
-            }
-            if (c == '[') {
-                i++;
-                List<Object> l = new ArrayList<>();
-                ws();
-                if (peek(']')) {
-                    return l;
-                }
-                while (true) {
-                    l.add(value());
-                    ws();
-                    if (peek(']')) {
-                        return l;
-                    }
-                    expect(',');
-                }
-            }
-            if (c == '"') {
-                String str = string();
-                return placeholders && str.equals("...") ? ANY : str;
-            }
-            for (String lit : new String[] {"true", "false", "null"}) {
-                if (s.startsWith(lit, i)) {
-                    i += lit.length();
-                    return lit.equals("null") ? null : Boolean.valueOf(lit);
-                }
-            }
-            int start = i;
-            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-                i++;
-            }
-            if (start == i) {
-                throw new IllegalArgumentException("unexpected '" + c + "' at " + i);
-            }
-            return new BigDecimal(s.substring(start, i));
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (i < s.length() && s.charAt(i) != '"') {
-                char c = s.charAt(i++);
-                if (c == '\\') {
-                    char n = s.charAt(i++);
-                    switch (n) {
-                        case 'n': b.append('\n'); break;
-                        case 't': b.append('\t'); break;
-                        case 'r': b.append('\r'); break;
-                        case 'b': b.append('\b'); break;
-                        case 'f': b.append('\f'); break;
-                        case 'u': b.append((char) Integer.parseInt(s.substring(i, i + 4), 16)); i += 4; break;
-                        default: b.append(n);
-                    }
-                } else {
-                    b.append(c);
-                }
-            }
-            expect('"');
-            return b.toString();
-        }
-
-        private void ws() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
-                i++;
-            }
-        }
-
-        private boolean peek(char c) {
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            if (!peek(c)) {
-                throw new IllegalArgumentException("expected '" + c + "' at " + i);
-            }
-        }
+        return e.equals(a) ? null : path + ": " + a + ", expected " + e;
     }
 }

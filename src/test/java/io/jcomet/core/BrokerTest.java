@@ -6,17 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.jcomet.config.JcometConfig;
 import io.jcomet.protocol.Transport;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,31 +20,8 @@ import org.junit.jupiter.api.Test;
  * Every answer is parsed as JSON and checked field by field, as a client reads it; time is a test
  * clock and the sweeper runs only when the test calls {@link Broker#sweepOnce}.
  */
-class BrokerTest {
+class BrokerTest extends ClockedBrokerTest {
     private final AtomicLong nanos = new AtomicLong(5_000_000_000L);
-    private final Subscriber[] scratch = new Subscriber[64];
-    private Broker broker;
-
-    private Broker broker(String... kv) {
-        Map<String, String> m = new HashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put(kv[i], kv[i + 1]);
-        }
-        broker = new Broker(JcometConfig.from(m), nanos::get, false);
-        return broker;
-    }
-
-    @AfterEach
-    void close() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private void advanceMillis(long ms) {
-        nanos.addAndGet(ms * 1_000_000L);
-        broker.sweepOnce(scratch);
-    }
 
     private static Broker.SubscribeRequest req(String cname, int seq) {
         return new Broker.SubscribeRequest(cname, seq, null, null);

@@ -3,14 +3,11 @@ package io.jcomet.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jcomet.config.JcometConfig;
 import io.jcomet.protocol.Transport;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,30 +15,12 @@ import org.junit.jupiter.api.Test;
  * ended), and when held subscribers are told they have been held long (the point from which the
  * servlet layer watches their connection): both on the test clock, no sockets.
  */
-class LongPollFanOutTest {
+class LongPollFanOutTest extends ClockedBrokerTest {
     private final AtomicLong nanos = new AtomicLong(5_000_000_000L);
-    private final Subscriber[] scratch = new Subscriber[64];
-    private Broker broker;
 
-    private Broker broker(String... kv) {
-        Map<String, String> m = new HashMap<>(Map.of("max_subscribers_per_channel", "100", "polling_timeout", "30"));
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put(kv[i], kv[i + 1]);
-        }
-        broker = new Broker(JcometConfig.from(m), nanos::get, false);
-        return broker;
-    }
-
-    @AfterEach
-    void close() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private void advanceMillis(long ms) {
-        nanos.addAndGet(ms * 1_000_000L);
-        broker.sweepOnce(scratch);
+    @Override
+    protected Map<String, String> defaults() {
+        return Map.of("max_subscribers_per_channel", "100", "polling_timeout", "30");
     }
 
     /** Writes what happens to it, in order, into a log shared by several subscribers. */

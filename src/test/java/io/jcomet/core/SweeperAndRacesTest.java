@@ -3,45 +3,24 @@ package io.jcomet.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jcomet.config.JcometConfig;
 import io.jcomet.protocol.Transport;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The sweeper driven by a test clock (no sleeps), and races made deterministic in CometD's style:
  * a subscriber whose own callback does the racing thing at the worst moment, on every transport.
  */
-class SweeperAndRacesTest {
+class SweeperAndRacesTest extends ClockedBrokerTest {
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-    private final Subscriber[] scratch = new Subscriber[64];
-    private Broker broker;
 
-    private Broker broker(String... kv) {
-        Map<String, String> m = new HashMap<>(Map.of("max_subscribers_per_channel", "100"));
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put(kv[i], kv[i + 1]);
-        }
-        broker = new Broker(JcometConfig.from(m), nanos::get, false);
-        return broker;
-    }
-
-    @AfterEach
-    void close() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private void advanceMillis(long ms) {
-        nanos.addAndGet(ms * 1_000_000L);
-        broker.sweepOnce(scratch);
+    @Override
+    protected Map<String, String> defaults() {
+        return Map.of("max_subscribers_per_channel", "100");
     }
 
     private static long held(Broker b) {
@@ -186,7 +165,6 @@ class SweeperAndRacesTest {
                 assertEquals(List.of("noop"), trap.types(), t.toString());
             }
             b.close();
-            broker = null;
         }
     }
 
@@ -204,7 +182,6 @@ class SweeperAndRacesTest {
                     t + ": a long-poll answered by the publish is not also a disconnect");
             assertEquals(1, b.stats().delivered(), t.toString());
             b.close();
-            broker = null;
         }
     }
 }

@@ -16,7 +16,12 @@ public final class TestClockBroker implements AutoCloseable {
 
     /** {@code kv}: configuration keys and values, in pairs. */
     public TestClockBroker(String... kv) {
-        Map<String, String> m = new HashMap<>();
+        this(Map.of(), kv);
+    }
+
+    /** {@code defaults}, with {@code kv} (keys and values in pairs) over them. */
+    public TestClockBroker(Map<String, String> defaults, String... kv) {
+        Map<String, String> m = new HashMap<>(defaults);
         for (int i = 0; i < kv.length; i += 2) {
             m.put(kv[i], kv[i + 1]);
         }
@@ -27,6 +32,11 @@ public final class TestClockBroker implements AutoCloseable {
     public void advanceMillis(long ms) {
         nanos.addAndGet(ms * 1_000_000L);
         broker.sweepOnce(scratch);
+    }
+
+    /** Moves the clock on without a sweeper pass. */
+    public void advanceClockOnly(long ms) {
+        nanos.addAndGet(ms * 1_000_000L);
     }
 
     /** Subscribers in the broker's timer lists. */

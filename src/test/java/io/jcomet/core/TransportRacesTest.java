@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.jcomet.config.JcometConfig;
 import io.jcomet.protocol.Transport;
 import io.jcomet.servlet.HttpWire;
 import io.jcomet.support.JsonFrames;
@@ -15,7 +14,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,12 +38,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * completed exactly once, and the message involved is either received or still readable by its
  * seq, never lost silently.
  */
-class TransportRacesTest {
+class TransportRacesTest extends ClockedBrokerTest {
     private static final long BOUND_SECONDS = 10;
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-    private final Subscriber[] scratch = new Subscriber[64];
     private final List<Wire> wires = new ArrayList<>();
-    private Broker broker;
 
     static Stream<Arguments> wires() {
         List<Supplier<Wire>> kinds = List.of(HttpWire::longPoll, HttpWire::jsonpLongPoll, HttpWire::stream, HttpWire::sse,
@@ -67,27 +63,15 @@ class TransportRacesTest {
         return w;
     }
 
-    private Broker broker(String... kv) {
-        Map<String, String> m = new HashMap<>(Map.of("max_subscribers_per_channel", "100", "polling_timeout", "10",
-                "channel_timeout", "60"));
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put(kv[i], kv[i + 1]);
-        }
-        broker = new Broker(JcometConfig.from(m), nanos::get, false);
-        return broker;
+    @Override
+    protected Map<String, String> defaults() {
+        return Map.of("max_subscribers_per_channel", "100", "polling_timeout", "10",
+                "channel_timeout", "60");
     }
 
     @AfterEach
-    void close() {
-        if (broker != null) {
-            broker.close();
-        }
+    void closeWires() {
         wires.forEach(Wire::close);
-    }
-
-    private void advanceMillis(long ms) {
-        nanos.addAndGet(ms * 1_000_000L);
-        broker.sweepOnce(scratch);
     }
 
     /** Nothing is held anywhere: counts, channel lists, timers, and the wire's own subscription. */
@@ -220,7 +204,7 @@ class TransportRacesTest {
             }
         });
         b.publish("c", "x");
-        nanos.addAndGet(60_000_000_000L); // channel_timeout passed: the next sweep expires it
+        advanceClockOnly(60_000); // channel_timeout passed: the next sweep expires it
         List<Throwable> escaped = new CopyOnWriteArrayList<>();
         Thread sweeper = start("sweeper", () -> b.sweepOnce(new Subscriber[16]), escaped);
         await(expiring);

@@ -47,7 +47,7 @@ public final class JcometConfig {
         k.put("max_new_channels_per_client", new String[] {"100", "channels one client address may cause to be created per second by subscribing; past it 429 + Retry-After (0: no limit)"});
         k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated IP prefixes the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
         k.put("trusted_proxies", new String[] {"", "comma-separated IP prefixes of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
-        k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them at once (Jetty HTTP/1; false: only writes and polling_timeout notice)"});
+        k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them (Jetty HTTP/1; see detect_disconnects_after_ms; false: only writes and polling_timeout notice)"});
         k.put("detect_disconnects_after_ms", new String[] {"2000", "watch a held request for its client closing once it has been held this long (ms; 0: from the start): a busy channel's subscribers, answered sooner, never pay for the watch, and a vanished client is noticed within this plus 0.1 s"});
         k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
         k.put("ws_max_channels", new String[] {"16", "channels one WebSocket (/ws) may subscribe to at once; past it an error frame"});

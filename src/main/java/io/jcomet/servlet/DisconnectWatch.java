@@ -19,7 +19,8 @@ import java.util.logging.Logger;
  * vanished long-poll client would hold its file descriptor (and a place in its channel) until the
  * next write or the timeout. icomet frees it at once.
  *
- * <p>How: while a subscriber is held, jcomet registers its own read interest on the connection's
+ * <p>How: once a subscriber has been held {@code detect_disconnects_after_ms} (or from the start
+ * when that is 0), jcomet registers its own read interest on the connection's
  * Jetty {@code EndPoint} ({@code tryFillInterested}): the connection's selector, which already
  * watches the socket, calls back when it becomes readable; no thread and no extra selector per
  * connection. Readable with nothing to read ({@code FIONREAD} 0 via {@link java.io.InputStream#available})
@@ -91,7 +92,7 @@ final class DisconnectWatch {
             if (instance == null && !unavailable) {
                 try {
                     instance = new DisconnectWatch(req.getClass().getClassLoader());
-                    LOG.info("jcomet: closed connections of held requests are noticed at once (Jetty end point read interest)");
+                    LOG.info("jcomet: closed connections of held requests are noticed (Jetty end point read interest, from detect_disconnects_after_ms of holding)");
                 } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
                     unavailable = true;
                     LOG.info("jcomet: this container gives no way to notice a held request's client closing ("

@@ -82,7 +82,7 @@ public final class CometServlet extends HttpServlet {
         PING("/ping", Side.FRONT, true, (s, r, req, resp, p) -> s.ping(req, resp)),
         STATS("/stats", Side.FRONT, false, (s, r, req, resp, p) -> s.stats(resp)),
         /** A plain GET; upgrades are taken by the container's WebSocket filter before they get here. */
-        WS("/ws", Side.FRONT, false, (s, r, req, resp, p) -> {
+        WS(io.jcomet.ws.WsHub.PATH, Side.FRONT, false, (s, r, req, resp, p) -> {
             throw new BadRequestException("/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
         }),
         SIGN("/sign", Side.ADMIN, false, (s, r, req, resp, p) -> s.sign(p, resp)),

@@ -23,7 +23,7 @@ final class WsDeployer {
         sc.setDefaultMaxTextMessageBufferSize(frame);
         sc.setDefaultMaxBinaryMessageBufferSize(256); // binary frames are refused (1003); keep the buffer small
         List<String> origins = broker.config().wsAllowedOrigins();
-        ServerEndpointConfig cfg = ServerEndpointConfig.Builder.create(WsEndpoint.class, "/ws")
+        ServerEndpointConfig cfg = ServerEndpointConfig.Builder.create(WsEndpoint.class, WsHub.PATH)
                 .configurator(new ServerEndpointConfig.Configurator() {
                     @Override
                     public <T> T getEndpointInstance(Class<T> type) {

@@ -21,6 +21,8 @@ import java.util.logging.Logger;
  */
 public final class WsHub implements AutoCloseable {
     public static final String ATTRIBUTE = WsHub.class.getName();
+    /** Where the WebSocket endpoint is deployed (the servlet's route table names the same path). */
+    public static final String PATH = "/ws";
     private static final Logger LOG = Logger.getLogger("io.jcomet");
 
     /** Why a WebSocket, or one of its frames, was refused. Each has a counter (metrics, /metrics). */

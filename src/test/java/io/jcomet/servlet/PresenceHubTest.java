@@ -9,14 +9,10 @@ import io.jcomet.protocol.Transport;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
-import jakarta.servlet.ServletOutputStream;
-import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,37 +35,12 @@ class PresenceHubTest {
 
     /** One /psub request over a scripted async context that calls its listeners as a container does. */
     final class Listener {
-        final ByteArrayOutputStream written = new ByteArrayOutputStream();
+        final HttpWire.Out out = new HttpWire.Out(); // the /psub response's non-blocking output
         final List<AsyncListener> listeners = new ArrayList<>();
-        boolean failing;
-        boolean completed;
         int completions;
         AsyncContext ctx;
 
         Listener() throws IOException {
-            ServletOutputStream out = new ServletOutputStream() {
-                @Override
-                public boolean isReady() {
-                    return true;
-                }
-
-                @Override
-                public void setWriteListener(WriteListener l) {
-                }
-
-                @Override
-                public void write(int b) throws IOException {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    if (failing || completed) {
-                        throw new IOException(completed ? "Closed" : "connection reset by peer");
-                    }
-                    written.write(b, off, len);
-                }
-            };
             HttpServletResponse resp = (HttpServletResponse) Proxy.newProxyInstance(getClass().getClassLoader(),
                     new Class<?>[] {HttpServletResponse.class}, (p, m, a) -> switch (m.getName()) {
                         case "isCommitted" -> false;
@@ -86,8 +57,8 @@ class PresenceHubTest {
                                 return null;
                             case "complete":
                                 completions++;
-                                if (!completed) {
-                                    completed = true;
+                                if (!out.completed) {
+                                    out.completed = true;
                                     for (AsyncListener l : List.copyOf(listeners)) {
                                         l.onComplete(new AsyncEvent(ctx));
                                     }
@@ -103,7 +74,7 @@ class PresenceHubTest {
         }
 
         List<String> lines() {
-            String text = written.toString(StandardCharsets.UTF_8);
+            String text = out.text();
             assertTrue(text.isEmpty() || text.endsWith("\n"), "whole lines only: " + text);
             return text.isEmpty() ? List.of() : Arrays.asList(text.split("\n"));
         }
@@ -167,7 +138,7 @@ class PresenceHubTest {
         Listener gone = new Listener();
         Listener stays = new Listener();
         assertEquals(2, broker.stats().held(Transport.PSUB));
-        gone.failing = true;
+        gone.out.failing = true;
         broker.publish("a", "x");
         assertEquals(1, hub.count());
         assertEquals(1, broker.stats().held(Transport.PSUB), "the failed listener is no longer counted");

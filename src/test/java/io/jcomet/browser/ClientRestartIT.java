@@ -2,13 +2,9 @@ package io.jcomet.browser;
 
 import io.jcomet.config.JcometConfig;
 import io.jcomet.launcher.EmbeddedJcomet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.openqa.selenium.WebDriver;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,26 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Threads: JUnit's thread drives the browser and the servers; the servers' threads are Jetty's.
  */
-class ClientRestartIT {
-
-    static WebDriver browser;
-
-    @BeforeAll
-    static void startBrowser() throws Exception {
-        Chromium.assumeAvailable();
-        browser = Chromium.open();
-    }
-
-    @AfterAll
-    static void closeBrowser() {
-        Chromium.close(browser);
-        browser = null;
-    }
-
-    @AfterEach
-    void blank() {
-        if (browser != null) browser.get("about:blank");
-    }
+class ClientRestartIT extends OneBrowserPerClass {
 
     static EmbeddedJcomet start(int adminPort, int frontPort) throws Exception {
         EmbeddedJcomet.Builder b = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(adminPort).frontPorts(frontPort, 1)

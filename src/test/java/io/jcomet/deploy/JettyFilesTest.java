@@ -8,13 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
  * jetty-base's ini files carry exactly the tuning of {@link JettyTuning} (which the embedded launcher
- * uses), and every key they set is one Jetty's module (or jcomet's front-connector XML) reads, so a
- * misspelt key cannot be silently ignored. A failure means someone edited a generated block by hand or
+ * uses); that Jetty reads every key they set is checked by {@link JettyFilesKeysIT}, once
+ * jetty-home is unpacked. A failure means someone edited a generated block by hand or
  * changed JettyTuning without regenerating ({@link JettyFiles#COMMAND}).
  *
  * <p>Threads: JUnit's test thread only.
@@ -40,26 +39,6 @@ class JettyFilesTest {
         assertTrue(block.contains("\njetty.httpConfig.headerCacheSize=0\n"), block);
         long keys = block.lines().filter(l -> !l.startsWith("#")).count();
         assertEquals(JettyTuning.HTTP_CONFIG.settings().size(), keys, block);
-    }
-
-    @Test
-    void everyGeneratedKeyIsOneJettyOrTheFrontXmlReads() throws Exception {
-        Path etc = ROOT.resolve("target/jetty-home/etc");
-        Assumptions.assumeTrue(Files.isDirectory(etc), "target/jetty-home unpacked (mvn package)");
-        // the Jetty XML each module runs reads its properties by name: <Property name=".."/> or property=".."
-        Map<String, String> readers = Map.of(
-                "jetty.httpConfig.", Files.readString(etc.resolve("jetty-http-config.xml")),
-                "jetty.byteBufferPool.", Files.readString(etc.resolve("jetty-bytebufferpool.xml")),
-                "jetty.threadPool.", Files.readString(etc.resolve("jetty-threadpool.xml")),
-                "jetty.http.", Files.readString(etc.resolve("jetty-http.xml")),
-                "jcomet.front.", read(FrontConnectorsXml.BASE_PATH));
-        for (JettyTuning.Section s : JettyFiles.INI.values()) {
-            String reader = readers.get(s.iniPrefix());
-            for (JettyTuning.Setting set : s.settings()) {
-                String key = s.iniPrefix() + set.name();
-                assertTrue(reader.contains("name=\"" + key + "\"") || reader.contains("property=\"" + key + "\""), key + " is read by nobody");
-            }
-        }
     }
 
     @Test

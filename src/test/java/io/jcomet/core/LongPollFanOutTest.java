@@ -52,6 +52,13 @@ class LongPollFanOutTest extends ClockedBrokerTest {
         }
     }
 
+    /** A logged subscriber of channel "c" asking for {@code seq}. */
+    private static Logged held(Broker b, String name, Transport t, int seq, List<String> log) {
+        Logged s = new Logged(name, t, log);
+        b.subscribe(s, new Broker.SubscribeRequest("c", seq, null, null));
+        return s;
+    }
+
     @Test
     void aPublishWritesEveryLongPollAnswerBeforeItEndsAnyAndEndsThemInTheSameOrder() {
         Broker b = broker();
@@ -59,8 +66,7 @@ class LongPollFanOutTest extends ClockedBrokerTest {
         List<String> log = new ArrayList<>();
         List<Logged> polls = new ArrayList<>();
         for (String n : List.of("a", "b", "c")) {
-            Logged s = new Logged(n, Transport.POLL, log);
-            b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null));
+            Logged s = held(b, n, Transport.POLL, 2, log);
             polls.add(s);
         }
         b.publish("c", "y");
@@ -83,8 +89,7 @@ class LongPollFanOutTest extends ClockedBrokerTest {
         List<String> log = new ArrayList<>();
         List<Logged> polls = new ArrayList<>();
         for (String n : List.of("a", "b", "c")) {
-            Logged s = new Logged(n, Transport.POLL, log);
-            b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null));
+            Logged s = held(b, n, Transport.POLL, 2, log);
             polls.add(s);
         }
         advanceMillis(10_000);
@@ -103,8 +108,7 @@ class LongPollFanOutTest extends ClockedBrokerTest {
         Broker b = broker();
         b.publish("c", "x");
         List<String> log = new ArrayList<>();
-        Logged stream = new Logged("s", Transport.STREAM, log);
-        b.subscribe(stream, new Broker.SubscribeRequest("c", 2, null, null));
+        Logged stream = held(b, "s", Transport.STREAM, 2, log);
         b.publish("c", "y");
         assertEquals(List.of(), log, "streams stay open: nothing to defer");
         assertTrue(stream.last().contains("\"content\":\"y\""));
@@ -115,11 +119,9 @@ class LongPollFanOutTest extends ClockedBrokerTest {
         Broker b = broker("detect_disconnects_after_ms", "2000");
         b.publish("c", "x");
         List<String> log = new ArrayList<>();
-        Logged early = new Logged("early", Transport.POLL, log);
-        b.subscribe(early, new Broker.SubscribeRequest("c", 2, null, null));
+        Logged early = held(b, "early", Transport.POLL, 2, log);
         advanceMillis(1000);
-        Logged late = new Logged("late", Transport.SSE, log);
-        b.subscribe(late, new Broker.SubscribeRequest("c", 2, null, null));
+        Logged late = held(b, "late", Transport.SSE, 2, log);
         advanceMillis(999);
         assertEquals(0, early.heldLong, "1,999 ms: not yet");
         advanceMillis(1);
@@ -137,12 +139,10 @@ class LongPollFanOutTest extends ClockedBrokerTest {
         Broker b = broker("detect_disconnects_after_ms", "2000");
         b.publish("c", "x");
         List<String> log = new ArrayList<>();
-        Logged quick = new Logged("quick", Transport.POLL, log);
-        b.subscribe(quick, new Broker.SubscribeRequest("c", 2, null, null));
+        Logged quick = held(b, "quick", Transport.POLL, 2, log);
         advanceMillis(1500);
         b.publish("c", "y"); // answered and gone from the timers
-        Logged next = new Logged("next", Transport.POLL, log);
-        b.subscribe(next, new Broker.SubscribeRequest("c", 3, null, null)); // its re-poll
+        Logged next = held(b, "next", Transport.POLL, 3, log); // its re-poll
         advanceMillis(1999);
         assertEquals(0, quick.heldLong);
         assertEquals(0, next.heldLong);
@@ -158,8 +158,7 @@ class LongPollFanOutTest extends ClockedBrokerTest {
         List<String> log = new ArrayList<>();
         List<Logged> subs = new ArrayList<>();
         for (int i = 0; i < 40; i++) { // several per timer stripe
-            Logged s = new Logged("s" + i, i % 2 == 0 ? Transport.POLL : Transport.STREAM, log);
-            b.subscribe(s, new Broker.SubscribeRequest("c", 2, null, null));
+            Logged s = held(b, "s" + i, i % 2 == 0 ? Transport.POLL : Transport.STREAM, 2, log);
             subs.add(s);
             advanceMillis(10);
         }

@@ -65,6 +65,7 @@ final class Options {
             "  --msg-rate R        pushes per second, 0 = as fast as possible",
             "                      [fanout: 100; publish, churn: 0]",
             "  --publishers P      keep-alive publisher connections [16; fanout: 1]",
+            "  --batch N           publish: N messages per request, as one admin /batch (jcomet) [1: /push]",
             "  --duration D        publish: seconds of pushing [10]",
             "  --step S            hold: sample every S connections [N/10]",
             "  --idle S            hold: idle seconds for the CPU measurement [10]",
@@ -86,7 +87,7 @@ final class Options {
 
     private static final Set<String> KEYS = Set.of("host", "ports", "admin", "sources", "connections", "rate",
             "reconnect-rate", "channels", "messages", "msg-rate", "publishers", "duration", "step", "idle", "drain",
-            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup", "transport", "attackers");
+            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup", "transport", "attackers", "batch");
 
     final String scenario;
     final String host;
@@ -106,6 +107,8 @@ final class Options {
     final int warmup;
     final double msgRate;
     final int publishers;
+    /** Messages per admin request: 1 is one /push each, more is one /batch request. */
+    final int batch;
     final double duration;
     final int step;
     final double idle;
@@ -171,6 +174,10 @@ final class Options {
         // fanout: one publisher keeps the message rate even; several would catch up in bursts after a
         // stall, and a burst longer than the channel buffer turns slow re-polls into gaps
         publishers = intOpt(kv, "publishers", "fanout".equals(scenario) ? 1 : 16, 1, 1000);
+        batch = intOpt(kv, "batch", 1, 1, 10_000);
+        if (batch > 1 && (!publish || msgRate > 0)) {
+            throw new UsageException("--batch: only for the publish scenario at full speed (no --msg-rate)");
+        }
         duration = dblOpt(kv, "duration", "soak".equals(scenario) ? 600 : 10, 0.1, 86400);
         step = intOpt(kv, "step", Math.max(1, connections / 10), 1, 10_000_000);
         idle = dblOpt(kv, "idle", 10, 0, 86400);

@@ -38,6 +38,8 @@ public final class JcometConfig {
         k.put("front_port", new String[] {"8100", "first front port (embedded launcher)"});
         k.put("front_count", new String[] {"100", "number of consecutive front ports (embedded launcher)"});
         k.put("max_message_size", new String[] {"65536", "largest accepted content, in bytes of UTF-8; past it 413"});
+        k.put("max_batch_lines", new String[] {"1000", "messages one admin /batch request may carry; past it 413 and nothing is published"});
+        k.put("max_batch_bytes", new String[] {"1048576", "bytes of body one admin /batch request may carry; past it 413 and nothing is published"});
         k.put("max_cname_length", new String[] {"64", "longest accepted channel name, in bytes of UTF-8"});
         k.put("max_pending_bytes", new String[] {"262144", "output a stream/SSE/iframe subscriber may have unsent before it is dropped"});
         k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
@@ -82,6 +84,8 @@ public final class JcometConfig {
     private final int frontPort;
     private final int frontCount;
     private final int maxMessageSize;
+    private final int maxBatchLines;
+    private final int maxBatchBytes;
     private final int maxCnameLength;
     private final int maxPendingBytes;
     private final String corsAllowOrigin;
@@ -136,6 +140,8 @@ public final class JcometConfig {
                     + frontPort + ".." + (frontPort + frontCount - 1));
         }
         maxMessageSize = integer(v, "max_message_size", 1, 64 << 20);
+        maxBatchLines = integer(v, "max_batch_lines", 1, 1_000_000);
+        maxBatchBytes = integer(v, "max_batch_bytes", 1, 256 << 20);
         maxCnameLength = integer(v, "max_cname_length", 1, 1024);
         maxPendingBytes = integer(v, "max_pending_bytes", 1024, 1 << 30);
         corsAllowOrigin = v.get("cors_allow_origin");
@@ -309,6 +315,8 @@ public final class JcometConfig {
     public int frontPort() { return frontPort; }
     public int frontCount() { return frontCount; }
     public int maxMessageSize() { return maxMessageSize; }
+    public int maxBatchLines() { return maxBatchLines; }
+    public int maxBatchBytes() { return maxBatchBytes; }
     public int maxCnameLength() { return maxCnameLength; }
     public int maxPendingBytes() { return maxPendingBytes; }
     public String corsAllowOrigin() { return corsAllowOrigin; }

@@ -62,7 +62,9 @@ public final class CometServlet extends HttpServlet {
         /** {@code admin_port} only, callers {@link AdminGuard} admits; parameters read icomet's way ({@link AdminParams}). */
         ADMIN,
         /** Like ADMIN, but the request is handed over unread (a held presence stream). */
-        ADMIN_STREAM
+        ADMIN_STREAM,
+        /** Like ADMIN, but the handler reads the body itself (a batch of messages, one per line). */
+        ADMIN_BODY
     }
 
     /**
@@ -88,6 +90,7 @@ public final class CometServlet extends HttpServlet {
         SIGN("/sign", Side.ADMIN, false, (s, r, req, resp, p) -> s.sign(p, resp)),
         PUSH("/push", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, false)),
         PUB("/pub", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, true)),
+        BATCH("/batch", Side.ADMIN_BODY, false, (s, r, req, resp, p) -> BatchPublish.handle(s, req, resp)),
         BROADCAST("/broadcast", Side.ADMIN, false, (s, r, req, resp, p) -> s.broadcast(p, resp)),
         CLOSE("/close", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, true)),
         CLEAR("/clear", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, false)),
@@ -394,9 +397,17 @@ public final class CometServlet extends HttpServlet {
     }
 
     private void push(AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
-        String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
         String cb = Params.callback(p.get("cb"));
-        String content = p.content();
+        write(resp, 200, cb, publishOne(p.get("cname"), p.content(), preEscaped));
+    }
+
+    /**
+     * One publish as /push, /pub and each line of /batch make it: checks the channel name and the
+     * content, publishes, and returns the answer ({@code {"type":"ok","seq":N}}). Bad input throws
+     * {@link BadRequestException}, a refusal of the broker's {@link CometException}.
+     */
+    byte[] publishOne(String cname, String content, boolean preEscaped) {
+        cname = Params.cname(cname, broker.config().maxCnameLength());
         if (content == null) {
             throw new BadRequestException("missing content");
         }
@@ -408,7 +419,11 @@ public final class CometServlet extends HttpServlet {
             content = decoded;
         }
         int seq = broker.publish(cname, content);
-        write(resp, 200, cb, Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}"));
+        return Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}");
+    }
+
+    Broker broker() {
+        return broker;
     }
 
     private void broadcast(AdminParams p, HttpServletResponse resp) throws IOException {

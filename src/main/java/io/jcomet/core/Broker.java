@@ -47,6 +47,7 @@ public final class Broker implements AutoCloseable {
     private final Engine engine;
     private final HeldTimers timers = new HeldTimers();
     private final Stats stats = new Stats();
+    private final Admission admission;
     private final SecureRandom random = new SecureRandom();
     private final List<PresenceListener> presence = new CopyOnWriteArrayList<>();
     private final LongSupplier nanoClock;
@@ -78,6 +79,7 @@ public final class Broker implements AutoCloseable {
         this.startNanos = nanoClock.getAsLong();
         this.config = config;
         this.table = new ChannelTable(config.maxChannels(), config.adminReservedChannels());
+        this.admission = new Admission(config, stats, this::exists, new MemoryBudget(config.memoryBudgetPercent()));
         this.pollingTimeoutMillis = config.pollingTimeoutSeconds() * 1000;
         this.channelTimeoutMillis = config.channelTimeoutSeconds() * 1000;
         this.heldLongMillis = config.detectDisconnects() ? config.detectDisconnectsAfterMillis() : 0;
@@ -96,6 +98,8 @@ public final class Broker implements AutoCloseable {
 
     public JcometConfig config() { return config; }
     public Stats stats() { return stats; }
+    /** The front door's one admission decision, which every transport asks before it subscribes. */
+    public Admission admission() { return admission; }
 
     /** Broker clock: milliseconds since start, as an int that wraps after 24 days (compared by difference). */
     int now() {
@@ -974,6 +978,7 @@ public final class Broker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        admission.memory().close();
         engine.close();
     }
 

@@ -77,8 +77,8 @@ final class HttpSubscriber extends Subscriber
     private boolean lostClient; // set by the move to GONE: why it ended, for the broker's counters
     private DisconnectWatch watch;
     private Object watched;
-    private ClientLimits limits;
-    private int limitBucket = ClientLimits.NOT_LIMITED;
+    private io.jcomet.core.Admission limits;
+    private int limitBucket = io.jcomet.core.Admission.NOT_LIMITED;
 
     HttpSubscriber(Broker broker, Transport transport, Framing framing, AsyncContext ctx, ServletOutputStream out, int noopSeq) {
         super(noopSeq);
@@ -114,7 +114,7 @@ final class HttpSubscriber extends Subscriber
     }
 
     /** The per-client held count this subscriber holds; released once, when the response completes. */
-    synchronized void countedIn(ClientLimits l, int bucket) {
+    synchronized void countedIn(io.jcomet.core.Admission l, int bucket) {
         limits = l;
         limitBucket = bucket;
     }

@@ -159,6 +159,19 @@ public final class RawWs implements AutoCloseable {
         return null;
     }
 
+    /** Answers the pings already received (with their payload) and drops other frames, without blocking on an idle socket. */
+    public void answerPings() throws IOException {
+        while (in.available() > 0) {
+            Frame f = read();
+            if (f == null) {
+                return;
+            }
+            if (f.opcode() == 9) {
+                frame(10, f.payload());
+            }
+        }
+    }
+
     @Override
     public void close() {
         try {

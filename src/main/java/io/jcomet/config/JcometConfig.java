@@ -43,7 +43,7 @@ public final class JcometConfig {
         k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
         k.put("front_stats", new String[] {"false", "serve read-only counters at /stats on the front ports (recomputed at most once a second)"});
         k.put("admin_reserved_channels", new String[] {"10%", "channel slots only the admin API may fill (a count, or a share of max_channels like 10%): subscribers cannot lock publishers out"});
-        k.put("max_held_per_client", new String[] {"1000", "held subscribers (all transports) one client address may have at once; past it 429 + Retry-After (0: no limit)"});
+        k.put("max_held_per_client", new String[] {"1000", "subscriptions one client address may hold at once, every transport (a WebSocket sub counts as one); past it 429 + Retry-After, on WebSocket an error frame (0: no limit)"});
         k.put("max_new_channels_per_client", new String[] {"100", "channels one client address may cause to be created per second by subscribing; past it 429 + Retry-After (0: no limit)"});
         k.put("ws_max_sockets_per_client", new String[] {"200", "WebSockets (/ws) one client address may have open at once; past it the new socket is closed with 1008 (0: no limit)"});
         k.put("memory_budget_percent", new String[] {"85", "percent of the maximum heap in use (after a collection) above which new subscriptions and WebSockets are refused: HTTP 503 + Retry-After, WebSocket 1013 (0: no budget)"});
@@ -55,8 +55,8 @@ public final class JcometConfig {
         k.put("ws_max_channels", new String[] {"16", "channels one WebSocket (/ws) may subscribe to at once; past it an error frame"});
         k.put("ws_max_frame_bytes", new String[] {"4096", "largest text frame a WebSocket client may send; past it the socket is closed (1009)"});
         k.put("ws_max_frames_per_second", new String[] {"20", "frames a WebSocket client may send per second (burst of as many); past it an error frame"});
-        k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any; no Origin header = not a browser, allowed); others 403"});
-        k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping by the next is closed (0 = no pings)"});
+        k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any: safe, since jcomet reads no cookie or other ambient credential; no Origin header = not a browser, allowed); others 403"});
+        k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping (a pong echoing its payload) by the next is closed (0 = no pings)"});
         // multi-node: see docs/DEPLOY.md, "Several nodes over Redis"
         k.put("engine", new String[] {"memory", "memory: this node alone; redis: channels shared by every node on the same Redis"});
         k.put("redis_uri", new String[] {"redis://127.0.0.1:6379", "engine=redis: comma-separated Lettuce URIs (redis://[user:password@]host:port[/db], rediss:// for TLS, redis-sentinel://...); with redis_cluster=true the cluster's seed nodes"});

@@ -108,6 +108,11 @@ final class DisconnectWatch {
         }
     }
 
+    /** The watch once resolved by {@link #get}, or null (not yet, or not Jetty). */
+    static DisconnectWatch resolved() {
+        return instance;
+    }
+
     /** The HTTP/1 socket end point behind {@code req}, or null when this connection cannot be watched. */
     Object endPointOf(HttpServletRequest req) {
         try {

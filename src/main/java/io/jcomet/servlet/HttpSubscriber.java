@@ -211,7 +211,7 @@ final class HttpSubscriber extends Subscriber
         if (ep == null) {
             return false;
         }
-        int n = DisconnectWatch.get((HttpServletRequest) ctx.getRequest()).drain(ep);
+        int n = DisconnectWatch.resolved().drain(ep);
         if (n >= 0 && (dropped += n) <= MAX_DROPPED_BYTES) {
             return false;
         }
@@ -227,7 +227,7 @@ final class HttpSubscriber extends Subscriber
             ep = watched != null ? watched : endPoint();
         }
         if (ep != null) {
-            DisconnectWatch.get((HttpServletRequest) ctx.getRequest()).close(ep);
+            DisconnectWatch.resolved().close(ep); // frees the file descriptor now
         }
         complete();
     }

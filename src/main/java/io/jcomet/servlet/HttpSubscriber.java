@@ -39,8 +39,11 @@ import java.util.ArrayDeque;
  * watches its connection for the client closing: {@link #readable} runs on the connection's selector
  * thread (it only asks how many bytes wait, and hands a closed client to a pool thread with
  * {@link AsyncContext#start}); {@link #failed} on whichever thread closed or failed the end point.
- * {@code watched} (the end point being watched, or null) is guarded by this object's lock; the
- * interest is withdrawn under it before the response completes, so it can never outlive the request.
+ * {@code watched} (the end point being watched, or null) and {@code dropped} (bytes the client sent
+ * while held, read away by the watch) are guarded by this object's lock; the interest is withdrawn
+ * under it before the response completes, so it can never outlive the request. {@link #probeGone}
+ * runs on the thread of a newcomer to a full channel, under that channel's lock (lock order
+ * channel, then this), and {@link #evicted} on the same thread after the lock.
  *
  * <p>A long-poll answered by a publish ({@link #sendDeferringEnd}) stays CLOSING, its bytes out,
  * until the broker's {@link #endDeferred} after the whole fan-out; its watch stays armed meanwhile,

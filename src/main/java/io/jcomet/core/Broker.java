@@ -47,6 +47,7 @@ public final class Broker implements AutoCloseable {
     private final Engine engine;
     private final HeldTimers timers = new HeldTimers();
     private final Stats stats = new Stats();
+    private final Admission admission;
     private final SecureRandom random = new SecureRandom();
     private final List<PresenceListener> presence = new CopyOnWriteArrayList<>();
     private final LongSupplier nanoClock;
@@ -78,6 +79,7 @@ public final class Broker implements AutoCloseable {
         this.startNanos = nanoClock.getAsLong();
         this.config = config;
         this.table = new ChannelTable(config.maxChannels(), config.adminReservedChannels());
+        this.admission = new Admission(config, stats, this::exists, new MemoryBudget(config.memoryBudgetPercent()));
         this.pollingTimeoutMillis = config.pollingTimeoutSeconds() * 1000;
         this.channelTimeoutMillis = config.channelTimeoutSeconds() * 1000;
         this.heldLongMillis = config.detectDisconnects() ? config.detectDisconnectsAfterMillis() : 0;
@@ -96,6 +98,8 @@ public final class Broker implements AutoCloseable {
 
     public JcometConfig config() { return config; }
     public Stats stats() { return stats; }
+    /** The front door's one admission decision, which every transport asks before it subscribes. */
+    public Admission admission() { return admission; }
 
     /** Broker clock: milliseconds since start, as an int that wraps after 24 days (compared by difference). */
     int now() {
@@ -204,11 +208,56 @@ public final class Broker implements AutoCloseable {
 
     private boolean subscribe(Channel ch, Subscriber s, SubscribeRequest req) {
         boolean done;
+        ArrayList<Subscriber> ghosts = null;
         synchronized (ch) {
+            if (!ch.removed && ch.subscriberCount() >= config.maxSubscribersPerChannel()) {
+                ghosts = evictGoneLocked(ch); // before a newcomer is refused: a holder may have left unnoticed
+            }
             done = subscribeLocked(ch, s, req);
+        }
+        if (ghosts != null) {
+            for (Subscriber g : ghosts) {
+                g.evicted();
+            }
         }
         s.flush(); // a stream's replay and first messages, offered in order under the lock
         return done;
+    }
+
+    /** At most this many holders of a full channel are probed per newcomer (a bounded cost per refusal). */
+    static final int GHOST_PROBE_LIMIT = 256;
+
+    /**
+     * A full channel: asks its holders (at most {@link #GHOST_PROBE_LIMIT}) whether their client is
+     * already gone ({@link Subscriber#probeGone}, a non-blocking look at the connection) and unlinks
+     * those that are, counted as disconnects and as evicted ghosts. Returns them (their transport is
+     * told after the lock, {@link Subscriber#evicted}), or null when none was gone.
+     */
+    private ArrayList<Subscriber> evictGoneLocked(Channel ch) {
+        ArrayList<Subscriber> gone = null;
+        int probed = 0;
+        for (int list = 0; list < 2; list++) {
+            Subscriber x = list == 0 ? ch.polls : ch.streams;
+            while (x != null && probed < GHOST_PROBE_LIMIT) {
+                Subscriber next = x.next;
+                probed++;
+                if (!x.isEnded() && x.probeGone() && x.claim()) {
+                    ch.unlink(x, stats);
+                    timers.remove(x);
+                    stats.addDisconnected();
+                    stats.addEvictedGhost();
+                    if (gone == null) {
+                        gone = new ArrayList<>();
+                    }
+                    gone.add(x);
+                }
+                x = next;
+            }
+        }
+        if (gone != null && ch.subscriberCount() == 0) {
+            ch.lastActive = now();
+        }
+        return gone;
     }
 
     private boolean subscribeLocked(Channel ch, Subscriber s, SubscribeRequest req) {
@@ -974,6 +1023,7 @@ public final class Broker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        admission.memory().close();
         engine.close();
     }
 

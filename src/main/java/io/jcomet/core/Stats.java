@@ -17,6 +17,10 @@ public final class Stats {
     public enum Reject {
         BAD_REQUEST, METHOD_NOT_ALLOWED, TOO_LARGE, TOO_MANY_CHANNELS, TOO_MANY_SUBSCRIBERS,
         TOKEN, NOT_FOUND, FORBIDDEN, WRONG_PORT, CLIENT_HELD_LIMIT, CLIENT_CHANNEL_RATE,
+        /** A WebSocket past ws_max_sockets_per_client: closed 1008. */
+        CLIENT_SOCKET_LIMIT,
+        /** Heap in use above memory_budget_percent: 503 + Retry-After, WebSocket 1013 or an error frame. */
+        MEMORY_BUDGET,
         /** engine=redis: Redis did not answer within redis_timeout (503). */
         ENGINE_UNAVAILABLE,
         /** engine=redis: a live message dropped because redis_delivery_queue was full (its channel is re-read from Redis). */
@@ -34,6 +38,7 @@ public final class Stats {
     private final LongAdder droppedSlow = new LongAdder();
     private final LongAdder disconnected = new LongAdder();
     private final LongAdder noops = new LongAdder();
+    private final LongAdder evictedGhosts = new LongAdder();
 
     /**
      * Upper bounds (microseconds) of the publish-to-delivery buckets: the time from a publish
@@ -78,6 +83,11 @@ public final class Stats {
         disconnected.increment();
     }
 
+    /** A holder found gone when a channel was full, freed before a newcomer was refused. */
+    public void addEvictedGhost() {
+        evictedGhosts.increment();
+    }
+
     public void addNoop() {
         noops.increment();
     }
@@ -112,4 +122,5 @@ public final class Stats {
     public long droppedSlow() { return droppedSlow.sum(); }
     public long disconnected() { return disconnected.sum(); }
     public long noops() { return noops.sum(); }
+    public long evictedGhosts() { return evictedGhosts.sum(); }
 }

@@ -44,7 +44,6 @@ public final class CometServlet extends HttpServlet {
     private transient int adminPort;
     private transient PresenceHub presence;
     private transient io.jcomet.metrics.JcometMetrics metrics;
-    private transient ClientLimits limits;
     /** The front /stats document and when it was made (nanoTime): rebuilt at most once a second. */
     private transient volatile Object[] statsCache;
 
@@ -96,7 +95,7 @@ public final class CometServlet extends HttpServlet {
         CLEAR("/clear", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, false)),
         INFO("/info", Side.ADMIN, false, (s, r, req, resp, p) -> s.info(p, resp)),
         CHECK("/check", Side.ADMIN, false, (s, r, req, resp, p) -> s.check(p, resp)),
-        PSUB("/psub", Side.ADMIN_STREAM, false, (s, r, req, resp, p) -> s.presence.subscribe(req)),
+        PSUB("/psub", Side.ADMIN_STREAM, false, (s, r, req, resp, p) -> s.presence(req, resp)),
         METRICS("/metrics", Side.ADMIN, false, (s, r, req, resp, p) -> s.metrics(resp));
 
         private static final Map<String, Route> BY_PATH = new java.util.HashMap<>();
@@ -152,7 +151,6 @@ public final class CometServlet extends HttpServlet {
         presence = new PresenceHub(broker);
         metrics = new io.jcomet.metrics.JcometMetrics(broker,
                 () -> (io.jcomet.ws.WsHub) getServletContext().getAttribute(io.jcomet.ws.WsHub.ATTRIBUTE));
-        limits = new ClientLimits(broker.config());
     }
 
     @Override
@@ -320,40 +318,48 @@ public final class CometServlet extends HttpServlet {
             }
         }
         Framing framing = route.framing.apply(cb);
-        int bucket = limits.bucket(limits.client(req));
-        if (!limits.acquireHeld(bucket)) {
-            tooMany(resp, Stats.Reject.CLIENT_HELD_LIMIT, 5,
-                    "this client address holds max_held_per_client (" + broker.config().maxHeldPerClient() + ") subscribers already");
-            return;
-        }
-        boolean mayCreate = transport.streaming() || seq == 1;
-        if (mayCreate && broker.config().auth() == io.jcomet.config.JcometConfig.Auth.NONE && !broker.exists(cname)
-                && !limits.allowNewChannel(bucket)) {
-            limits.releaseHeld(bucket);
-            tooMany(resp, Stats.Reject.CLIENT_CHANNEL_RATE, 1,
-                    "this client address created max_new_channels_per_client (" + broker.config().maxNewChannelsPerClient() + ") channels this second");
+        io.jcomet.core.Admission admission = broker.admission();
+        int bucket = admission.bucket(admission.client(req.getRemoteAddr(), req.getHeader("X-Forwarded-For")));
+        io.jcomet.core.Admission.Refusal refused = admission.admitSubscription(bucket, cname, transport.streaming() || seq == 1);
+        if (refused != null) {
+            refuse(resp, refused);
             return;
         }
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0); // the broker's one shared sweeper times held requests out, not a timer each
         // response headers are set when the answer is written, so a held request carries none
         HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
-        s.countedIn(limits, bucket);
+        s.countedIn(admission, bucket);
         s.start();
         // an icomet-style JSONP long-poll (icomet.js) must never get an array: see SubscribeRequest
         boolean oneMessage = transport == Transport.POLL && cb != null && epoch == null;
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch, oneMessage));
-        if (broker.config().detectDisconnects() && broker.config().detectDisconnectsAfterMillis() == 0) {
-            s.watchDisconnect(); // no-op when the subscriber was answered at once; otherwise once held long
+        if (broker.config().detectDisconnects()
+                && (broker.config().detectDisconnectsAfterMillis() == 0 || admission.nearHeldLimit(bucket))) {
+            // no-op when the subscriber was answered at once; otherwise once held long, or at once when
+            // its address nears max_held_per_client: a place it holds is freed as soon as it leaves
+            s.watchDisconnect();
         }
     }
 
-    /** A per-client limit: HTTP 429 with Retry-After and a JSON body, in every transport. */
-    private void tooMany(HttpServletResponse resp, Stats.Reject reason, int retryAfterSeconds, String why) throws IOException {
-        broker.stats().addReject(reason);
+    /**
+     * A refusal of the admission policy (counted there): a per-client limit is HTTP 429, the memory
+     * budget 503, both with Retry-After and a JSON body, in every HTTP transport.
+     */
+    private void refuse(HttpServletResponse resp, io.jcomet.core.Admission.Refusal r) throws IOException {
         cors(resp);
-        resp.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
-        error(resp, 429, why);
+        resp.setHeader("Retry-After", Integer.toString(r.retryAfterSeconds()));
+        error(resp, r.httpStatus(), r.reason());
+    }
+
+    /** Admin /psub: a held stream like any other, so the memory budget applies to it too. */
+    private void presence(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        io.jcomet.core.Admission.Refusal r = broker.admission().memoryRefusal();
+        if (r != null) {
+            refuse(resp, r);
+            return;
+        }
+        presence.subscribe(req);
     }
 
     private void ping(HttpServletRequest req, HttpServletResponse resp) throws IOException {

@@ -7,6 +7,7 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CancellationException;
 import java.util.logging.Logger;
@@ -23,12 +24,16 @@ import java.util.logging.Logger;
  * when that is 0), jcomet registers its own read interest on the connection's
  * Jetty {@code EndPoint} ({@code tryFillInterested}): the connection's selector, which already
  * watches the socket, calls back when it becomes readable; no thread and no extra selector per
- * connection. Readable with nothing to read ({@code FIONREAD} 0 via {@link java.io.InputStream#available})
- * means end of stream or reset: the client is gone, and the end point is closed, which frees the fd.
- * Readable with bytes means the client pipelined its next request: the bytes are left where they are
- * (nothing is read), and Jetty reads them after this response as usual. Before a watched response
- * completes, the interest is withdrawn ({@link #cancel}), so Jetty's own read interest for the next
- * request never meets ours.
+ * connection. Then {@link #drain} reads the socket without blocking: end of stream or reset means
+ * the client is gone, and the end point is closed, which frees the fd. Bytes sent while the request
+ * is held (a byte of junk, or a request pipelined after the held one started: no browser
+ * pipelines) are read and dropped, the watch is armed again, and the answer closes the connection
+ * ({@code Connection: close}); leaving them unread would hide a close behind them until the
+ * polling timeout. Bytes that arrived with the held request are Jetty's (already in its buffer) and
+ * are served after it as usual. Before a watched response completes, the interest is withdrawn
+ * ({@link #cancel}), so Jetty's own read interest for the next request never meets ours. The same
+ * {@link #drain} answers the broker's probe of a full channel's holders
+ * ({@link HttpSubscriber#probeGone}).
  *
  * <p>Everything Jetty-specific is reached by reflection on the objects the container hands over,
  * so the WAR stays standard Servlet: on another container (Tomcat), HTTP/2 or TLS, {@link #endPointOf}
@@ -103,6 +108,11 @@ final class DisconnectWatch {
         }
     }
 
+    /** The watch once resolved by {@link #get}, or null (not yet, or not Jetty). */
+    static DisconnectWatch resolved() {
+        return instance;
+    }
+
     /** The HTTP/1 socket end point behind {@code req}, or null when this connection cannot be watched. */
     Object endPointOf(HttpServletRequest req) {
         try {
@@ -166,18 +176,43 @@ final class DisconnectWatch {
         }
     }
 
+    /** Scratch space for {@link #drain}: what a client sends while held is read away and dropped. */
+    private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocate(4096));
+    /** At most this much is read per {@link #drain} call (more waits for the next readiness event). */
+    static final int DRAIN_LIMIT = 16 * 1024;
+
     /**
-     * Called after the socket became readable: true when the client closed (end of stream or reset:
-     * nothing to read), false when bytes of a next request wait (left unread for Jetty).
+     * Reads (and drops) whatever the client sent while its request is held, without blocking, to
+     * learn whether it is still there: -1 when the client closed (end of stream, reset or error),
+     * otherwise the number of bytes dropped (0: nothing waiting, the client is still connected).
+     * Only end of stream tells a closed client from an idle one, and it lies behind any byte sent
+     * before it, so the bytes are read; the caller then closes the connection after its answer,
+     * since the next request on it lost its beginning.
      */
-    boolean clientClosed(Object endPoint) {
+    int drain(Object endPoint) {
         try {
             SocketChannel ch = (SocketChannel) socketChannel.invoke(endPoint);
-            return !ch.isOpen() || ch.socket().getInputStream().available() == 0;
+            if (!ch.isOpen()) {
+                return -1;
+            }
+            ByteBuffer buf = SCRATCH.get();
+            int total = 0;
+            while (total < DRAIN_LIMIT) {
+                buf.clear();
+                int n = ch.read(buf);
+                if (n < 0) {
+                    return -1;
+                }
+                if (n == 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
         } catch (IOException e) {
-            return true; // reset, shut down or closed
+            return -1; // reset, shut down or closed
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
+            return 0;
         }
     }
 

@@ -174,7 +174,7 @@ class AdminApiIT {
 
     @Test
     void adminIpFilterRefusesCallersNotAllowed() throws Exception {
-        try (TestServer strict = TestServer.start("admin_allow", "10.1.", "admin_deny", "all")) {
+        try (TestServer strict = TestServer.start("admin_allow", "10.1.0.0/16", "admin_deny", "all")) {
             Response r = strict.admin("/info");
             assertEquals(403, r.status());
             assertTrue(r.body().contains("\"type\":\"error\""));

@@ -178,7 +178,7 @@ public final class Admission {
      * when within it, else the refusal, counted.
      */
     public Refusal memoryRefusal() {
-        if (!memory.short_()) {
+        if (!memory.exhausted()) {
             return null;
         }
         stats.addReject(Stats.Reject.MEMORY_BUDGET);

@@ -37,7 +37,7 @@ import javax.management.openmbean.CompositeData;
  * without the budget the same attack leaves the JVM collecting without end, answering nothing.
  *
  * <p>Threads: the JVM's notification thread sets the after-GC figures; any thread reads
- * {@link #short_}; the forced collection runs on a short-lived daemon thread.
+ * {@link #exhausted}; the forced collection runs on a short-lived daemon thread.
  */
 public final class MemoryBudget {
     private static final Logger LOG = Logger.getLogger("io.jcomet");
@@ -128,7 +128,7 @@ public final class MemoryBudget {
      * collection's figure includes old garbage, so it only says "maybe": then a full collection is
      * asked for (off this thread) and the last full collection's figure decides meanwhile.
      */
-    public boolean short_() {
+    public boolean exhausted() {
         if (limitBytes == Long.MAX_VALUE) {
             return false;
         }

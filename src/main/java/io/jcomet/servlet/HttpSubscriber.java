@@ -172,7 +172,12 @@ final class HttpSubscriber extends Subscriber
         if (!watch.clientClosed(ep)) {
             return; // the next request's bytes: left for Jetty, read after this response
         }
-        // this runs on the selector: what follows takes locks and completes the request, so a pool thread does it
+        // this runs on the selector: what follows takes locks and completes the request, so a pool thread
+        // does it, from the server's thread pool: a started AsyncContext task would be dropped if the
+        // request completed before it ran (DisconnectWatch#execute)
+        if (watch.execute(ep, () -> clientClosed(ep))) {
+            return;
+        }
         try {
             ctx.start(() -> clientClosed(ep));
         } catch (IllegalStateException alreadyCompleted) {

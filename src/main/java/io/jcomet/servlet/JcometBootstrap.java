@@ -22,6 +22,16 @@ public final class JcometBootstrap implements ServletContextListener {
     private static final Logger LOG = Logger.getLogger("io.jcomet");
     private Thread shutdownHook;
 
+    private static final java.util.concurrent.atomic.AtomicBoolean DEMO_WARNED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * WARNING the first time a web app with the demo starts in this JVM, INFO after: a server has
+     * one, and a test run that starts dozens of demo servers in one JVM shows the warning once.
+     */
+    static Level demoWarningLevel() {
+        return DEMO_WARNED.compareAndSet(false, true) ? Level.WARNING : Level.INFO;
+    }
+
     /** Settings only the embedded launcher uses: it opens its connectors from them; a container has its own. */
     static final List<String> LAUNCHER_ONLY = List.of("admin_host", "front_host", "front_port", "front_count");
 
@@ -69,7 +79,7 @@ public final class JcometBootstrap implements ServletContextListener {
             jakarta.servlet.ServletRegistration.Dynamic demo = ctx.addServlet("chat-demo", "io.jcomet.demo.ChatDemoServlet");
             demo.addMapping("/demo/*");
             demo.setLoadOnStartup(2);
-            LOG.warning("jcomet: demo=true: the chat demo answers at /demo/chat/* and /chat.html; never enable it on a public server");
+            LOG.log(demoWarningLevel(), "jcomet: demo=true: the chat demo answers at /demo/chat/* and /chat.html; never enable it on a public server");
         }
         // On SIGTERM a container first stops accepting and closes connections, and only then
         // destroys contexts: by then held clients could no longer be told to reconnect. A JVM

@@ -100,4 +100,51 @@ class PagesIT extends OneBrowserPerClass {
             assertTrue(b.length > 6 && b[0] == 0 && b[1] == 0 && b[2] == 1 && b[3] == 0, "an ICO file");
         }
     }
+
+    /**
+     * Chat presence: a browser that closes (the whole browser, not a tab: no page script gets to
+     * send a leave) disappears from the others' "Online" list within the presence timeout, not after
+     * half a minute. Bound: chat.html's heartbeat period and the server's expiry, plus the sweep.
+     */
+    @Test
+    void aClosedBrowserLeavesTheChatsOnlineListSoon() throws Exception {
+        try (EmbeddedJcomet s = start(true)) {
+            String front = "http://127.0.0.1:" + s.frontPort(0);
+            org.openqa.selenium.WebDriver bob = Chromium.open();
+            try {
+                browser.get(front + "/chat.html?room=p1&name=alice&join=1");
+                bob.get(front + "/chat.html?room=p1&name=bob&join=1");
+                await("alice sees bob", () -> strings(js(browser, "return window.chat.online")), l -> l.contains("bob") && l.contains("alice"));
+            } finally {
+                Chromium.close(bob);
+            }
+            long closed = System.nanoTime();
+            await("bob gone from alice's list", () -> strings(js(browser, "return window.chat.online")), l -> !l.contains("bob"));
+            long millis = (System.nanoTime() - closed) / 1_000_000;
+            System.out.println("PagesIT: a closed browser left the online list after " + millis + " ms");
+            assertTrue(millis < 16_000, "left after " + millis + " ms"); // the 12 s presence timeout, its 1 s sweep, slack
+        }
+    }
+
+    /** A page that is left (closed tab, navigation) says so at once: it sends a leave as it goes. */
+    @Test
+    void aPageThatIsLeftLeavesTheChatsOnlineListAtOnce() throws Exception {
+        try (EmbeddedJcomet s = start(true)) {
+            String front = "http://127.0.0.1:" + s.frontPort(0);
+            org.openqa.selenium.WebDriver bob = Chromium.open();
+            try {
+                browser.get(front + "/chat.html?room=p2&name=alice&join=1");
+                bob.get(front + "/chat.html?room=p2&name=bob&join=1");
+                await("alice sees bob", () -> strings(js(browser, "return window.chat.online")), l -> l.contains("bob") && l.contains("alice"));
+                long left = System.nanoTime();
+                bob.get("about:blank");
+                await("bob gone from alice's list", () -> strings(js(browser, "return window.chat.online")), l -> !l.contains("bob"));
+                long millis = (System.nanoTime() - left) / 1_000_000;
+                System.out.println("PagesIT: a page that was left left the online list after " + millis + " ms");
+                assertTrue(millis < 3000, "left after " + millis + " ms");
+            } finally {
+                Chromium.close(bob);
+            }
+        }
+    }
 }

@@ -37,4 +37,12 @@ class VersionTest {
         assertTrue(m.find(), "VERSION in webapp/js/jcomet.js");
         assertEquals(pomVersion(), m.group(1), "webapp/js/jcomet.js's VERSION: set it to pom.xml's version");
     }
+
+    @Test
+    void theProductionInstallNamesThisVersionsTarball() throws Exception {
+        String deploy = Files.readString(Path.of("docs/DEPLOY.md"), StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("(?m)^v=(\\S+)").matcher(deploy);
+        assertTrue(m.find(), "docs/DEPLOY.md's production install sets v=<version>");
+        assertEquals(pomVersion(), m.group(1), "docs/DEPLOY.md: v= in the production install");
+    }
 }

@@ -40,7 +40,21 @@ import java.util.function.LongSupplier;
  * non-blocking and bounded by {@code max_pending_bytes}.
  */
 public final class Broker implements AutoCloseable {
-    public static final String VERSION = "0.1.0";
+    /** The project's version from pom.xml (io/jcomet/version.properties, filtered by the build). */
+    public static final String VERSION = projectVersion();
+
+    private static String projectVersion() {
+        try (java.io.InputStream in = Broker.class.getResourceAsStream("/io/jcomet/version.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            String v = p.getProperty("version", "");
+            return v.isEmpty() || v.startsWith("${") ? "unknown" : v; // classes run without the build's resources
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
 
     private final JcometConfig config;
     private final ChannelTable table;

@@ -62,6 +62,9 @@ final class DisconnectWatch {
     private final Method fillInterest;         // AbstractEndPoint.getFillInterest()
     private final Method failInterest;         // FillInterest.onFail(Throwable)
     private final Method close;                // EndPoint.close()
+    private final Method connectionOf;         // EndPoint.getConnection()
+    private final Method serverOf;             // server.internal.HttpConnection.getServer()
+    private final Method threadPoolOf;         // Server.getThreadPool()
     private final Constructor<?> callbackProxy;
     private final Object nonBlocking;          // Invocable.InvocationType.NON_BLOCKING
 
@@ -81,6 +84,9 @@ final class DisconnectWatch {
         fillInterest = Class.forName("org.eclipse.jetty.io.AbstractEndPoint", false, l).getMethod("getFillInterest");
         failInterest = fillInterest.getReturnType().getMethod("onFail", Throwable.class);
         close = ep.getMethod("close");
+        connectionOf = ep.getMethod("getConnection");
+        serverOf = http1Connection.getMethod("getServer");
+        threadPoolOf = serverOf.getReturnType().getMethod("getThreadPool");
         Class<?> invocationType = Class.forName("org.eclipse.jetty.util.thread.Invocable$InvocationType", false, l);
         nonBlocking = invocationType.getField("NON_BLOCKING").get(null);
         Object probe = Proxy.newProxyInstance(callback.getClassLoader(), new Class<?>[] {callback}, (p, m, a) -> null);
@@ -214,6 +220,28 @@ final class DisconnectWatch {
         } catch (ReflectiveOperationException | RuntimeException e) {
             return 0;
         }
+    }
+
+    /**
+     * Runs {@code task} on the server's thread pool (the connection's server); false when there is
+     * none, and the caller hands it over another way. Not {@code AsyncContext.start}: Jetty looks the
+     * request up again when a pool thread picks a started task, and if the request completed in
+     * between (a publish or the noop answered it while the departure was being handed over) the task
+     * never runs and the pool logs "Job failed ... AsyncContext completed and/or Request lifecycle
+     * recycled" with a stack trace. The server's pool has no such window.
+     */
+    boolean execute(Object endPoint, Runnable task) {
+        try {
+            Object c = connectionOf.invoke(endPoint);
+            Object executor = http1Connection.isInstance(c) ? threadPoolOf.invoke(serverOf.invoke(c)) : null;
+            if (executor instanceof java.util.concurrent.Executor e) {
+                e.execute(task);
+                return true;
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // no executor, or the pool is stopping: the caller runs it another way
+        }
+        return false;
     }
 
     /** Closes the connection now, which frees its file descriptor. */

@@ -189,7 +189,12 @@ final class HttpSubscriber extends Subscriber
             }
         }
         // closed, or more junk than any client sends while it waits: gone
-        // this runs on the selector: what follows takes locks and completes the request, so a pool thread does it
+        // this runs on the selector: what follows takes locks and completes the request, so a pool thread
+        // does it, from the server's thread pool: a started AsyncContext task would be dropped if the
+        // request completed before it ran (DisconnectWatch#execute)
+        if (watch.execute(ep, () -> clientClosed(ep))) {
+            return;
+        }
         try {
             ctx.start(() -> clientClosed(ep));
         } catch (IllegalStateException alreadyCompleted) {

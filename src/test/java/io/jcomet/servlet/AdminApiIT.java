@@ -36,6 +36,14 @@ class AdminApiIT {
     }
 
     @Test
+    void infoReportsTheProjectVersionFromThePom() throws Exception {
+        String pom = java.nio.file.Files.readString(java.nio.file.Path.of("pom.xml"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<artifactId>jcomet</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(m.find());
+        assertEquals(m.group(1).trim(), JSON.readTree(server.admin("/info").body()).get("version").asText());
+    }
+
+    @Test
     void pushAcceptsGetQueryPostFormAndRawPostBody() throws Exception {
         assertEquals(200, server.admin("/push?cname=m&content=q").status());
         Response form = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/push"))

@@ -164,8 +164,8 @@ public final class RedisEngine implements Engine {
         Duration timeout = Duration.ofMillis(config.redisTimeoutMillis());
         ClientOptions.Builder b = config.redisCluster()
                 ? io.lettuce.core.cluster.ClusterClientOptions.builder()
+                        // every adaptive refresh trigger (MOVED, ASK, reconnects, ...) is on by default in Lettuce 7
                         .topologyRefreshOptions(io.lettuce.core.cluster.ClusterTopologyRefreshOptions.builder()
-                                .enableAllAdaptiveRefreshTriggers()
                                 .enablePeriodicRefresh(Duration.ofSeconds(30))
                                 .build())
                 : ClientOptions.builder();

@@ -1,0 +1,25 @@
+package io.jcomet.engine.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jcomet.config.JcometConfig;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The Lettuce options of redis_cluster=true: the cluster's topology is refreshed on every adaptive trigger and periodically. */
+class RedisClientOptionsTest {
+
+    @Test
+    void aClusterRefreshesItsTopologyOnEveryAdaptiveTriggerAndEvery30Seconds() {
+        JcometConfig c = JcometConfig.from(Map.of("engine", "redis", "redis_cluster", "true"));
+        ClusterTopologyRefreshOptions t = ((ClusterClientOptions) RedisEngine.options(c)).getTopologyRefreshOptions();
+        assertEquals(EnumSet.allOf(ClusterTopologyRefreshOptions.RefreshTrigger.class), t.getAdaptiveRefreshTriggers());
+        assertTrue(t.isPeriodicRefreshEnabled());
+        assertEquals(Duration.ofSeconds(30), t.getRefreshPeriod());
+    }
+}

@@ -47,6 +47,10 @@ public final class JcometConfig {
         k.put("max_new_channels_per_client", new String[] {"100", "channels one client address may cause to be created per second by subscribing; past it 429 + Retry-After (0: no limit)"});
         k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated IP prefixes the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
         k.put("trusted_proxies", new String[] {"", "comma-separated IP prefixes of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
+        // connection level (the Jetty launcher, jetty-base and jetty:run; docs/DEPLOY.md "Front door")
+        k.put("request_head_timeout_ms", new String[] {"10000", "a request head (request line and headers) must arrive whole within this many ms of the connection opening (first request) or of its first byte (later requests), however slowly it trickles; else the connection is closed, counted as head_timeout (0: off)"});
+        k.put("max_connections_per_client", new String[] {"1000", "open TCP connections one client address may have on the front ports and, separately, on the admin port; past it a new connection is closed at once, counted as connections_per_client (client_limits_exempt are not capped; 0: no limit)"});
+        k.put("admin_fd_reserve", new String[] {"512", "open files the front connectors leave free for the admin port, logs and Redis: the front stops accepting (new connections wait in the listen backlog, counted as front_fd_limit) at the open-file limit minus the files open at start minus this (0: no reserve)"});
         k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them (Jetty HTTP/1; see detect_disconnects_after_ms; false: only writes and polling_timeout notice)"});
         k.put("detect_disconnects_after_ms", new String[] {"2000", "watch a held request for its client closing once it has been held this long (ms; 0: from the start): a busy channel's subscribers, answered sooner, never pay for the watch, and a vanished client is noticed within this plus 0.1 s"});
         k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
@@ -91,6 +95,9 @@ public final class JcometConfig {
     private final int maxNewChannelsPerClient;
     private final List<String> clientLimitsExempt;
     private final List<String> trustedProxies;
+    private final int requestHeadTimeoutMillis;
+    private final int maxConnectionsPerClient;
+    private final int adminFdReserve;
     private final boolean demo;
     private final boolean detectDisconnects;
     private final int detectDisconnectsAfterMillis;
@@ -154,6 +161,9 @@ public final class JcometConfig {
         maxNewChannelsPerClient = integer(v, "max_new_channels_per_client", 0, Integer.MAX_VALUE);
         clientLimitsExempt = prefixes(v, "client_limits_exempt");
         trustedProxies = prefixes(v, "trusted_proxies");
+        requestHeadTimeoutMillis = integer(v, "request_head_timeout_ms", 0, 3_600_000);
+        maxConnectionsPerClient = integer(v, "max_connections_per_client", 0, 100_000_000);
+        adminFdReserve = integer(v, "admin_fd_reserve", 0, 100_000_000);
         demo = bool(v, "demo");
         detectDisconnects = bool(v, "detect_disconnects");
         detectDisconnectsAfterMillis = integer(v, "detect_disconnects_after_ms", 0, 3_600_000);
@@ -317,6 +327,9 @@ public final class JcometConfig {
     public int maxHeldPerClient() { return maxHeldPerClient; }
     public int maxNewChannelsPerClient() { return maxNewChannelsPerClient; }
     public List<String> clientLimitsExempt() { return clientLimitsExempt; }
+    public int requestHeadTimeoutMillis() { return requestHeadTimeoutMillis; }
+    public int maxConnectionsPerClient() { return maxConnectionsPerClient; }
+    public int adminFdReserve() { return adminFdReserve; }
     public List<String> trustedProxies() { return trustedProxies; }
     public boolean demo() { return demo; }
     public boolean detectDisconnects() { return detectDisconnects; }

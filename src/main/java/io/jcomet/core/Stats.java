@@ -25,7 +25,7 @@ public final class Stats {
         HEAD_TIMEOUT,
         /** A connection closed at once because its address had max_connections_per_client open. */
         CONNECTIONS_PER_CLIENT,
-        /** Times the front connectors stopped accepting to keep admin_fd_reserve open files free. */
+        /** Front connections closed at accept to keep admin_fd_reserve open files free. */
         FRONT_FD_LIMIT;
 
         public String key() {

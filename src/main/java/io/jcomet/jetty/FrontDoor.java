@@ -17,7 +17,6 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
@@ -37,10 +36,10 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
  *   <li>{@code max_connections_per_client}: the front connectors share one cap, the admin
  *       connector(s) have their own ({@link AddressConnectionCap}); {@code client_limits_exempt}
  *       addresses are not capped;</li>
- *   <li>{@code admin_fd_reserve}: Jetty's {@link NetworkConnectionLimit} on the front connectors
- *       only, at the process's open-file limit ({@link OpenFileLimit}) minus the files open at
- *       start minus the reserve. Past it the front stops accepting (connections wait in the
- *       kernel's listen backlog) while the admin connector accepts as usual.</li>
+ *   <li>{@code admin_fd_reserve}: a {@link FrontConnectionLimit} on the front connectors together,
+ *       at the process's open-file limit ({@link OpenFileLimit}) minus the files open at start
+ *       minus the reserve. Past it a new front connection is closed at once, while the admin
+ *       connector accepts as usual.</li>
  * </ul>
  * Counters are published over JMX ({@link FrontDoorMBean}) for the web app's /info and /metrics.
  *
@@ -97,15 +96,8 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
         long max = frontMaxConnections(OpenFileLimit.ofThisProcess().soft(), openFilesNow(), config.adminFdReserve());
         if (max > 0 && !fronts.isEmpty()) {
             frontMaxConnections = max;
-            NetworkConnectionLimit limit = new NetworkConnectionLimit((int) Math.min(Integer.MAX_VALUE, max),
-                    fronts.toArray(new Connector[0])) {
-                @Override
-                protected void limit() {
-                    frontFdLimit.increment();
-                    super.limit();
-                }
-            };
-            addBean(limit);
+            FrontConnectionLimit limit = new FrontConnectionLimit((int) Math.min(Integer.MAX_VALUE, max), frontFdLimit);
+            fronts.forEach(c -> ((ContainerLifeCycle) c).addBean(limit));
         }
         register();
         super.doStart();

@@ -12,7 +12,7 @@ public interface FrontDoorMBean {
     /** Connections closed at accept because their address had max_connections_per_client open. */
     long getConnectionsPerClient();
 
-    /** Times the front connectors stopped accepting to keep admin_fd_reserve free. */
+    /** Front connections closed at accept to keep admin_fd_reserve open files free. */
     long getFrontFdLimit();
 
     /** The front connection limit from the open-file limit, or -1 when there is none. */

@@ -64,6 +64,16 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
         this(JcometConfig.from(ConfigSources.load(n -> null, List.of(), System.getenv(), System.getProperties())), server, fronts);
     }
 
+    /**
+     * Adds a front door over {@code fronts} to {@code server}, the jcomet settings read as the web app
+     * reads them: the entry point of mvn jetty:run's XML, which loads this class reflectively.
+     */
+    public static FrontDoor addTo(Server server, Collection<? extends Connector> fronts) {
+        FrontDoor door = new FrontDoor(server, fronts);
+        server.addBean(door);
+        return door;
+    }
+
     public FrontDoor(JcometConfig config, Server server, Collection<? extends Connector> fronts) {
         this.config = config;
         this.server = server;
@@ -74,16 +84,20 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
     protected void doStart() throws Exception {
         List<Connector> admins = new ArrayList<>();
         for (Connector c : server.getConnectors()) {
-            if (!fronts.contains(c)) {
+            // a connector of another kind (mvn jetty:run's own, which builds its ServerConnector only
+            // when it starts) is left as it is
+            if (!fronts.contains(c) && c instanceof ServerConnector) {
                 admins.add(c);
             }
         }
         long headTimeout = config.requestHeadTimeoutMillis();
         for (Connector c : server.getConnectors()) {
-            HttpConnectionFactory http = c.getConnectionFactory(HttpConnectionFactory.class);
-            if (headTimeout > 0 && http != null && !(http instanceof HeadDeadlineConnectionFactory)
-                    && c instanceof org.eclipse.jetty.server.AbstractConnector ac) {
-                ac.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts));
+            if (!(c instanceof ServerConnector sc)) {
+                continue;
+            }
+            HttpConnectionFactory http = sc.getConnectionFactory(HttpConnectionFactory.class);
+            if (headTimeout > 0 && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
+                sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts));
             }
         }
         int perClient = config.maxConnectionsPerClient();

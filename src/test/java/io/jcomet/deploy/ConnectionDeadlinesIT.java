@@ -145,13 +145,54 @@ class ConnectionDeadlinesIT {
                 assertTrue(readUntil(good, "hello").contains("\"content\":\"hello\""));
                 good.close();
             }
+            unservedPathsAnswerJson(ports.front());
+            unservedPathsAnswerJson(ports.admin());
             String info = Http.get(ports.admin(), "/info").body();
             assertEquals(200, Http.jsonLong(info, "connections_per_client"), info);
             assertEquals(100, Http.jsonLong(info, "head_timeout"), info);
         }
     }
 
+    @Test
+    void launcherAnswersEveryUnservedPathWithJson() throws Exception {
+        try (TestServer s = TestServer.start()) {
+            unservedPathsAnswerJson(s.front());
+            unservedPathsAnswerJson(s.admin());
+        }
+    }
+
     // ------------------------------------------------------------ helpers
+
+    /**
+     * Paths the web app does not serve (a wrong case, an unknown path, WEB-INF) answer jcomet's JSON
+     * 404, a method a static file does not take its JSON 405, each with nosniff.
+     */
+    static void unservedPathsAnswerJson(int port) throws Exception {
+        for (String path : List.of("/PUSH?cname=a&content=b", "/no/such/path", "/WEB-INF/web.xml", "/Sub?cname=a")) {
+            String answer = raw(port, "GET " + path);
+            assertTrue(answer.startsWith("HTTP/1.1 404 "), path + ": " + answer);
+            assertJsonError(path, answer);
+        }
+        String post = raw(port, "POST /index.html");
+        assertTrue(post.startsWith("HTTP/1.1 405 "), post);
+        assertJsonError("POST /index.html", post);
+    }
+
+    private static void assertJsonError(String what, String answer) {
+        String lower = answer.toLowerCase(java.util.Locale.ROOT);
+        assertTrue(lower.contains("\r\nx-content-type-options: nosniff\r\n"), what + ": " + answer);
+        assertTrue(lower.contains("\r\ncontent-type: application/json"), what + ": " + answer);
+        assertTrue(answer.contains("\r\n\r\n{\"type\":\"error\""), what + ": " + answer);
+    }
+
+    /** The whole answer to {@code requestLine} with Connection: close. */
+    private static String raw(int port, String requestLine) throws IOException {
+        try (Socket s = connect("127.0.0.1", port)) {
+            s.getOutputStream().write((requestLine + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return readUntil(s, "\u0000never");
+        }
+    }
 
     static long rejected(int adminPort, String reason) throws Exception {
         return Http.jsonLong(Http.get(adminPort, "/info").body(), reason);

@@ -55,6 +55,8 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
     private final LongAdder frontFdLimit = new LongAdder();
     private volatile long frontMaxConnections = -1;
     private ObjectName name;
+    /** The connectors are wired once, at the first start (a restarted server keeps its wiring). */
+    private boolean wired;
 
     /**
      * jetty-base and jetty:run: the jcomet settings are read from the same sources as the web app
@@ -82,6 +84,15 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
 
     @Override
     protected void doStart() throws Exception {
+        if (!wired) {
+            wire();
+            wired = true;
+        }
+        register();
+        super.doStart();
+    }
+
+    private void wire() {
         List<Connector> admins = new ArrayList<>();
         for (Connector c : server.getConnectors()) {
             // a connector of another kind (mvn jetty:run's own, which builds its ServerConnector only
@@ -113,8 +124,6 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
             FrontConnectionLimit limit = new FrontConnectionLimit((int) Math.min(Integer.MAX_VALUE, max), frontFdLimit);
             fronts.forEach(c -> ((ContainerLifeCycle) c).addBean(limit));
         }
-        register();
-        super.doStart();
     }
 
     @Override

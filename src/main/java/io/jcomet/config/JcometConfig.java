@@ -51,6 +51,10 @@ public final class JcometConfig {
         k.put("memory_budget_percent", new String[] {"85", "percent of the maximum heap in use (after a collection) above which new subscriptions and WebSockets are refused: HTTP 503 + Retry-After, WebSocket 1013 (0: no budget)"});
         k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated addresses or CIDR ranges the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
         k.put("trusted_proxies", new String[] {"", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
+        // connection level (the Jetty launcher, jetty-base and jetty:run; docs/DEPLOY.md "Front door")
+        k.put("request_head_timeout_ms", new String[] {"10000", "a request head (request line and headers) must arrive whole within this many ms of the connection opening (first request) or of its first byte (later requests), however slowly it trickles; else the connection is closed, counted as head_timeout (0: off)"});
+        k.put("max_connections_per_client", new String[] {"1000", "open TCP connections one client address may have on the front ports and, separately, on the admin port; past it a new connection is closed at once, counted as connections_per_client (client_limits_exempt are not capped; 0: no limit)"});
+        k.put("admin_fd_reserve", new String[] {"512", "open files the front connectors leave free for the admin port, logs and Redis: past the open-file limit minus the files open at start minus this, a new front connection is closed at once, counted as front_fd_limit (0: no reserve)"});
         k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them (Jetty HTTP/1; see detect_disconnects_after_ms; false: only writes and polling_timeout notice)"});
         k.put("detect_disconnects_after_ms", new String[] {"2000", "watch a held request for its client closing once it has been held this long (ms; 0: from the start): a busy channel's subscribers, answered sooner, never pay for the watch, and a vanished client is noticed within this plus 0.1 s"});
         k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
@@ -99,6 +103,9 @@ public final class JcometConfig {
     private final int memoryBudgetPercent;
     private final AddressMatcher clientLimitsExempt;
     private final AddressMatcher trustedProxies;
+    private final int requestHeadTimeoutMillis;
+    private final int maxConnectionsPerClient;
+    private final int adminFdReserve;
     private final boolean demo;
     private final boolean detectDisconnects;
     private final int detectDisconnectsAfterMillis;
@@ -166,6 +173,9 @@ public final class JcometConfig {
         memoryBudgetPercent = integer(v, "memory_budget_percent", 0, 99);
         clientLimitsExempt = addresses(v, "client_limits_exempt");
         trustedProxies = addresses(v, "trusted_proxies");
+        requestHeadTimeoutMillis = integer(v, "request_head_timeout_ms", 0, 3_600_000);
+        maxConnectionsPerClient = integer(v, "max_connections_per_client", 0, 100_000_000);
+        adminFdReserve = integer(v, "admin_fd_reserve", 0, 100_000_000);
         demo = bool(v, "demo");
         detectDisconnects = bool(v, "detect_disconnects");
         detectDisconnectsAfterMillis = integer(v, "detect_disconnects_after_ms", 0, 3_600_000);
@@ -329,6 +339,9 @@ public final class JcometConfig {
     /** Client addresses the per-address limits skip: {@code clientLimitsExempt().matches(ip)}. */
     public AddressMatcher clientLimitsExempt() { return clientLimitsExempt; }
     public AddressMatcher trustedProxies() { return trustedProxies; }
+    public int requestHeadTimeoutMillis() { return requestHeadTimeoutMillis; }
+    public int maxConnectionsPerClient() { return maxConnectionsPerClient; }
+    public int adminFdReserve() { return adminFdReserve; }
     public boolean demo() { return demo; }
     public boolean detectDisconnects() { return detectDisconnects; }
     public int detectDisconnectsAfterMillis() { return detectDisconnectsAfterMillis; }

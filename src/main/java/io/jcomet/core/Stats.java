@@ -24,7 +24,13 @@ public final class Stats {
         /** engine=redis: Redis did not answer within redis_timeout (503). */
         ENGINE_UNAVAILABLE,
         /** engine=redis: a live message dropped because redis_delivery_queue was full (its channel is re-read from Redis). */
-        REDIS_DELIVERY_OVERFLOW;
+        REDIS_DELIVERY_OVERFLOW,
+        /** A connection closed because its request head did not arrive whole within request_head_timeout_ms. */
+        HEAD_TIMEOUT,
+        /** A connection closed at once because its address had max_connections_per_client open. */
+        CONNECTIONS_PER_CLIENT,
+        /** Front connections closed at accept to keep admin_fd_reserve open files free. */
+        FRONT_FD_LIMIT;
 
         public String key() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -33,6 +39,8 @@ public final class Stats {
 
     private final LongAdder[] held = adders(Transport.values().length);
     private final LongAdder[] rejects = adders(Reject.values().length);
+    /** Counts kept below the web app (by the Jetty connectors), read through {@link #addExternal}; null when none. */
+    private final java.util.function.LongSupplier[] external = new java.util.function.LongSupplier[Reject.values().length];
     private final LongAdder published = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder droppedSlow = new LongAdder();
@@ -60,6 +68,14 @@ public final class Stats {
 
     public void addHeld(Transport t, int delta) {
         held[t.ordinal()].add(delta);
+    }
+
+    /**
+     * Adds a count that is kept outside the web app (the connection-level limits, counted by the
+     * server's connectors) to {@link #rejected}; set once at start, before any reader.
+     */
+    public void addExternal(Reject r, java.util.function.LongSupplier count) {
+        external[r.ordinal()] = count;
     }
 
     public void addReject(Reject r) {
@@ -116,7 +132,10 @@ public final class Stats {
     public long fanoutNanosSum() { return fanoutNanos.sum(); }
 
     public long held(Transport t) { return held[t.ordinal()].sum(); }
-    public long rejected(Reject r) { return rejects[r.ordinal()].sum(); }
+    public long rejected(Reject r) {
+        java.util.function.LongSupplier e = external[r.ordinal()];
+        return rejects[r.ordinal()].sum() + (e == null ? 0 : e.getAsLong());
+    }
     public long published() { return published.sum(); }
     public long delivered() { return delivered.sum(); }
     public long droppedSlow() { return droppedSlow.sum(); }

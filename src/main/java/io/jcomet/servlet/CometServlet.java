@@ -282,12 +282,21 @@ public final class CometServlet extends HttpServlet {
 
     /**
      * The container refused the request before or while it reached the servlet (web.xml error
-     * page for 400): jcomet's JSON error instead of the container's page, counted, logged at most
+     * pages for 400, 404 and 405): jcomet's JSON error instead of the container's page, counted, logged at most
      * once a minute without the URI.
      */
     private void containerError(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Object code = req.getAttribute("jakarta.servlet.error.status_code");
         int status = code instanceof Integer && (Integer) code >= 400 && (Integer) code < 500 ? (Integer) code : 400;
+        if (status == 404 || status == 405) {
+            // a path the web app does not serve (/PUSH, /WEB-INF/..., a missing file), or a method a
+            // static file does not take: the same JSON as every other answer, not the container's page
+            broker.stats().addReject(status == 404 ? Stats.Reject.NOT_FOUND : Stats.Reject.METHOD_NOT_ALLOWED);
+            cors(resp);
+            error(resp, status, status == 404 ? "not found: no such path (paths are case-sensitive: /sub, /push, ...)"
+                    : "method not allowed on this path");
+            return;
+        }
         broker.stats().addReject(Stats.Reject.BAD_REQUEST);
         Object ex = req.getAttribute("jakarta.servlet.error.exception");
         MalformedRequests.note("container " + status + (ex == null ? "" : " " + ex.getClass().getSimpleName()));

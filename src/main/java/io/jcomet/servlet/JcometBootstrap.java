@@ -74,6 +74,7 @@ public final class JcometBootstrap implements ServletContextListener {
         }
         Broker broker = new Broker(config);
         ctx.setAttribute(Broker.class.getName(), broker);
+        FrontDoorCounters.attach(broker.stats(), config.adminPort());
         if (config.demo()) {
             // development only (mvn jetty:run turns it on): never part of a production deployment
             jakarta.servlet.ServletRegistration.Dynamic demo = ctx.addServlet("chat-demo", "io.jcomet.demo.ChatDemoServlet");

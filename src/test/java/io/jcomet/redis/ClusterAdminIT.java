@@ -6,7 +6,6 @@ import static io.jcomet.support.TestServer.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.support.RawStream;
@@ -26,7 +25,7 @@ class ClusterAdminIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         redis = RedisProcess.launch();
         a = Nodes.node(redis.uri(), "polling_timeout", "2");
         b = Nodes.node(redis.uri(), "polling_timeout", "2");

@@ -7,7 +7,6 @@ import static io.jcomet.support.TestServer.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.support.RawStream;
@@ -38,7 +37,7 @@ class MultiNodeRedisIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         redis = RedisProcess.launch();
         a = Nodes.node(redis.uri(), "channel_buffer_size", "1000", "polling_timeout", "5");
         b = Nodes.node(redis.uri(), "channel_buffer_size", "1000", "polling_timeout", "5");

@@ -3,7 +3,6 @@ package io.jcomet.engine.redis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,7 +36,7 @@ class DeliveryOverflowIT {
 
     @Test
     void messagesDroppedPastTheDeliveryQueueAreCountedAndStillDeliveredInOrderFromTheStream() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         String cname = "burst";
         try (RedisProcess redis = RedisProcess.launch();
                 TestServer node = TestServer.start("engine", "redis", "redis_uri", redis.uri(),

@@ -57,6 +57,7 @@ public final class Broker implements AutoCloseable {
     /** When a held subscriber hears {@link Subscriber#onHeldLong} (0: never, the servlet watches at once). */
     private final int heldLongMillis;
     private final Thread sweeper;
+    private final Idempotency idempotency;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
@@ -86,6 +87,7 @@ public final class Broker implements AutoCloseable {
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
         this.engine = Engine.create(config);
+        this.idempotency = new Idempotency(config.idempotencyWindowSeconds(), config.maxIdempotencyKeys(), nanoClock, stats);
         this.sweeper = sweeperThread ? new Thread(this::sweepLoop, "jcomet-sweeper") : null;
         if (sweeper != null) {
             sweeper.setDaemon(true);
@@ -361,6 +363,21 @@ public final class Broker implements AutoCloseable {
     /** Publishes raw text content (admin /push); returns the message's seq. */
     public int publish(String cname, String content) {
         return publish(cname, content, Message.Kind.DATA);
+    }
+
+    /**
+     * Publishes with an idempotency key (null: none): a publish with the same key on the same channel
+     * within idempotency_window answers the first one's seq and publishes nothing, on either engine.
+     */
+    public int publish(String cname, String content, Message.Kind kind, String idempotencyKey) {
+        if (idempotencyKey == null || idempotencyKey.isEmpty()) {
+            return publish(cname, content, kind);
+        }
+        checkSize(content);
+        if (engine.shared()) {
+            return engine.publish(cname, kind, content, idempotencyKey);
+        }
+        return idempotency.publish(cname, idempotencyKey, () -> publish(cname, content, kind));
     }
 
     /**

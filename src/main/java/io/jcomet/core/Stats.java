@@ -20,7 +20,9 @@ public final class Stats {
         /** engine=redis: Redis did not answer within redis_timeout (503). */
         ENGINE_UNAVAILABLE,
         /** engine=redis: a live message dropped because redis_delivery_queue was full (its channel is re-read from Redis). */
-        REDIS_DELIVERY_OVERFLOW;
+        REDIS_DELIVERY_OVERFLOW,
+        /** engine=memory: a keyed publish refused because max_idempotency_keys keys are remembered (429). */
+        TOO_MANY_IDEMPOTENCY_KEYS;
 
         public String key() {
             return name().toLowerCase(java.util.Locale.ROOT);

@@ -2,6 +2,7 @@ package io.jcomet.servlet;
 
 import io.jcomet.core.Broker;
 import io.jcomet.core.CometException;
+import io.jcomet.core.Message;
 import io.jcomet.core.Stats;
 import io.jcomet.protocol.BadRequestException;
 import io.jcomet.protocol.Framing;
@@ -407,7 +408,7 @@ public final class CometServlet extends HttpServlet {
             }
             content = decoded;
         }
-        int seq = broker.publish(cname, content);
+        int seq = broker.publish(cname, content, Message.Kind.DATA, Params.idempotencyKey(p.get("idempotency_key")));
         write(resp, 200, cb, Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}"));
     }
 

@@ -140,6 +140,11 @@ public final class RedisEngine implements Engine {
             public void subscribed(String channel) {
                 onResubscribed(channel);
             }
+
+            @Override
+            public void topologyChanged() {
+                resubscribeAll();
+            }
         };
         try {
             this.link = config.redisCluster()
@@ -164,9 +169,14 @@ public final class RedisEngine implements Engine {
         Duration timeout = Duration.ofMillis(config.redisTimeoutMillis());
         ClientOptions.Builder b = config.redisCluster()
                 ? io.lettuce.core.cluster.ClusterClientOptions.builder()
+                        // a failed master is noticed by its connection's failed reconnects (adaptive
+                        // refresh, at most once a second) or the periodic refresh; each change moves
+                        // the shard subscriptions (ClusterLink)
                         .topologyRefreshOptions(io.lettuce.core.cluster.ClusterTopologyRefreshOptions.builder()
                                 .enableAllAdaptiveRefreshTriggers()
-                                .enablePeriodicRefresh(Duration.ofSeconds(30))
+                                .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
+                                .refreshTriggersReconnectAttempts(3)
+                                .enablePeriodicRefresh(Duration.ofSeconds(5))
                                 .build())
                 : ClientOptions.builder();
         return b.autoReconnect(true)
@@ -452,14 +462,60 @@ public final class RedisEngine implements Engine {
 
     @Override
     public int publish(String cname, Message.Kind kind, String content) {
-        return publish(cname, kind, content, "");
+        return publish(cname, kind, content, null);
     }
 
-    private int publish(String cname, Message.Kind kind, String content, String broadcastId) {
+    /**
+     * One script assigns the seq, buffers and sends the message. With an idempotency key, a publish
+     * with the same key on the same channel within idempotency_window answers the first one's seq
+     * and sends nothing. A 503 says whether the message was certainly not published (the command
+     * never left this node) or the outcome is unknown (sent, no answer in time).
+     */
+    @Override
+    public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
         String base = base(cname);
-        List<Object> r = eval(Scripts.PUBLISH, keys(base), epochCandidate(), kind == Message.Kind.BROADCAST ? "b" : "d",
-                content, Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base, broadcastId);
+        boolean keyed = idempotencyKey != null && !idempotencyKey.isEmpty();
+        String[] keys = {base + ":m", base + ":s", keyed ? idempotencyKey(base, idempotencyKey) : base + ":i"};
+        CompletableFuture<List<Object>> f;
+        try {
+            f = evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(),
+                    kind == Message.Kind.BROADCAST ? "b" : "d", content, Integer.toString(config.channelBufferSize()),
+                    Long.toString(defaultTtlMillis()), base, keyed ? Long.toString(config.idempotencyWindowSeconds() * 1000L) : "0");
+        } catch (RuntimeException e) {
+            throw unavailable("publish: " + e.getMessage() + "; " + NOT_PUBLISHED);
+        }
+        List<Object> r = awaitPublish(f);
         return (int) (long) (Long) r.get(0);
+    }
+
+    static final String NOT_PUBLISHED = "the message was not published";
+    static final String OUTCOME_UNKNOWN = "the outcome is unknown: the message may have been published;"
+            + " retry with the same idempotency_key to publish it at most once";
+
+    /** A user's idempotency key: its own key in the channel's hash tag, so the script may touch it. */
+    static String idempotencyKey(String base, String key) {
+        return base + ":i:u:" + key;
+    }
+
+    /** Waits for a publish; a failure tells whether the script may have run. */
+    private List<Object> awaitPublish(CompletableFuture<List<Object>> f) {
+        try {
+            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw unavailable("publish: no answer within redis_timeout (" + timeoutMillis + " ms); " + OUTCOME_UNKNOWN);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            String msg = c == null ? String.valueOf(e) : String.valueOf(c.getMessage());
+            // Lettuce refuses a command at once while disconnected (it never reached Redis); a script
+            // error is Redis refusing it before any write
+            boolean notSent = msg.contains("not connected") || msg.contains("Commands are rejected")
+                    || c instanceof io.lettuce.core.RedisCommandExecutionException;
+            throw unavailable("publish: " + msg + "; " + (notSent ? NOT_PUBLISHED : OUTCOME_UNKNOWN));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable("publish: interrupted; " + OUTCOME_UNKNOWN);
+        }
     }
 
     @Override
@@ -487,8 +543,9 @@ public final class RedisEngine implements Engine {
 
     /**
      * Every node gets the broadcast and publishes it to the channels it serves; a channel served by
-     * several nodes gets it once (the script drops a broadcast id it has already seen). Answers
-     * with the channels this node serves.
+     * several nodes gets it once: the script keeps each broadcast id per channel for
+     * {@link #BROADCAST_DEDUP_MILLIS} and drops a second publish of it. Answers with the channels
+     * this node serves.
      */
     @Override
     public int broadcast(String content) {
@@ -496,6 +553,9 @@ public final class RedisEngine implements Engine {
         await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
         return listens.size();
     }
+
+    /** How long a channel remembers a broadcast id: far longer than nodes take to hear one broadcast. */
+    static final long BROADCAST_DEDUP_MILLIS = 60_000;
 
     private void onBroadcast(String payload) {
         int nl = payload.indexOf('\n');
@@ -507,8 +567,10 @@ public final class RedisEngine implements Engine {
         // one script per channel, sent without waiting: this thread also delivers channels' messages
         for (Listen l : listens.values()) {
             String base = base(l.cname);
-            evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys(base), epochCandidate(), "b", content,
-                    Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base, id)
+            String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
+            evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
+                    Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
+                    Long.toString(BROADCAST_DEDUP_MILLIS))
                     .whenComplete((r, e) -> {
                         if (e != null) {
                             LOG.warning("jcomet: broadcast to " + l.cname + " failed: " + e);
@@ -596,8 +658,13 @@ public final class RedisEngine implements Engine {
     @Override
     public void presence(String cname, boolean online) {
         String base = base(cname);
-        evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId, online ? "1" : "0",
-                presenceChannel, cname, Long.toString(defaultTtlMillis()));
+        CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId,
+                online ? "1" : "0", Long.toString(defaultTtlMillis()));
+        f.thenAccept(changed -> {
+            if (changed != null && changed == 1L) {
+                link.publishAll(presenceChannel, (online ? "1\n" : "0\n") + cname);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ from Redis
@@ -677,6 +744,57 @@ public final class RedisEngine implements Engine {
         sync(l, null, true);
     }
 
+    /**
+     * The cluster's topology changed (a master failed over, slots moved): a shard subscription may
+     * still sit on a node that no longer owns the slot (or is dead), where it hears nothing. Every
+     * channel this node serves, and the cluster-wide channels, are subscribed again (routed to the
+     * slot's current master); each channel is then re-read from its stream, so what was published
+     * meanwhile is delivered in order, or as a new epoch when the promoted replica had not got it.
+     * A re-subscription that fails is retried until it succeeds or the channel is released.
+     */
+    private void resubscribeAll() {
+        for (String ch : List.of(broadcastChannel, presenceChannel, askChannel, replyChannel)) {
+            resubscribeGlobal(ch, 0);
+        }
+        for (Listen l : listens.values()) {
+            resubscribe(l, 0);
+        }
+    }
+
+    private void resubscribeGlobal(String ch, int attempt) {
+        link.subscribeAll(ch).whenComplete((v, e) -> {
+            if (e != null && attempt < RESYNC_RETRIES) {
+                later(() -> resubscribeGlobal(ch, attempt + 1));
+            }
+        });
+    }
+
+    private void resubscribe(Listen l, int attempt) {
+        if (listens.get(l.cname) != l) {
+            return;
+        }
+        link.ssubscribe(l.shardChannel).whenComplete((v, e) -> {
+            if (e == null) {
+                if (l.ready) {
+                    delivery[l.stripe].execute(() -> sync(l, null, true));
+                }
+            } else if (attempt < RESYNC_RETRIES) {
+                later(() -> resubscribe(l, attempt + 1));
+            } else {
+                LOG.warning("jcomet: could not subscribe channel " + l.cname + " again after a topology change: " + e);
+                l.ready = false; // deaf: the next subscriber attaches afresh
+            }
+        });
+    }
+
+    private void later(Runnable r) {
+        try {
+            housekeeping.schedule(r, RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // shutting down
+        }
+    }
+
     private void onResubscribed(String channel) {
         String cname = cnameOf(channel);
         Listen l = cname == null ? null : listens.get(cname);
@@ -710,11 +828,17 @@ public final class RedisEngine implements Engine {
                     Message.Kind k = kind == 'b' ? Message.Kind.BROADCAST : Message.Kind.DATA;
                     if (epoch.equals(l.epoch)) {
                         if (seq - l.expectedNext < 0) {
-                            return; // already delivered (a resync read it)
+                            return; // already delivered (a resync read it); a seq that went back has a new epoch
                         }
                         if (seq != l.expectedNext) {
                             fill(l, seq);
                         }
+                    } else if (seq != 1) {
+                        // a new epoch whose first messages this node did not hear (its link came back
+                        // after them): they are delivered first, from the stream
+                        l.epoch = epoch;
+                        l.expectedNext = 1;
+                        fill(l, seq);
                     }
                     l.epoch = epoch;
                     broker.deliverShared(l.cname, seq, epoch, k, content);
@@ -730,16 +854,27 @@ public final class RedisEngine implements Engine {
         }
     }
 
-    /** A publication was missed (seq jumped): deliver what the stream still holds before {@code seq}. */
+    /**
+     * A publication was missed (seq jumped, or a new epoch began before this node heard it): deliver
+     * what the stream of the same epoch still holds before {@code seq}. What it no longer holds shows
+     * as a seq jump (a gap to a jcomet client); a failed read is retried by a resync.
+     */
     private void fill(Listen l, int seq) {
         List<Object> r;
         try {
             r = eval(Scripts.RANGE, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
         } catch (CometException e) {
             LOG.warning("jcomet: could not fill seq " + l.expectedNext + ".." + (seq - 1) + " of " + l.cname + ": " + e.reason());
+            if (l.resyncDue.compareAndSet(false, true)) {
+                housekeeping.schedule(() -> delivery[l.stripe].execute(() -> resyncAfterOverflow(l)),
+                        RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            }
             return;
         }
-        for (Stored m : entries(r)) {
+        if (r == null || r.size() < 2 || !l.epoch.equals(r.get(0))) {
+            return; // the channel is gone or has yet another epoch: its own messages will say so
+        }
+        for (Stored m : entries(r.get(1))) {
             if (m.seq() - l.expectedNext >= 0 && m.seq() - seq < 0) {
                 broker.deliverShared(l.cname, m.seq(), l.epoch, m.kind(), m.content());
                 l.expectedNext = m.seq() + 1;

@@ -162,7 +162,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         while (true) {
-            if (engine.shared() && !attachShared(s, req.cname())) {
+            if (engine.shared() && !attachShared(s, req)) {
                 return;
             }
             Channel ch;
@@ -293,12 +293,22 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Shared engine: makes the local channel a synced copy before the subscriber is served; false when refused. */
-    private boolean attachShared(Subscriber s, String cname) {
+    private boolean attachShared(Subscriber s, SubscribeRequest req) {
+        String cname = req.cname();
+        // a "where is the channel?" question (see subscribe) does not create it in the store either
+        boolean probe = !s.transport().streaming() && (req.seq() != 1 || !epochIsUnset(req.epoch()))
+                && table.get(cname) == null;
+        boolean create = config.auth() == JcometConfig.Auth.NONE && !probe;
         try {
-            if (engine.attach(cname, config.auth() == JcometConfig.Auth.NONE)) {
+            if (engine.attach(cname, create)) {
                 return true;
             }
-            refuse(s, 404, Stats.Reject.NOT_FOUND, Messages.status("404", cname, "Not Found"));
+            if (config.auth() == JcometConfig.Auth.NONE) {
+                answer(s, new Message[] {Message.control(Messages.nextSeq(cname, 1, epochPrefix + "0"))}, 1);
+                return false;
+            }
+            // as on one node: an unsigned channel is a token error
+            refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", cname, "Token error"));
         } catch (CometException e) {
             refuse(s, e.status(), e.reject(), Messages.status(Integer.toString(e.status()), cname, e.reason()));
         }

@@ -314,6 +314,9 @@ public final class RedisEngine implements Engine {
                 throw e;
             }
             if (!exists) {
+                if (create) {
+                    continue; // joined a look-up that may not create: once more, creating
+                }
                 return false;
             }
             if (listens.get(cname) == l) {
@@ -524,7 +527,10 @@ public final class RedisEngine implements Engine {
         String base = base(cname);
         List<Object> r = eval(Scripts.SIGN, keys(base), epochCandidate(), tokenIfNew, Long.toString(expires * 1000L), base);
         int lastSeq = (int) Long.parseLong((String) r.get(0));
-        return new Broker.Signed(cname, lastSeq + 1, (String) r.get(1), expires);
+        String oldest = r.size() > 2 ? (String) r.get(2) : "";
+        // as on one node: the oldest buffered message, or the next seq when none is
+        int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : (int) Long.parseLong(oldest.substring(0, oldest.indexOf('-')));
+        return new Broker.Signed(cname, seq, (String) r.get(1), expires);
     }
 
     @Override
@@ -627,7 +633,12 @@ public final class RedisEngine implements Engine {
         } finally {
             gathers.remove(id);
         }
-        return g.anyHas.get() ? (int) g.sum.get() : -1;
+        if (g.anyHas.get()) {
+            return (int) g.sum.get();
+        }
+        // no node serves it now: it still exists (as on one node) while Redis keeps its data
+        Long exists = await(link.commands().exists(base(cname) + ":m").toCompletableFuture(), "exists");
+        return exists != null && exists > 0 ? 0 : -1;
     }
 
     private void onAsk(String payload) {

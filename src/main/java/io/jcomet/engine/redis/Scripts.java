@@ -91,14 +91,19 @@ final class Scripts {
             + "if not epoch then return false end\n"
             + "return {epoch, redis.call('XRANGE', KEYS[2], ARGV[1] .. '-0', '+')}\n");
 
-    /** ARGV: epoch candidate, token candidate, ttl ms, shard channel. Returns {seq, token}. */
+    /**
+     * ARGV: epoch candidate, token candidate, ttl ms, shard channel. Returns {seq, token, id of the
+     * oldest buffered entry or ''}.
+     */
     static final Script SIGN = new Script(ENSURE_EPOCH
             + "local made = redis.call('HSETNX', KEYS[1], 'token', ARGV[2])\n"
             + "redis.call('HSET', KEYS[1], 'ttl', ARGV[3])\n"
             + "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
             + "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
             + "if made == 1 then redis.call('SPUBLISH', ARGV[4], 't\\n0\\n' .. epoch .. '\\n') end\n"
-            + "return redis.call('HMGET', KEYS[1], 'seq', 'token')\n");
+            + "local m = redis.call('HMGET', KEYS[1], 'seq', 'token')\n"
+            + "local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)\n"
+            + "return {m[1], m[2], first[1] and first[1][1] or ''}\n");
 
     /** ARGV: shard channel. Deletes the channel; returns the next seq, or -1 when it did not exist. */
     static final Script CLOSE = new Script(

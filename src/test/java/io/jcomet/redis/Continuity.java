@@ -21,6 +21,8 @@ final class Continuity {
     /** Every content the publisher sent, in order, and whether Redis acknowledged it. */
     private final List<String> sent = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Boolean> acked = Collections.synchronizedMap(new HashMap<>());
+    /** The body of the last 503 a publish got (diagnostics). */
+    volatile String last503;
 
     /** Before the publish: its outcome may be unknown (a 503 after sending), so it may arrive. */
     void sending(String content) {
@@ -126,6 +128,7 @@ final class Continuity {
         if (r.status() != 503) {
             fail("push " + content + " answered " + r.status() + " " + r.body());
         }
+        last503 = r.body();
         return false;
     }
 }

@@ -42,7 +42,8 @@ class FailoverIT {
         int acked = 0;
         int i = from;
         while (acked < count) {
-            assertTrue(System.nanoTime() < deadline, "only " + acked + " of " + count + " publishes acknowledged in " + BOUND);
+            assertTrue(System.nanoTime() < deadline, "only " + acked + " of " + count + " publishes acknowledged in " + BOUND
+                    + "; the last refusal: " + c.last503);
             if (c.push(node, cname, "m" + i++, null)) {
                 acked++;
             }
@@ -197,10 +198,15 @@ class FailoverIT {
                     List<String> onDoomed = new ArrayList<>();
                     long t0 = System.nanoTime();
                     // every channel keeps being published to through b until 10 more of each are acknowledged
-                    for (int round = 0; round < 10; round++) {
-                        for (String cname : cnames) {
-                            next.put(cname, publishAcknowledged(sent.get(cname), b, cname, next.get(cname), 1));
+                    try {
+                        for (int round = 0; round < 10; round++) {
+                            for (String cname : cnames) {
+                                next.put(cname, publishAcknowledged(sent.get(cname), b, cname, next.get(cname), 1));
+                            }
                         }
+                    } catch (AssertionError e) {
+                        RedisProcess live = cluster.stream().filter(r -> r != doomed).findFirst().orElseThrow();
+                        throw new AssertionError(e.getMessage() + "; cluster now:\n" + live.cli("CLUSTER", "NODES"), e);
                     }
                     long recovered = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                     for (String cname : cnames) {

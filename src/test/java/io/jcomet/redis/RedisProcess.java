@@ -175,6 +175,12 @@ public final class RedisProcess implements AutoCloseable {
                     Thread.sleep(50);
                 }
             }
+            // a replica that has not finished its first sync will not take over (its data is too old)
+            for (RedisProcess r : nodes) {
+                if (r.info("INFO replication").contains("role:slave")) {
+                    r.awaitInfo("INFO replication", "master_link_status:up", 20_000);
+                }
+            }
             return nodes;
         } catch (Exception e) {
             for (RedisProcess r : nodes) {

@@ -145,9 +145,11 @@ class FailoverIT {
                 awaitIo("the replica has the first 20", Duration.ofSeconds(10),
                         () -> "20".equals(replica.cli("HGET", "jcomet:{" + cname + "}:m", "seq").trim()));
 
-                // the replica stops following: the next 20 exist only on the master
+                // the replica stops following: frozen, and its link cut by the master (so nothing sent
+                // after this waits in its socket), the next 20 exist only on the master
                 replica.freeze();
                 try {
+                    assertEquals(":1", master.command("CLIENT KILL TYPE replica"));
                     next = publishAcknowledged(c, b, cname, next, 20);
                     onA.awaitBody("\"" + c.lastAcknowledged() + "\"", 10_000);
                     master.stop(); // kill -9: the replica that is promoted never got them

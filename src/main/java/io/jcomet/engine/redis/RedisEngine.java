@@ -40,15 +40,21 @@ import java.util.logging.Logger;
  * <li><b>Seq and buffer</b>: one Lua script per publish increments the channel's seq, appends the
  * message to the channel's stream (capped at channel_buffer_size, expiring after channel_timeout of
  * quiet) and SPUBLISHes it, atomically on the channel's shard ({@link Scripts}).</li>
- * <li><b>Epoch</b>: made by the first script that finds the channel's meta hash missing, so it
- * changes exactly when Redis lost the channel's data (expiry, flush, failover without persistence).</li>
+ * <li><b>Epoch</b>: made by the first script that finds the channel's meta hash missing, or
+ * written by another Redis incarnation (a restart, a promoted replica that may lag), so it changes
+ * whenever Redis cannot prove it still has every message it acknowledged ({@link Scripts}).</li>
  * <li><b>Live delivery</b>: a node SSUBSCRIBEs to a channel when its first local subscriber comes
  * ({@link #attach}) and SUNSUBSCRIBEs when the broker drops the local channel ({@link #released}),
  * so it hears only channels it serves. Every node, the publishing one included, delivers what it
  * hears, so all nodes see a channel's messages in the one order Redis assigned.</li>
- * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one is preceded
- * by the missing ones read from the stream; after a reconnect (Lettuce re-subscribes) every channel
- * is re-read, so nothing published while the link was down is skipped if the stream still holds it.</li>
+ * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one, or that
+ * opens a new epoch past its seq 1, is preceded by the missing ones read from the stream; after a
+ * reconnect (Lettuce re-subscribes) and after a Redis Cluster topology change (this engine
+ * re-subscribes, see {@link ClusterLink}) every channel is re-read, so nothing published while the
+ * link was down is skipped if the stream still holds it.</li>
+ * <li><b>Publisher retries</b>: an idempotency key is kept per channel by the publish script
+ * (idempotency_window); broadcast ids the same way, so a channel served by several nodes gets
+ * each broadcast once. A publish 503 says whether the script may have run.</li>
  * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
  * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
  * its channel is re-read from the stream once the thread gets to it, so subscribers still get the

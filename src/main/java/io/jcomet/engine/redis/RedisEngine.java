@@ -109,6 +109,12 @@ public final class RedisEngine implements Engine {
         int expectedNext;                    // delivery thread
         String epoch;                        // delivery thread
         List<String> pending;                // delivery thread: messages that arrived while the first sync ran
+        /**
+         * Delivery thread: a hole (a seq jump, a new epoch's first messages) could not be filled, so
+         * live messages wait in {@link #pending} for the resync that reads the stream: nothing is
+         * delivered past a hole.
+         */
+        boolean stale;
         int resyncFailures;                  // delivery thread: failed resyncs in a row after a reconnect
         /** A live message was dropped and the re-read from the stream is not done yet. */
         final java.util.concurrent.atomic.AtomicBoolean resyncDue = new java.util.concurrent.atomic.AtomicBoolean();
@@ -392,6 +398,7 @@ public final class RedisEngine implements Engine {
             }
             l.epoch = epoch;
             l.ready = true;
+            l.stale = false;
             l.resyncFailures = 0;
             List<String> waiting = l.pending;
             l.pending = null;
@@ -832,6 +839,15 @@ public final class RedisEngine implements Engine {
             }
             return;
         }
+        if (l.stale) {
+            if (l.pending == null) {
+                l.pending = new ArrayList<>();
+            }
+            if (l.pending.size() < queueLimit) {
+                l.pending.add(payload); // applied after the resync; past the bound the stream has them
+            }
+            return;
+        }
         try {
             int a = payload.indexOf('\n');
             int b = payload.indexOf('\n', a + 1);
@@ -847,15 +863,23 @@ public final class RedisEngine implements Engine {
                         if (seq - l.expectedNext < 0) {
                             return; // already delivered (a resync read it); a seq that went back has a new epoch
                         }
-                        if (seq != l.expectedNext) {
-                            fill(l, seq);
+                        if (seq != l.expectedNext && !fill(l, seq)) {
+                            held(l, payload);
+                            return;
                         }
                     } else if (seq != 1) {
                         // a new epoch whose first messages this node did not hear (its link came back
                         // after them): they are delivered first, from the stream
+                        String was = l.epoch;
+                        int wasNext = l.expectedNext;
                         l.epoch = epoch;
                         l.expectedNext = 1;
-                        fill(l, seq);
+                        if (!fill(l, seq)) {
+                            l.epoch = was;
+                            l.expectedNext = wasNext;
+                            held(l, payload);
+                            return;
+                        }
                     }
                     l.epoch = epoch;
                     broker.deliverShared(l.cname, seq, epoch, k, content);
@@ -874,28 +898,71 @@ public final class RedisEngine implements Engine {
     /**
      * A publication was missed (seq jumped, or a new epoch began before this node heard it): deliver
      * what the stream of the same epoch still holds before {@code seq}. What it no longer holds shows
-     * as a seq jump (a gap to a jcomet client); a failed read is retried by a resync.
+     * as a seq jump (a gap to a jcomet client). A failed read is retried for a few seconds (the
+     * command link may come back after the PUB/SUB link), then left to a resync.
      */
-    private void fill(Listen l, int seq) {
-        List<Object> r;
-        try {
-            r = eval(Scripts.RANGE, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
-        } catch (CometException e) {
-            LOG.warning("jcomet: could not fill seq " + l.expectedNext + ".." + (seq - 1) + " of " + l.cname + ": " + e.reason());
-            if (l.resyncDue.compareAndSet(false, true)) {
-                housekeeping.schedule(() -> delivery[l.stripe].execute(() -> resyncAfterOverflow(l)),
-                        RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    private boolean fill(Listen l, int seq) {
+        List<Object> r = null;
+        // the PUB/SUB link may come back before the command link (after a failover, a restart):
+        // the read is retried for a while, holding this channel's later messages behind it
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(FILL_PATIENCE_MILLIS, 4L * timeoutMillis));
+        CometException failed = null;
+        for (boolean read = false; !read; ) {
+            try {
+                r = eval(Scripts.RANGE, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
+                read = true;
+                failed = null;
+            } catch (CometException e) {
+                failed = e;
+                if (System.nanoTime() - deadline > 0 || listens.get(l.cname) != l || !pause(FILL_RETRY_MILLIS)) {
+                    break;
+                }
             }
-            return;
+        }
+        if (failed != null) {
+            CometException e = failed;
+            LOG.warning("jcomet: could not fill seq " + l.expectedNext + ".." + (seq - 1) + " of " + l.cname
+                    + "; its messages wait for a resync: " + e.reason());
+            return false;
         }
         if (r == null || r.size() < 2 || !l.epoch.equals(r.get(0))) {
-            return; // the channel is gone or has yet another epoch: its own messages will say so
+            return true; // the channel is gone or has yet another epoch: its own messages will say so
         }
         for (Stored m : entries(r.get(1))) {
             if (m.seq() - l.expectedNext >= 0 && m.seq() - seq < 0) {
                 broker.deliverShared(l.cname, m.seq(), l.epoch, m.kind(), m.content());
                 l.expectedNext = m.seq() + 1;
             }
+        }
+        return true;
+    }
+
+    /**
+     * Delivery thread: a hole before {@code payload} could not be filled. The channel holds its live
+     * messages (this one first) until a resync has read the stream; the resync then delivers what
+     * the stream holds and applies the held messages after it (dropping those it already read).
+     */
+    private void held(Listen l, String payload) {
+        l.stale = true;
+        l.pending = new ArrayList<>();
+        l.pending.add(payload);
+        if (l.resyncDue.compareAndSet(false, true)) {
+            housekeeping.schedule(() -> delivery[l.stripe].execute(() -> resyncAfterOverflow(l)),
+                    RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A fill whose read fails is retried every FILL_RETRY_MILLIS for at least FILL_PATIENCE_MILLIS. */
+    private static final int FILL_RETRY_MILLIS = 100;
+    private static final int FILL_PATIENCE_MILLIS = 3000;
+
+    private static boolean pause(int millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // shutting down
+            return false;
         }
     }
 

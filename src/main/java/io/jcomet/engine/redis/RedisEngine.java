@@ -906,23 +906,32 @@ public final class RedisEngine implements Engine {
         // the PUB/SUB link may come back before the command link (after a failover, a restart):
         // the read is retried for a while, holding this channel's later messages behind it
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(FILL_PATIENCE_MILLIS, 4L * timeoutMillis));
-        CometException failed = null;
+        Exception failed = null;
         for (boolean read = false; !read; ) {
+            // not through await: an internal retry is not a request refused (engine_unavailable)
+            CompletableFuture<List<Object>> f = null;
             try {
-                r = eval(Scripts.RANGE, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
+                f = evalAsync(Scripts.RANGE, ScriptOutputType.MULTI, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
+                r = f.get(timeoutMillis, TimeUnit.MILLISECONDS);
                 read = true;
                 failed = null;
-            } catch (CometException e) {
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                if (f != null) {
+                    f.cancel(false);
+                }
                 failed = e;
                 if (System.nanoTime() - deadline > 0 || listens.get(l.cname) != l || !pause(FILL_RETRY_MILLIS)) {
                     break;
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed = e;
+                break;
             }
         }
         if (failed != null) {
-            CometException e = failed;
             LOG.warning("jcomet: could not fill seq " + l.expectedNext + ".." + (seq - 1) + " of " + l.cname
-                    + "; its messages wait for a resync: " + e.reason());
+                    + "; its messages wait for a resync: " + (failed.getCause() != null ? failed.getCause() : failed));
             return false;
         }
         if (r == null || r.size() < 2 || !l.epoch.equals(r.get(0))) {

@@ -63,6 +63,8 @@ public final class JcometConfig {
         k.put("ws_max_frames_per_second", new String[] {"20", "frames a WebSocket client may send per second (burst of as many); past it an error frame"});
         k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any: safe, since jcomet reads no cookie or other ambient credential; no Origin header = not a browser, allowed); others 403"});
         k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping (a pong echoing its payload) by the next is closed (0 = no pings)"});
+        k.put("idempotency_window", new String[] {"60", "seconds a publish's idempotency_key is remembered per channel: a /push or /pub with the same key on the same channel within it answers the first publish's seq and publishes nothing"});
+        k.put("max_idempotency_keys", new String[] {"100000", "engine=memory: idempotency keys remembered at once on this node; past it a keyed publish answers 429"});
         // multi-node: see docs/DEPLOY.md, "Several nodes over Redis"
         k.put("engine", new String[] {"memory", "memory: this node alone; redis: channels shared by every node on the same Redis"});
         k.put("redis_uri", new String[] {"redis://127.0.0.1:6379", "engine=redis: comma-separated Lettuce URIs (redis://[user:password@]host:port[/db], rediss:// for TLS, redis-sentinel://...); with redis_cluster=true the cluster's seed nodes"});
@@ -118,6 +120,8 @@ public final class JcometConfig {
     private final List<String> redisUris;
     private final boolean redisCluster;
     private final int redisTimeoutMillis;
+    private final int idempotencyWindowSeconds;
+    private final int maxIdempotencyKeys;
     private final String redisKeyPrefix;
     private final int redisDeliveryThreads;
     private final int redisDeliveryQueue;
@@ -205,6 +209,8 @@ public final class JcometConfig {
         redisUris = List.copyOf(uris);
         redisCluster = bool(v, "redis_cluster");
         redisTimeoutMillis = integer(v, "redis_timeout", 50, 60_000);
+        idempotencyWindowSeconds = integer(v, "idempotency_window", 1, 86_400);
+        maxIdempotencyKeys = integer(v, "max_idempotency_keys", 1, 10_000_000);
         redisKeyPrefix = v.get("redis_key_prefix");
         if (redisKeyPrefix.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f || c == '{' || c == '}')) {
             throw new ConfigException("redis_key_prefix", redisKeyPrefix, "must be printable ASCII without spaces or braces");
@@ -355,6 +361,8 @@ public final class JcometConfig {
     public List<String> redisUris() { return redisUris; }
     public boolean redisCluster() { return redisCluster; }
     public int redisTimeoutMillis() { return redisTimeoutMillis; }
+    public int idempotencyWindowSeconds() { return idempotencyWindowSeconds; }
+    public int maxIdempotencyKeys() { return maxIdempotencyKeys; }
     public String redisKeyPrefix() { return redisKeyPrefix; }
     public int redisDeliveryThreads() { return redisDeliveryThreads; }
     public int redisDeliveryQueue() { return redisDeliveryQueue; }

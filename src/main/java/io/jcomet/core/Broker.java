@@ -72,6 +72,7 @@ public final class Broker implements AutoCloseable {
     /** When a held subscriber hears {@link Subscriber#onHeldLong} (0: never, the servlet watches at once). */
     private final int heldLongMillis;
     private final Thread sweeper;
+    private final Idempotency idempotency;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
@@ -102,6 +103,7 @@ public final class Broker implements AutoCloseable {
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
         this.engine = Engine.create(config);
+        this.idempotency = new Idempotency(config.idempotencyWindowSeconds(), config.maxIdempotencyKeys(), nanoClock, stats);
         this.sweeper = sweeperThread ? new Thread(this::sweepLoop, "jcomet-sweeper") : null;
         if (sweeper != null) {
             sweeper.setDaemon(true);
@@ -178,7 +180,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         while (true) {
-            if (engine.shared() && !attachShared(s, req.cname())) {
+            if (engine.shared() && !attachShared(s, req)) {
                 return;
             }
             Channel ch;
@@ -354,12 +356,22 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Shared engine: makes the local channel a synced copy before the subscriber is served; false when refused. */
-    private boolean attachShared(Subscriber s, String cname) {
+    private boolean attachShared(Subscriber s, SubscribeRequest req) {
+        String cname = req.cname();
+        // a "where is the channel?" question (see subscribe) does not create it in the store either
+        boolean probe = !s.transport().streaming() && (req.seq() != 1 || !epochIsUnset(req.epoch()))
+                && table.get(cname) == null;
+        boolean create = config.auth() == JcometConfig.Auth.NONE && !probe;
         try {
-            if (engine.attach(cname, config.auth() == JcometConfig.Auth.NONE)) {
+            if (engine.attach(cname, create)) {
                 return true;
             }
-            refuse(s, 404, Stats.Reject.NOT_FOUND, Messages.status("404", cname, "Not Found"));
+            if (config.auth() == JcometConfig.Auth.NONE) {
+                answer(s, new Message[] {Message.control(Messages.nextSeq(cname, 1, epochPrefix + "0"))}, 1);
+                return false;
+            }
+            // as on one node: an unsigned channel is a token error
+            refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", cname, "Token error"));
         } catch (CometException e) {
             refuse(s, e.status(), e.reject(), Messages.status(Integer.toString(e.status()), cname, e.reason()));
         }
@@ -424,6 +436,21 @@ public final class Broker implements AutoCloseable {
     /** Publishes raw text content (admin /push); returns the message's seq. */
     public int publish(String cname, String content) {
         return publish(cname, content, Message.Kind.DATA);
+    }
+
+    /**
+     * Publishes with an idempotency key (null: none): a publish with the same key on the same channel
+     * within idempotency_window answers the first one's seq and publishes nothing, on either engine.
+     */
+    public int publish(String cname, String content, Message.Kind kind, String idempotencyKey) {
+        if (idempotencyKey == null || idempotencyKey.isEmpty()) {
+            return publish(cname, content, kind);
+        }
+        checkSize(content);
+        if (engine.shared()) {
+            return engine.publish(cname, kind, content, idempotencyKey);
+        }
+        return idempotency.publish(cname, idempotencyKey, () -> publish(cname, content, kind));
     }
 
     /**

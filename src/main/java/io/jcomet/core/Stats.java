@@ -30,7 +30,9 @@ public final class Stats {
         /** A connection closed at once because its address had max_connections_per_client open. */
         CONNECTIONS_PER_CLIENT,
         /** Front connections closed at accept to keep admin_fd_reserve open files free. */
-        FRONT_FD_LIMIT;
+        FRONT_FD_LIMIT,
+        /** engine=memory: a keyed publish refused because max_idempotency_keys keys are remembered (429). */
+        TOO_MANY_IDEMPOTENCY_KEYS;
 
         public String key() {
             return name().toLowerCase(java.util.Locale.ROOT);

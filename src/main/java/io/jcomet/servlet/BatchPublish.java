@@ -25,7 +25,8 @@ import java.util.Map;
  * microseconds of publishing; see docs/BENCHMARKS.md).
  *
  * <p>The body is one message per line, each line a query string with the keys /push takes
- * ({@code cname=a&content=hello}); the answer is one JSON object per line, in the same order,
+ * ({@code cname=a&content=hello}, and {@code idempotency_key} to make a retried batch publish
+ * each message once); the answer is one JSON object per line, in the same order,
  * exactly what /push would have answered for that message: {@code {"type":"ok","seq":N}} or its
  * {@code {"type":"error","reason":...}}. A bad line does not sink the others. Each message is
  * published as if pushed alone, one after the other, so seq, epoch, buffer, fan-out, presence and
@@ -70,7 +71,7 @@ final class BatchPublish {
             try {
                 params.clear();
                 Query.parseAll(line, params);
-                answer = servlet.publishOne(params.get("cname"), params.get("content"), false);
+                answer = servlet.publishOne(params.get("cname"), params.get("content"), false, params.get("idempotency_key"));
             } catch (BadRequestException e) {
                 stats.addReject(Stats.Reject.BAD_REQUEST);
                 answer = Messages.error(e.getMessage());

@@ -2,6 +2,7 @@ package io.jcomet.servlet;
 
 import io.jcomet.core.Broker;
 import io.jcomet.core.CometException;
+import io.jcomet.core.Message;
 import io.jcomet.core.Stats;
 import io.jcomet.protocol.BadRequestException;
 import io.jcomet.protocol.Framing;
@@ -413,15 +414,15 @@ public final class CometServlet extends HttpServlet {
 
     private void push(AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
         String cb = Params.callback(p.get("cb"));
-        write(resp, 200, cb, publishOne(p.get("cname"), p.content(), preEscaped));
+        write(resp, 200, cb, publishOne(p.get("cname"), p.content(), preEscaped, p.get("idempotency_key")));
     }
 
     /**
-     * One publish as /push, /pub and each line of /batch make it: checks the channel name and the
-     * content, publishes, and returns the answer ({@code {"type":"ok","seq":N}}). Bad input throws
+     * One publish as /push, /pub and each line of /batch make it: checks the channel name, the
+     * content and the optional idempotency key, publishes, and returns the answer ({@code {"type":"ok","seq":N}}). Bad input throws
      * {@link BadRequestException}, a refusal of the broker's {@link CometException}.
      */
-    byte[] publishOne(String cname, String content, boolean preEscaped) {
+    byte[] publishOne(String cname, String content, boolean preEscaped, String idempotencyKey) {
         cname = Params.cname(cname, broker.config().maxCnameLength());
         if (content == null) {
             throw new BadRequestException("missing content");
@@ -433,7 +434,7 @@ public final class CometServlet extends HttpServlet {
             }
             content = decoded;
         }
-        int seq = broker.publish(cname, content);
+        int seq = broker.publish(cname, content, Message.Kind.DATA, Params.idempotencyKey(idempotencyKey));
         return Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}");
     }
 

@@ -61,6 +61,19 @@ class AdminApiIT {
     }
 
     @Test
+    void aRetryWithTheSameIdempotencyKeyAnswersTheFirstSeqAndPublishesOnce() throws Exception {
+        Response first = server.admin("/push?cname=idem&content=once&idempotency_key=k-1");
+        assertEquals("{\"type\":\"ok\",\"seq\":1}\n", first.body());
+        assertEquals(first.body(), server.admin("/push?cname=idem&content=once&idempotency_key=k-1").body());
+        assertEquals(first.body(), server.admin("/pub?cname=idem&content=once&idempotency_key=k-1").body(), "/pub shares the keys");
+        assertEquals("{\"type\":\"ok\",\"seq\":2}\n", server.admin("/push?cname=idem&content=next&idempotency_key=k-2").body());
+        Response bad = server.admin("/push?cname=idem&content=x&idempotency_key=" + "k".repeat(129));
+        assertEquals(400, bad.status(), bad.body());
+        JsonNode all = JSON.readTree(server.front("/sub?cname=idem&seq=1&epoch=").body());
+        assertEquals(2, all.size(), "published once each: " + all);
+    }
+
+    @Test
     void pubTakesContentThatIsAlreadyJsonEscaped() throws Exception {
         assertEquals(200, server.admin("/pub?cname=p&content=a%5C%22b%5Cu003c").status()); // a\"b\u003c
         JsonNode m = JSON.readTree(server.front("/sub?cname=p&seq=1").body());

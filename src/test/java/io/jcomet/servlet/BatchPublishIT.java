@@ -103,6 +103,16 @@ class BatchPublishIT {
     }
 
     @Test
+    void aRetriedBatchWithIdempotencyKeysPublishesEachMessageOnce() throws Exception {
+        String body = "cname=bi&content=a&idempotency_key=k1\ncname=bi&content=b&idempotency_key=k2\n";
+        Response first = batch(body);
+        Response retry = batch(body); // the publisher did not see the first answer and sends it again
+        assertEquals(first.body(), retry.body(), "a retry answers the first publishes' seqs");
+        assertEquals("{\"type\":\"ok\",\"seq\":3}\n", server.admin("/push?cname=bi&content=c").body(),
+                "the retry published nothing");
+    }
+
+    @Test
     void anEmptyBatchIsABadRequestAndTheFrontPortHasNoBatch() throws Exception {
         Response empty = batch("\n\n");
         assertEquals(400, empty.status());

@@ -15,11 +15,12 @@ import org.junit.jupiter.api.Test;
 class RedisClientOptionsTest {
 
     @Test
-    void aClusterRefreshesItsTopologyOnEveryAdaptiveTriggerAndEvery30Seconds() {
+    void aClusterRefreshesItsTopologyOnEveryAdaptiveTriggerAtMostOnceASecondAndEvery5Seconds() {
         JcometConfig c = JcometConfig.from(Map.of("engine", "redis", "redis_cluster", "true"));
         ClusterTopologyRefreshOptions t = ((ClusterClientOptions) RedisEngine.options(c)).getTopologyRefreshOptions();
         assertEquals(EnumSet.allOf(ClusterTopologyRefreshOptions.RefreshTrigger.class), t.getAdaptiveRefreshTriggers());
         assertTrue(t.isPeriodicRefreshEnabled());
-        assertEquals(Duration.ofSeconds(30), t.getRefreshPeriod());
+        assertEquals(Duration.ofSeconds(1), t.getAdaptiveRefreshTimeout(), "a failover is noticed within a second");
+        assertEquals(Duration.ofSeconds(5), t.getRefreshPeriod());
     }
 }

@@ -41,10 +41,11 @@ final class AdminParams {
         if (req.getContentLengthLong() > limit) {
             return null;
         }
-        String body = readBody(req, limit);
-        if (body == null) {
+        byte[] bytes = readBody(req, limit);
+        if (bytes == null) {
             return null;
         }
+        String body = new String(bytes, StandardCharsets.UTF_8);
         if (raw) {
             return new AdminParams(query, body.isEmpty() ? null : body);
         }
@@ -67,10 +68,10 @@ final class AdminParams {
         return rawBody != null ? rawBody : values.get("content");
     }
 
-    /** The body as UTF-8 ("" when there is none); null when it is longer than {@code limit} bytes. */
-    private static String readBody(HttpServletRequest req, long limit) throws IOException {
+    /** The body's bytes (none when there is no body); null when it is longer than {@code limit} bytes. */
+    static byte[] readBody(HttpServletRequest req, long limit) throws IOException {
         if (req.getContentLengthLong() == 0) {
-            return "";
+            return new byte[0];
         }
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
@@ -83,6 +84,6 @@ final class AdminParams {
                 b.write(buf, 0, n);
             }
         }
-        return b.toString(StandardCharsets.UTF_8);
+        return b.toByteArray();
     }
 }

@@ -10,7 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -105,22 +105,15 @@ final class BatchPublish {
         return lines;
     }
 
-    /** The body as strict UTF-8; null when longer than {@code limit} bytes. */
+    /** The body as strict UTF-8 (a batch is text: a byte that is not UTF-8 is a 400, not a changed message); null when too long. */
     private static String readBody(HttpServletRequest req, int limit) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream(Math.max(0, (int) Math.min(limit, req.getContentLengthLong())));
-        byte[] buf = new byte[8192];
-        try (InputStream in = req.getInputStream()) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                if (b.size() + (long) n > limit) {
-                    return null;
-                }
-                b.write(buf, 0, n);
-            }
+        byte[] body = AdminParams.readBody(req, limit);
+        if (body == null) {
+            return null;
         }
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(b.toByteArray())).toString();
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
         } catch (CharacterCodingException e) {
             throw new BadRequestException("batch body is not valid UTF-8");
         }

@@ -12,7 +12,8 @@ import java.util.concurrent.CancellationException;
 import java.util.logging.Logger;
 
 /**
- * Notices that the client of a held request closed its connection (FIN or RST), on Jetty 12 HTTP/1.
+ * Notices that the client of a held request closed its connection (FIN or RST), on Jetty 12 HTTP/1,
+ * plain or over TLS.
  *
  * <p>Why: the Servlet API has no "client went away" event for a request that is neither read nor
  * written, and Jetty 12 stops reading a connection while a request on it is being handled, so a
@@ -30,8 +31,14 @@ import java.util.logging.Logger;
  * completes, the interest is withdrawn ({@link #cancel}), so Jetty's own read interest for the next
  * request never meets ours.
  *
+ * <p>Over TLS the watched end point is Jetty's decrypted view of the connection ({@code SslEndPoint}):
+ * the same read interest, and when it fires, a fill with no room ({@link #clientClosed}) lets the TLS
+ * layer decrypt what arrived without handing it over: a close_notify, end of stream or reset reads as
+ * closed; the bytes of a pipelined request stay in Jetty's decrypted buffer for the next request.
+ *
  * <p>Everything Jetty-specific is reached by reflection on the objects the container hands over,
- * so the WAR stays standard Servlet: on another container (Tomcat), HTTP/2 or TLS, {@link #endPointOf}
+ * so the WAR stays standard Servlet: on another container (Tomcat) or HTTP/2 (where Jetty reads every
+ * connection itself and fails a stream the client resets or abandons), {@link #endPointOf}
  * returns null and jcomet relies on the container's own error callbacks and the polling timeout
  * (docs/DEPLOY.md).
  *
@@ -53,6 +60,12 @@ final class DisconnectWatch {
     private final Class<?> http1Connection;    // server.internal.HttpConnection
     private final Class<?> socketEndPoint;     // io.SocketChannelEndPoint
     private final Method socketChannel;        // SocketChannelEndPoint.getChannel()
+    private final Class<?> sslEndPoint;        // io.ssl.SslConnection$SslEndPoint (TLS, decrypted view)
+    private final Method fill;                 // EndPoint.fill(ByteBuffer)
+    private final Method sslConnection;        // SslEndPoint.getSslConnection()
+    /** SslConnection._decryptedInput (private): null when not reachable, then a TLS watch is not renewed. */
+    private final java.lang.reflect.Field decryptedInput;
+    private final Method hasRemaining;         // RetainableByteBuffer.hasRemaining()
     private final Method tryFillInterested;    // EndPoint.tryFillInterested(Callback)
     private final Method fillInterest;         // AbstractEndPoint.getFillInterest()
     private final Method failInterest;         // FillInterest.onFail(Throwable)
@@ -71,6 +84,18 @@ final class DisconnectWatch {
         socketEndPoint = Class.forName("org.eclipse.jetty.io.SocketChannelEndPoint", false, l);
         socketChannel = socketEndPoint.getMethod("getChannel");
         Class<?> ep = endPoint.getReturnType();
+        sslEndPoint = Class.forName("org.eclipse.jetty.io.ssl.SslConnection$SslEndPoint", false, l);
+        fill = ep.getMethod("fill", java.nio.ByteBuffer.class);
+        sslConnection = sslEndPoint.getMethod("getSslConnection");
+        hasRemaining = Class.forName("org.eclipse.jetty.io.RetainableByteBuffer", false, l).getMethod("hasRemaining");
+        java.lang.reflect.Field f = null;
+        try {
+            f = sslConnection.getReturnType().getDeclaredField("_decryptedInput");
+            f.setAccessible(true);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            f = null;
+        }
+        decryptedInput = f;
         Class<?> callback = Class.forName("org.eclipse.jetty.util.Callback", false, l);
         tryFillInterested = ep.getMethod("tryFillInterested", callback);
         fillInterest = Class.forName("org.eclipse.jetty.io.AbstractEndPoint", false, l).getMethod("getFillInterest");
@@ -103,7 +128,7 @@ final class DisconnectWatch {
         }
     }
 
-    /** The HTTP/1 socket end point behind {@code req}, or null when this connection cannot be watched. */
+    /** The HTTP/1 socket (or TLS) end point behind {@code req}, or null when this connection cannot be watched. */
     Object endPointOf(HttpServletRequest req) {
         try {
             Object core = contextRequestOf.invoke(null, req);
@@ -112,10 +137,10 @@ final class DisconnectWatch {
             }
             Object c = connection.invoke(connectionMetaData.invoke(core));
             if (!http1Connection.isInstance(c)) {
-                return null; // HTTP/2 streams share one socket; TLS needs the decrypted view
+                return null; // HTTP/2 streams share one socket, which Jetty reads itself
             }
             Object ep = endPoint.invoke(c);
-            return socketEndPoint.isInstance(ep) ? ep : null;
+            return socketEndPoint.isInstance(ep) || sslEndPoint.isInstance(ep) ? ep : null;
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null;
         }
@@ -171,11 +196,39 @@ final class DisconnectWatch {
      * nothing to read), false when bytes of a next request wait (left unread for Jetty).
      */
     boolean clientClosed(Object endPoint) {
+        if (sslEndPoint.isInstance(endPoint)) {
+            try {
+                // decrypts what arrived into Jetty's own buffer, hands nothing over: -1 = close_notify or end of stream
+                return (Integer) fill.invoke(endPoint, java.nio.ByteBuffer.allocate(0)) < 0;
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                return e.getCause() instanceof IOException; // reset, or a broken TLS stream
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return false;
+            }
+        }
         try {
             SocketChannel ch = (SocketChannel) socketChannel.invoke(endPoint);
             return !ch.isOpen() || ch.socket().getInputStream().available() == 0;
         } catch (IOException e) {
             return true; // reset, shut down or closed
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * After {@link #clientClosed} said "not closed": true when the readable bytes were TLS records
+     * only (an alert such as user_canceled before the close_notify, a key update), so the watch
+     * must be renewed to see what follows; false for plain HTTP/1 and when application bytes (a
+     * pipelined request) wait decrypted for Jetty, which renewing would report again at once.
+     */
+    boolean watchAgain(Object endPoint) {
+        if (decryptedInput == null || !sslEndPoint.isInstance(endPoint)) {
+            return false;
+        }
+        try {
+            Object buffer = decryptedInput.get(sslConnection.invoke(endPoint));
+            return buffer == null || !(Boolean) hasRemaining.invoke(buffer);
         } catch (ReflectiveOperationException | RuntimeException e) {
             return false;
         }

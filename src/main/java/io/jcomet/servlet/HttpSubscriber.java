@@ -170,6 +170,16 @@ final class HttpSubscriber extends Subscriber
             watched = null; // the callback fired: Jetty no longer holds our interest
         }
         if (!watch.clientClosed(ep)) {
+            if (watch.watchAgain(ep)) { // TLS records only (an alert before close_notify): keep watching
+                synchronized (this) {
+                    if (state == State.OPEN && watched == null) {
+                        watched = ep;
+                        if (!watch.watch(ep, watch.callback(this))) {
+                            watched = null;
+                        }
+                    }
+                }
+            }
             return; // the next request's bytes: left for Jetty, read after this response
         }
         // this runs on the selector: what follows takes locks and completes the request, so a pool thread does it

@@ -95,6 +95,7 @@ public final class JettyFiles {
         }
         write(root.resolve(FrontConnectorsXml.BASE_PATH), FrontConnectorsXml.base());
         write(root.resolve(FrontConnectorsXml.DEV_PATH), FrontConnectorsXml.dev());
+        write(root.resolve(TlsXml.DEV_PATH), TlsXml.dev());
     }
 
     private static void write(Path file, String text) throws IOException {

@@ -315,6 +315,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
                 ssl.setCertAlias(alias);
             }
             ssl.setIncludeProtocols(JettyTuning.TLS_PROTOCOLS.split(","));
+            ssl.setExcludeCipherSuites(JettyTuning.TLS_EXCLUDE_CIPHER_SUITES.split(","));
             ssl.setSessionCachingEnabled(JettyTuning.TLS_SESSION_CACHING);
             ssl.setSslSessionCacheSize(JettyTuning.TLS_SESSION_CACHE_SIZE);
             ssl.setSslSessionTimeout(JettyTuning.TLS_SESSION_TIMEOUT_S);

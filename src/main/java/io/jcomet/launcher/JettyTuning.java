@@ -162,6 +162,8 @@ public final class JettyTuning {
     public static final int TLS_PORT = 8443;
     /** TLS 1.2 and 1.3 only. */
     public static final String TLS_PROTOCOLS = "TLSv1.2,TLSv1.3";
+    /** Jetty's default exclusions plus the RSA key exchange (no forward secrecy; Jetty warns about it). */
+    public static final String TLS_EXCLUDE_CIPHER_SUITES = "^.*_(MD5|SHA|SHA1)$,^SSL_.*$,^.*_NULL_.*$,^.*_anon_.*$,^TLS_RSA_.*$";
     public static final boolean TLS_SESSION_CACHING = true;
     public static final int TLS_SESSION_CACHE_SIZE = 20480;
     public static final int TLS_SESSION_TIMEOUT_S = 86400;
@@ -188,6 +190,9 @@ public final class JettyTuning {
     public static final Section TLS_CONTEXT = new Section("jetty.sslContext.", List.of(
             new Setting("includeProtocols", TLS_PROTOCOLS,
                     "TLS 1.2 and 1.3 only: every browser that has EventSource and WebSocket speaks them."),
+            new Setting("excludeCipherSuites", TLS_EXCLUDE_CIPHER_SUITES,
+                    "Jetty's default exclusions plus TLS_RSA_* (RSA key exchange: no forward secrecy, and Jetty"
+                    + " logs each as a weak suite at start-up); TLS 1.2 clients get ECDHE suites."),
             new Setting("sessionCachingEnabled", TLS_SESSION_CACHING,
                     "Session resumption on: a client reconnecting after a network change or a server's"
                     + " polling_timeout skips the full handshake (its public-key CPU)."),

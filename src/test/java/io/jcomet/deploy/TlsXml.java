@@ -50,6 +50,7 @@ public final class TlsXml {
                     <Set name="keyStorePassword">%s</Set>
                     <Set name="certAlias">%s</Set>
                     <Set name="includeProtocols"><Call class="org.eclipse.jetty.util.StringUtil" name="csvSplit"><Arg>%s</Arg></Call></Set>
+                    <Set name="excludeCipherSuites"><Call class="org.eclipse.jetty.util.StringUtil" name="csvSplit"><Arg>%s</Arg></Call></Set>
                     <Set name="sessionCachingEnabled" type="boolean">%s</Set>
                     <Set name="sslSessionCacheSize" type="int">%d</Set>
                     <Set name="sslSessionTimeout" type="int">%d</Set>
@@ -80,7 +81,7 @@ public final class TlsXml {
                   </New></Arg></Call>
                 </Configure>
                 """.formatted(DevCertificate.DEFAULT, DevCertificate.PASSWORD, JettyTuning.TLS_DEV_ALIAS,
-                JettyTuning.TLS_PROTOCOLS, JettyTuning.TLS_SESSION_CACHING, JettyTuning.TLS_SESSION_CACHE_SIZE,
+                JettyTuning.TLS_PROTOCOLS, JettyTuning.TLS_EXCLUDE_CIPHER_SUITES, JettyTuning.TLS_SESSION_CACHING, JettyTuning.TLS_SESSION_CACHE_SIZE,
                 JettyTuning.TLS_SESSION_TIMEOUT_S, JettyTuning.ACCEPTORS, JettyTuning.TLS_SELECTORS,
                 JettyTuning.H2_MAX_CONCURRENT_STREAMS, JettyTuning.TLS_PORT, JettyTuning.FRONT_IDLE_TIMEOUT_MS,
                 JettyTuning.FRONT_ACCEPT_QUEUE_SIZE, JettyTuning.TLS_RELOAD_SCAN_INTERVAL_S));

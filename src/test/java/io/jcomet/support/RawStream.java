@@ -26,12 +26,7 @@ public final class RawStream implements AutoCloseable {
     private boolean ended;
 
     public RawStream(int port, String pathAndQuery, String... extraHeaders) throws IOException {
-        this(new Socket("127.0.0.1", port), pathAndQuery, extraHeaders);
-    }
-
-    /** The same request on a socket the caller connected (a TLS socket, for instance). */
-    public RawStream(Socket connected, String pathAndQuery, String... extraHeaders) throws IOException {
-        socket = connected;
+        socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(200);
         OutputStream out = socket.getOutputStream();
         StringBuilder req = new StringBuilder("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\n");

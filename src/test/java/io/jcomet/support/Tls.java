@@ -38,6 +38,22 @@ public final class Tls {
         }
     }
 
+    /** An SSLContext that trusts the certificate in this PEM file (nginx's, in tests). */
+    public static SSLContext trustingPem(Path pem) {
+        try (InputStream in = Files.newInputStream(pem)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setCertificateEntry("server", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot trust " + pem, e);
+        }
+    }
+
     /** Trusts the launcher's development certificate ({@link DevCertificate#DEFAULT}). */
     public static SSLContext trustingDevCertificate() {
         return trusting(DevCertificate.DEFAULT, DevCertificate.PASSWORD);
@@ -57,7 +73,13 @@ public final class Tls {
 
     /** A connected, handshaken TLS socket to 127.0.0.1:port offering only http/1.1 by ALPN. */
     public static SSLSocket http11Socket(SSLContext ctx, int port) throws java.io.IOException {
-        SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port);
+        return http11Socket(ctx, port, null);
+    }
+
+    /** The same from a chosen local address (127.0.0.2, ...: another client as the server sees it); null: any. */
+    public static SSLSocket http11Socket(SSLContext ctx, int port, java.net.InetAddress from) throws java.io.IOException {
+        SSLSocket s = (SSLSocket) (from == null ? ctx.getSocketFactory().createSocket("127.0.0.1", port)
+                : ctx.getSocketFactory().createSocket(java.net.InetAddress.getByName("127.0.0.1"), port, from, 0));
         SSLParameters p = s.getSSLParameters();
         p.setApplicationProtocols(new String[] {"http/1.1"});
         p.setEndpointIdentificationAlgorithm("HTTPS");

@@ -106,15 +106,18 @@ public final class TlsChecks {
         admin.get("/sign?cname=h2st");
         admin.get("/sign?cname=h2sse");
         CompletableFuture<HttpResponse<String>> poll = h2.sendAsync(get("/sub?cname=h2lp&seq=1"), HttpResponse.BodyHandlers.ofString());
-        HttpResponse<InputStream> stream = h2.send(get("/stream?cname=h2st&seq=1"), HttpResponse.BodyHandlers.ofInputStream());
+        // a /stream's head may travel with its first message (plain HTTP/1.1 upstreams, behind a proxy)
+        CompletableFuture<HttpResponse<InputStream>> streamed = h2.sendAsync(get("/stream?cname=h2st&seq=1"), HttpResponse.BodyHandlers.ofInputStream());
         HttpResponse<InputStream> sse = h2.send(get("/sse?cname=h2sse&seq=1"), HttpResponse.BodyHandlers.ofInputStream());
-        assertEquals(HttpClient.Version.HTTP_2, stream.version());
         assertEquals(HttpClient.Version.HTTP_2, sse.version());
         assertEquals("text/event-stream", sse.headers().firstValue("content-type").orElse("").replaceAll(";.*", ""));
-        TestServer.awaitIo("the long-poll held", Duration.ofSeconds(5), () -> subscribers("h2lp") == 1);
+        TestServer.awaitIo("the long-poll and the stream held", Duration.ofSeconds(5),
+                () -> subscribers("h2lp") == 1 && subscribers("h2st") == 1);
         admin.get("/push?cname=h2lp&content=over-h2");
         admin.get("/push?cname=h2st&content=streamed");
         admin.get("/push?cname=h2sse&content=evented");
+        HttpResponse<InputStream> stream = streamed.get(10, TimeUnit.SECONDS);
+        assertEquals(HttpClient.Version.HTTP_2, stream.version());
         HttpResponse<String> answered = poll.get(10, TimeUnit.SECONDS);
         assertEquals(HttpClient.Version.HTTP_2, answered.version());
         assertTrue(answered.body().contains("\"content\":\"over-h2\""), answered.body());
@@ -128,16 +131,16 @@ public final class TlsChecks {
     public void aStreamTheClientResetsFreesItsHolderAtOnceWhileItsConnectionLivesOn() throws Exception {
         admin.get("/sign?cname=rst");
         HttpResponse<InputStream> kept = h2.send(get("/sse?cname=rst&seq=1"), HttpResponse.BodyHandlers.ofInputStream());
-        HttpResponse<InputStream> reset = h2.send(get("/stream?cname=rst&seq=1"), HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> reset = h2.send(get("/sse?cname=rst&seq=1"), HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(HttpClient.Version.HTTP_2, reset.version());
         TestServer.awaitIo("both held", Duration.ofSeconds(5), () -> subscribers("rst") == 2);
         long disconnected = info("disconnected");
-        long heldStreams = info("held_stream");
+        long heldSse = info("held_sse");
         long t0 = System.nanoTime();
         reset.body().close(); // the JDK client cancels the stream: RST_STREAM on the shared connection
         TestServer.awaitIo("the reset stream's holder freed", Duration.ofSeconds(1), () -> subscribers("rst") == 1);
         System.out.printf("h2 stream reset: holder freed in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-        assertEquals(heldStreams - 1, info("held_stream"));
+        assertEquals(heldSse - 1, info("held_sse"));
         assertEquals(disconnected + 1, info("disconnected"), "the departure is counted");
         admin.get("/push?cname=rst&content=still-here");
         assertTrue(lineWith(lines(kept), "still-here", 10).startsWith("data: "), "the other stream on the connection still receives");

@@ -13,8 +13,16 @@ jcomet
 [depend]
 http
 
+[lib]
+## the connection-level front door (io.jcomet.jetty.FrontDoor): request-head deadline, connections
+## per client address, open files kept for the admin port; built by `mvn package` next to the WAR
+${jcomet.jetty.jar}
+
 [xml]
 etc/jcomet-front-connectors.xml
+
+[ini]
+jcomet.jetty.jar?=${jetty.base}/../target/jcomet-jetty.jar
 
 [ini-template]
 ## First front port; the front ports are jcomet.front.port .. jcomet.front.port + count - 1.

@@ -35,7 +35,7 @@
 })(typeof globalThis !== 'undefined' ? globalThis : (typeof self !== 'undefined' ? self : this), function (global) {
   'use strict';
 
-  var VERSION = '0.1.0';
+  var VERSION = '0.1.0-SNAPSHOT'; // the project's version (pom.xml); VersionTest keeps them equal
 
   // ---------------------------------------------------------------------------------------------
   // seq arithmetic: 32-bit, wraps, compared by signed difference (like the server). The server never

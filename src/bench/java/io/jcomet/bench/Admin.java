@@ -56,6 +56,11 @@ final class Admin implements Closeable {
         if (r.status() != 200) {
             return new PushResult(false, -1, "HTTP " + r.status() + " " + Json.abbreviate(body));
         }
+        return pushAnswer(body);
+    }
+
+    /** One /push answer (or one line of a /batch answer): ok with its seq, or the error text. */
+    static PushResult pushAnswer(String body) {
         try {
             Map<String, Object> m = Json.asObject(Json.parse(body));
             if (!"ok".equals(Json.getString(m, "type"))) {

@@ -41,12 +41,16 @@ final class Options {
             "  soak     for --duration s [600]: N verified long-polls churned every 20 s, publishing at",
             "           --msg-rate [200], 100 leavers/s (subscribe, then FIN or RST), 20 slow stream",
             "           readers; fds, heap, RSS and counters each second; passes when no message was",
-            "           lost silently and fds and heap after GC are back at baseline once clients leave.",
+            "           lost silently and fds and heap after GC are back at baseline once clients leave;",
+            "           with --attackers, also while hostile clients attack and a newcomer always joins.",
             "",
             "options (defaults in brackets):",
             "  --host H            front host [127.0.0.1]",
             "  --ports A-B         front ports, used round-robin; also a list: 8100,8102-8105 [8100-8199]",
             "  --admin URL         admin base URL [http://127.0.0.1:8000]",
+            "  --attackers A-B     soak: source addresses of hostile clients (a WebSocket subscription flood,",
+            "                      slowloris heads, ghost page reloads on a shared room), e.g.",
+            "                      127.0.0.2-127.0.0.4; the server must not exempt them [off]",
             "  --sources A-B       local source addresses, e.g. 127.0.0.1-127.0.0.8, bound round-robin",
             "                      (each gives its own ~28k ephemeral ports) [kernel's choice]",
             "  --connections N     subscribers [1000; publish: 0]; capped by the client's and the",
@@ -61,6 +65,7 @@ final class Options {
             "  --msg-rate R        pushes per second, 0 = as fast as possible",
             "                      [fanout: 100; publish, churn: 0]",
             "  --publishers P      keep-alive publisher connections [16; fanout: 1]",
+            "  --batch N           publish: N messages per request, as one admin /batch (jcomet) [1: /push]",
             "  --duration D        publish: seconds of pushing [10]",
             "  --step S            hold: sample every S connections [N/10]",
             "  --idle S            hold: idle seconds for the CPU measurement [10]",
@@ -82,7 +87,7 @@ final class Options {
 
     private static final Set<String> KEYS = Set.of("host", "ports", "admin", "sources", "connections", "rate",
             "reconnect-rate", "channels", "messages", "msg-rate", "publishers", "duration", "step", "idle", "drain",
-            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup", "transport");
+            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup", "transport", "attackers", "batch");
 
     final String scenario;
     final String host;
@@ -91,6 +96,8 @@ final class Options {
     final String adminHost;
     final int adminPort;
     final List<InetAddress> sources;
+    /** soak: source addresses of the hostile clients ({@link SoakAttacks}); empty: none. */
+    final List<InetAddress> attackers;
     final int connections;
     final double rate;
     final double reconnectRate;
@@ -100,6 +107,8 @@ final class Options {
     final int warmup;
     final double msgRate;
     final int publishers;
+    /** Messages per admin request: 1 is one /push each, more is one /batch request. */
+    final int batch;
     final double duration;
     final int step;
     final double idle;
@@ -145,6 +154,7 @@ final class Options {
         loopback(adminHost, "--admin");
         adminPort = admin.getPort() < 0 ? 80 : admin.getPort();
         sources = kv.containsKey("sources") ? addressRange(kv.get("sources")) : List.of();
+        attackers = kv.containsKey("attackers") ? addressRange(kv.get("attackers"), "--attackers") : List.of();
         boolean publish = "publish".equals(scenario);
         connections = intOpt(kv, "connections", publish ? 0 : 1000, 0, 10_000_000);
         rate = dblOpt(kv, "rate", 2000, 0, 1e7);
@@ -164,6 +174,10 @@ final class Options {
         // fanout: one publisher keeps the message rate even; several would catch up in bursts after a
         // stall, and a burst longer than the channel buffer turns slow re-polls into gaps
         publishers = intOpt(kv, "publishers", "fanout".equals(scenario) ? 1 : 16, 1, 1000);
+        batch = intOpt(kv, "batch", 1, 1, 10_000);
+        if (batch > 1 && (!publish || msgRate > 0)) {
+            throw new UsageException("--batch: only for the publish scenario at full speed (no --msg-rate)");
+        }
         duration = dblOpt(kv, "duration", "soak".equals(scenario) ? 600 : 10, 0.1, 86400);
         step = intOpt(kv, "step", Math.max(1, connections / 10), 1, 10_000_000);
         idle = dblOpt(kv, "idle", 10, 0, 86400);
@@ -357,13 +371,17 @@ final class Options {
     }
 
     static List<InetAddress> addressRange(String s) throws UsageException {
+        return addressRange(s, "--sources");
+    }
+
+    static List<InetAddress> addressRange(String s, String option) throws UsageException {
         int dash = s.indexOf('-');
-        InetAddress a = loopback(dash < 0 ? s : s.substring(0, dash), "--sources");
-        InetAddress b = dash < 0 ? a : loopback(s.substring(dash + 1), "--sources");
+        InetAddress a = loopback(dash < 0 ? s : s.substring(0, dash), option);
+        InetAddress b = dash < 0 ? a : loopback(s.substring(dash + 1), option);
         long x = toLong(a);
         long y = toLong(b);
         if (y < x || y - x > 65535) {
-            throw new UsageException("--sources: bad range " + s);
+            throw new UsageException(option + ": bad range " + s);
         }
         List<InetAddress> out = new ArrayList<>();
         for (long v = x; v <= y; v++) {
@@ -371,7 +389,7 @@ final class Options {
             try {
                 out.add(InetAddress.getByAddress(ip));
             } catch (UnknownHostException e) {
-                throw new UsageException("--sources: " + e.getMessage());
+                throw new UsageException(option + ": " + e.getMessage());
             }
         }
         return out;

@@ -66,8 +66,9 @@ final class PublishScenario extends Scenario {
 
             run.finished();
             out.println();
-            out.printf(Locale.ROOT, "publish: %d keep-alive publishers, %.1f s, %s channel(s), %s subscribers%n",
-                    o.publishers, pubs.seconds(), fmtInt(k), fmtInt(n));
+            out.printf(Locale.ROOT, "publish: %d keep-alive publishers, %.1f s, %s channel(s), %s subscribers%s%n",
+                    o.publishers, pubs.seconds(), fmtInt(k), fmtInt(n),
+                    o.batch > 1 ? ", " + o.batch + " messages per /batch request (pushes = messages)" : "");
             out.printf(Locale.ROOT, "  pushes/s       %,.0f  (%s ok, %s errors)%n", perS, fmtInt(pubs.ok.get()),
                     fmtInt(pubs.errors.get()));
             out.printf(Locale.ROOT, "  push RTT us    p50 %,.0f  p99 %,.0f  p99.9 %,.0f  max %,.0f%n",

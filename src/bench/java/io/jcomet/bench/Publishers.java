@@ -206,13 +206,8 @@ final class Publishers {
                     }
                     c.busy = false;
                     long t1 = System.nanoTime();
-                    Admin.PushResult result = Admin.pushResult(r);
-                    if (result.ok()) {
-                        ok.incrementAndGet();
-                        record(c.channelIndex, result.seq(), t1 - c.sentAt);
-                    } else {
-                        fail(c, c.cname, result.error());
-                        continue;
+                    if (!(opts.batch > 1 ? recordBatch(c, r, t1 - c.sentAt) : recordPush(c, r, t1 - c.sentAt))) {
+                        continue; // failed: closed, retried later
                     }
                     if (!r.keepAlive()) {
                         c.close();
@@ -260,7 +255,10 @@ final class Publishers {
         return false;
     }
 
-    /** Takes the next message number and sends its push on c; false when there is none left. */
+    /**
+     * Takes the next message number and sends its push on c (with {@code --batch N}: the next N
+     * numbers as one admin /batch request); false when there is none left.
+     */
     private boolean send(Conn c, long count, String host, String encodedPadding) {
         long i = takeTicket(count);
         if (i < 0) {
@@ -269,8 +267,26 @@ final class Publishers {
         c.channelIndex = (int) (i % channelCount);
         c.cname = channelName.apply(c.channelIndex);
         c.sentAt = System.nanoTime();
-        byte[] req = ("GET /push?cname=" + c.cname + "&content=t%3D" + c.sentAt + encodedPadding
-                + " HTTP/1.1\r\n" + host).getBytes(StandardCharsets.ISO_8859_1);
+        byte[] req;
+        if (opts.batch > 1) {
+            StringBuilder body = new StringBuilder(opts.batch * 64);
+            c.batchChannels[0] = c.channelIndex;
+            c.batchSize = 1;
+            appendLine(body, c.cname, c.sentAt, encodedPadding);
+            long j;
+            while (c.batchSize < opts.batch && (j = takeTicket(count)) >= 0) {
+                int ch = (int) (j % channelCount);
+                c.batchChannels[c.batchSize++] = ch;
+                appendLine(body, channelName.apply(ch), c.sentAt, encodedPadding);
+            }
+            byte[] b = body.toString().getBytes(StandardCharsets.ISO_8859_1);
+            req = ("POST /batch HTTP/1.1\r\nContent-Length: " + b.length + "\r\n" + host).getBytes(StandardCharsets.ISO_8859_1);
+            req = Arrays.copyOf(req, req.length + b.length);
+            System.arraycopy(b, 0, req, req.length - b.length, b.length);
+        } else {
+            req = ("GET /push?cname=" + c.cname + "&content=t%3D" + c.sentAt + encodedPadding
+                    + " HTTP/1.1\r\n" + host).getBytes(StandardCharsets.ISO_8859_1);
+        }
         try {
             c.write(req);
             c.busy = true;
@@ -279,6 +295,48 @@ final class Publishers {
             fail(c, c.cname, e.toString());
             return false;
         }
+    }
+
+    private static void appendLine(StringBuilder body, String cname, long sentAt, String encodedPadding) {
+        body.append("cname=").append(cname).append("&content=t%3D").append(sentAt).append(encodedPadding).append('\n');
+    }
+
+    /** Accounts a /push answer; false when it failed (c is then closed). */
+    private boolean recordPush(Conn c, HttpResponse r, long rttNanos) {
+        Admin.PushResult result = Admin.pushResult(r);
+        if (!result.ok()) {
+            fail(c, c.cname, result.error());
+            return false;
+        }
+        ok.incrementAndGet();
+        record(c.channelIndex, result.seq(), rttNanos);
+        return true;
+    }
+
+    /**
+     * Accounts a /batch answer: one /push answer per line, in the order the messages were sent; a
+     * refused line is an error of its own. False when the whole request failed (c is then closed).
+     */
+    private boolean recordBatch(Conn c, HttpResponse r, long rttNanos) {
+        if (r.status() != 200) {
+            fail(c, c.cname, "batch: HTTP " + r.status() + " " + Json.abbreviate(r.bodyText()));
+            return false;
+        }
+        String[] lines = r.bodyText().split("\n");
+        for (int k = 0; k < c.batchSize; k++) {
+            Admin.PushResult result = k < lines.length ? Admin.pushAnswer(lines[k].trim())
+                    : new Admin.PushResult(false, -1, "batch: no answer line for message " + (k + 1));
+            if (result.ok()) {
+                ok.incrementAndGet();
+                record(c.batchChannels[k], result.seq(), rttNanos);
+            } else {
+                errors.incrementAndGet();
+                if (firstError == null) {
+                    firstError = "batch line " + (k + 1) + ": " + result.error();
+                }
+            }
+        }
+        return true;
     }
 
     private void fail(Conn c, String cname, String error) {
@@ -291,8 +349,11 @@ final class Publishers {
         c.retryAt = System.nanoTime() + 100_000_000L; // do not spin on a dead server
     }
 
-    /** One non-blocking keep-alive admin connection with at most one push in flight. */
-    private static final class Conn {
+    /** One non-blocking keep-alive admin connection with at most one push (or batch) in flight. */
+    private final class Conn {
+        /** The channel of each message of the batch in flight ({@code --batch}). */
+        final int[] batchChannels = new int[Math.max(1, opts.batch)];
+        int batchSize;
         SocketChannel channel;
         final ByteBuffer in = ByteBuffer.allocate(16 * 1024);
         final HttpResponseParser parser = new HttpResponseParser();
@@ -317,7 +378,7 @@ final class Publishers {
             parser.reset();
         }
 
-        /** A request is ~100 bytes: the socket buffer takes it whole, or the connection is broken. */
+        /** A request is ~100 bytes (a batch a few KB): the socket buffer takes it whole, or the connection is broken. */
         void write(byte[] req) throws IOException {
             ByteBuffer b = ByteBuffer.wrap(req);
             channel.write(b);
@@ -422,6 +483,7 @@ final class Publishers {
     Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("publishers", threads);
+        m.put("batch", Math.max(1, opts.batch));
         m.put("channels", channelCount);
         m.put("pushes_ok", ok.get());
         m.put("push_errors", errors.get());

@@ -76,6 +76,7 @@ final class SoakScenario extends Scenario {
         });
         Thread leaverThread = daemon("soak-leavers", this::leaverLoop);
         Thread slowPublisher = daemon("soak-slow-publisher", this::slowPublishLoop);
+        SoakAttacks attacks = o.attackers.isEmpty() ? null : new SoakAttacks(o, o.attackers, run.deadline);
         LossReport loss;
         boolean caughtUp;
         Map<String, Object> end;
@@ -86,6 +87,10 @@ final class SoakScenario extends Scenario {
             publisher.start();
             leaverThread.start();
             slowPublisher.start();
+            if (attacks != null) {
+                out.println("soak: hostile clients from " + o.attackers + " (the server must not exempt them)");
+                attacks.start();
+            }
             long endAt = t0 + (long) (o.duration * 1e9);
             long nextChurn = System.nanoTime() + CHURN_SECONDS * 1_000_000_000L;
             int tick = 0;
@@ -102,6 +107,9 @@ final class SoakScenario extends Scenario {
                         s, ServerProbe.num(i, "open_fds"), ServerProbe.num(i, "subscribers"), ServerProbe.num(i, "heap_used_bytes") / 1048576.0,
                         ServerProbe.num(i, "rss_bytes") / 1048576.0, ServerProbe.num(i, "published"), ServerProbe.num(i, "disconnected"),
                         ServerProbe.num(i, "dropped_slow"), leavers.get(), pool.outstanding.get(), pool.deliveries.get());
+                if (attacks != null && tick % 10 == 0) {
+                    out.println("[soak attacks] " + attacks.summary());
+                }
                 if (System.nanoTime() - nextChurn >= 0) {
                     nextChurn += CHURN_SECONDS * 1_000_000_000L;
                     pool.closeAll();
@@ -111,6 +119,9 @@ final class SoakScenario extends Scenario {
                 }
             }
             stopping = true;
+            if (attacks != null) {
+                attacks.stop();
+            }
             publisher.join(60_000);
             leaverThread.join(5_000);
             slowPublisher.join(5_000);
@@ -131,6 +142,9 @@ final class SoakScenario extends Scenario {
             run.figures.put("channels_expired", expired);
         } finally {
             stopping = true;
+            if (attacks != null) {
+                attacks.stop();
+            }
             pool.stop();
             closeAll(slow);
         }
@@ -138,7 +152,10 @@ final class SoakScenario extends Scenario {
         long heap1 = ServerProbe.num(end, "heap_used_bytes");
         boolean fdsBack = fds1 <= fds0 + FD_SLACK;
         boolean heapBack = heap1 <= heap0 + Math.max(HEAP_SLACK_BYTES, heap0 / 10);
-        boolean ok = fdsBack && heapBack && loss.noLoss() && pubs.errors.get() == 0;
+        // under attack, a newcomer from a well-behaved address must always get into the room
+        boolean roomOpen = attacks == null || attacks.probesRefused.get() == 0;
+        boolean ok = fdsBack && heapBack && loss.noLoss() && pubs.errors.get() == 0 && roomOpen;
+        LogHistogram latency = pool.latency();
         run.figures.put("subscribers", n);
         run.figures.put("channels", k);
         run.figures.put("duration_s", o.duration);
@@ -157,6 +174,10 @@ final class SoakScenario extends Scenario {
         run.figures.put("fds_back", fdsBack);
         run.figures.put("heap_back", heapBack);
         run.figures.put("client", pool.countersMap());
+        run.figures.put("latency", latency.summaryMicros());
+        if (attacks != null) {
+            run.figures.put("attacks", attacks.toMap());
+        }
 
         out.println();
         out.printf(Locale.ROOT, "soak: %.0f s, %,d verified subscribers churned every %d s, %,d published (%s/s), %,d leavers, %,d slow-reader connects%n",
@@ -167,6 +188,12 @@ final class SoakScenario extends Scenario {
         out.printf(Locale.ROOT, "  heap after GC     %.1f MB at start, %.1f MB after (%s)%n", heap0 / 1048576.0, heap1 / 1048576.0,
                 heapBack ? "back" : "NOT BACK");
         out.printf(Locale.ROOT, "  verification      %s%n", loss.verdictText());
+        out.printf(Locale.ROOT, "  latency us        p50 %,.0f  p99 %,.0f  p99.9 %,.0f  max %,.0f (verified subscribers)%n",
+                latency.percentile(50) / 1e3, latency.percentile(99) / 1e3, latency.percentile(99.9) / 1e3, latency.max() / 1e3);
+        if (attacks != null) {
+            out.printf(Locale.ROOT, "  attacks           %s%n", attacks.summary());
+            out.printf(Locale.ROOT, "  room              %s%n", roomOpen ? "a newcomer always got in" : "NEWCOMERS REFUSED");
+        }
         out.println("soak: " + (ok ? "OK" : "FAILED"));
 
         double[] xs = new double[timeline.size()];

@@ -36,7 +36,11 @@ import java.util.Set;
  *     (a channel_timeout of 0 or less is half the polling_timeout, as in icomet)
  * admin.listen  host:port            → admin_host, admin_port
  * admin.allow / admin.deny (every line of the section) → admin_allow / admin_deny; a file
- *     without any (like icomet's test_icomet.conf) admits every caller, as icomet does
+ *     without any (like icomet's test_icomet.conf) admits every caller, as icomet does. icomet
+ *     reads an entry with three dots as an exact address and any other as a string prefix of the
+ *     address: each prefix becomes the CIDR ranges it covers ({@code 192.168} → 192.168.0.0/16,
+ *     {@code 10.} → 10.0.0.0/8, {@code 192.16} → 192.16.0.0/16 and 192.160.0.0/16 to
+ *     192.169.0.0/16), since jcomet's own keys take only exact addresses and CIDR ranges
  * pidfile, logger.level, logger.output, logger.rotate.size → no jcomet use: listed in
  *     {@link Result#ignored()} so the start-up log names each once
  * </pre>
@@ -111,9 +115,9 @@ public final class IcometConfReader {
         if (admin != null) {
             for (Node c : admin.children) {
                 if (c.key.equals("allow") && !c.value.isEmpty()) {
-                    allow.add(c.value);
+                    allow.addAll(icometPrefixAsCidr(c.value));
                 } else if (c.key.equals("deny") && !c.value.isEmpty()) {
-                    deny.add(c.value);
+                    deny.addAll(icometPrefixAsCidr(c.value));
                 }
             }
         }
@@ -163,6 +167,43 @@ public final class IcometConfReader {
         values.put("admin_allow", String.join(",", allow));
         values.put("admin_deny", String.join(",", deny));
         return new Result(values, ignored);
+    }
+
+    /**
+     * One entry of icomet's admin IP filter in jcomet's address syntax: {@code all}, an exact
+     * address (three dots) and anything that is not an IPv4 prefix pass unchanged (JcometConfig
+     * judges them); a prefix becomes every CIDR range whose addresses start with it as a string.
+     */
+    static List<String> icometPrefixAsCidr(String entry) {
+        String e = entry.trim();
+        long dots = e.chars().filter(ch -> ch == '.').count();
+        if (e.equals("all") || e.equals("*") || dots == 3 || !e.matches("[0-9]+(\\.[0-9]+)*\\.?")) {
+            return List.of(e);
+        }
+        String[] parts = e.split("\\.", -1);
+        int whole = parts.length - 1; // octets written in full; the last part is a prefix of the next one
+        StringBuilder head = new StringBuilder();
+        for (int i = 0; i < whole; i++) {
+            int octet = Integer.parseInt(parts[i]);
+            if (octet > 255) {
+                return List.of(e); // not an address prefix at all: JcometConfig names it
+            }
+            head.append(octet).append('.');
+        }
+        String partial = parts[whole];
+        List<String> out = new ArrayList<>();
+        for (int octet = 0; octet <= 255; octet++) {
+            if (partial.isEmpty() ? octet == 0 : Integer.toString(octet).startsWith(partial)) {
+                StringBuilder b = new StringBuilder(head);
+                int bits = (whole + (partial.isEmpty() ? 0 : 1)) * 8;
+                b.append(partial.isEmpty() ? 0 : octet);
+                for (int i = whole + 1; i < 4; i++) {
+                    b.append(".0");
+                }
+                out.add(b.append('/').append(bits).toString());
+            }
+        }
+        return out.isEmpty() ? List.of(e) : out;
     }
 
     /** C's atoi: leading digits (with a sign), else 0. */

@@ -32,29 +32,39 @@ public final class JcometConfig {
         k.put("polling_timeout", new String[] {"30", "seconds a held subscriber waits before it is sent a noop"});
         k.put("admin_host", new String[] {"127.0.0.1", "address of the admin connector (used by the embedded launcher)"});
         k.put("admin_port", new String[] {"8000", "requests that arrive on this local port are admin requests; all other ports are front"});
-        k.put("admin_allow", new String[] {"127.0.0.1", "comma-separated addresses (exact: 127.0.0.1) or prefixes (192.168) allowed to call the admin API, or all"});
-        k.put("admin_deny", new String[] {"all", "comma-separated addresses or prefixes refused, or all (everyone not allowed); both lists empty admits everyone, as icomet"});
+        k.put("admin_allow", new String[] {"127.0.0.1", "comma-separated addresses (a full address matches only itself) or CIDR ranges (192.168.0.0/16) allowed to call the admin API, or all"});
+        k.put("admin_deny", new String[] {"all", "comma-separated addresses or CIDR ranges refused, or all (everyone not allowed); both lists empty admits everyone, as icomet"});
         k.put("front_host", new String[] {"0.0.0.0", "address of the front connectors (embedded launcher)"});
         k.put("front_port", new String[] {"8100", "first front port (embedded launcher)"});
         k.put("front_count", new String[] {"100", "number of consecutive front ports (embedded launcher)"});
         k.put("max_message_size", new String[] {"65536", "largest accepted content, in bytes of UTF-8; past it 413"});
+        k.put("max_batch_lines", new String[] {"1000", "messages one admin /batch request may carry; past it 413 and nothing is published"});
+        k.put("max_batch_bytes", new String[] {"1048576", "bytes of body one admin /batch request may carry; past it 413 and nothing is published"});
         k.put("max_cname_length", new String[] {"64", "longest accepted channel name, in bytes of UTF-8"});
         k.put("max_pending_bytes", new String[] {"262144", "output a stream/SSE/iframe subscriber may have unsent before it is dropped"});
         k.put("cors_allow_origin", new String[] {"*", "Access-Control-Allow-Origin on front responses (empty: no header)"});
         k.put("front_stats", new String[] {"false", "serve read-only counters at /stats on the front ports (recomputed at most once a second)"});
         k.put("admin_reserved_channels", new String[] {"10%", "channel slots only the admin API may fill (a count, or a share of max_channels like 10%): subscribers cannot lock publishers out"});
-        k.put("max_held_per_client", new String[] {"1000", "held subscribers (all transports) one client address may have at once; past it 429 + Retry-After (0: no limit)"});
+        k.put("max_held_per_client", new String[] {"1000", "subscriptions one client address may hold at once, every transport (a WebSocket sub counts as one); past it 429 + Retry-After, on WebSocket an error frame (0: no limit)"});
         k.put("max_new_channels_per_client", new String[] {"100", "channels one client address may cause to be created per second by subscribing; past it 429 + Retry-After (0: no limit)"});
-        k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated IP prefixes the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
-        k.put("trusted_proxies", new String[] {"", "comma-separated IP prefixes of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
+        k.put("ws_max_sockets_per_client", new String[] {"200", "WebSockets (/ws) one client address may have open at once; past it the new socket is closed with 1008 (0: no limit)"});
+        k.put("memory_budget_percent", new String[] {"85", "percent of the maximum heap in use (after a collection) above which new subscriptions and WebSockets are refused: HTTP 503 + Retry-After, WebSocket 1013 (0: no budget)"});
+        k.put("client_limits_exempt", new String[] {"127.0.0.1", "comma-separated addresses or CIDR ranges the per-client limits do not apply to (a local proxy that does not send X-Forwarded-For, benchmarks)"});
+        k.put("trusted_proxies", new String[] {"", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client for the per-client limits (empty: the header is ignored)"});
+        // connection level (the Jetty launcher, jetty-base and jetty:run; docs/DEPLOY.md "Front door")
+        k.put("request_head_timeout_ms", new String[] {"10000", "a request head (request line and headers) must arrive whole within this many ms of the connection opening (first request) or of its first byte (later requests), however slowly it trickles; else the connection is closed, counted as head_timeout (0: off)"});
+        k.put("max_connections_per_client", new String[] {"1000", "open TCP connections one client address may have on the front ports and, separately, on the admin port; past it a new connection is closed at once, counted as connections_per_client (client_limits_exempt are not capped; 0: no limit)"});
+        k.put("admin_fd_reserve", new String[] {"512", "open files the front connectors leave free for the admin port, logs and Redis: past the open-file limit minus the files open at start minus this, a new front connection is closed at once, counted as front_fd_limit (0: no reserve)"});
         k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them (Jetty HTTP/1; see detect_disconnects_after_ms; false: only writes and polling_timeout notice)"});
         k.put("detect_disconnects_after_ms", new String[] {"2000", "watch a held request for its client closing once it has been held this long (ms; 0: from the start): a busy channel's subscribers, answered sooner, never pay for the watch, and a vanished client is noticed within this plus 0.1 s"});
         k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
         k.put("ws_max_channels", new String[] {"16", "channels one WebSocket (/ws) may subscribe to at once; past it an error frame"});
         k.put("ws_max_frame_bytes", new String[] {"4096", "largest text frame a WebSocket client may send; past it the socket is closed (1009)"});
         k.put("ws_max_frames_per_second", new String[] {"20", "frames a WebSocket client may send per second (burst of as many); past it an error frame"});
-        k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any; no Origin header = not a browser, allowed); others 403"});
-        k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping by the next is closed (0 = no pings)"});
+        k.put("ws_allowed_origins", new String[] {"*", "comma-separated Origins allowed to open /ws (* = any: safe, since jcomet reads no cookie or other ambient credential; no Origin header = not a browser, allowed); others 403"});
+        k.put("ws_ping_interval", new String[] {"30", "seconds between WebSocket pings; a socket that has not answered one ping (a pong echoing its payload) by the next is closed (0 = no pings)"});
+        k.put("idempotency_window", new String[] {"60", "seconds a publish's idempotency_key is remembered per channel: a /push or /pub with the same key on the same channel within it answers the first publish's seq and publishes nothing"});
+        k.put("max_idempotency_keys", new String[] {"100000", "engine=memory: idempotency keys remembered at once on this node; past it a keyed publish answers 429"});
         // multi-node: see docs/DEPLOY.md, "Several nodes over Redis"
         k.put("engine", new String[] {"memory", "memory: this node alone; redis: channels shared by every node on the same Redis"});
         k.put("redis_uri", new String[] {"redis://127.0.0.1:6379", "engine=redis: comma-separated Lettuce URIs (redis://[user:password@]host:port[/db], rediss:// for TLS, redis-sentinel://...); with redis_cluster=true the cluster's seed nodes"});
@@ -76,12 +86,14 @@ public final class JcometConfig {
     private final int pollingTimeoutSeconds;
     private final String adminHost;
     private final int adminPort;
-    private final List<String> adminAllow;
-    private final List<String> adminDeny;
+    private final AddressMatcher adminAllow;
+    private final AddressMatcher adminDeny;
     private final String frontHost;
     private final int frontPort;
     private final int frontCount;
     private final int maxMessageSize;
+    private final int maxBatchLines;
+    private final int maxBatchBytes;
     private final int maxCnameLength;
     private final int maxPendingBytes;
     private final String corsAllowOrigin;
@@ -89,8 +101,13 @@ public final class JcometConfig {
     private final int adminReservedChannels;
     private final int maxHeldPerClient;
     private final int maxNewChannelsPerClient;
-    private final List<String> clientLimitsExempt;
-    private final List<String> trustedProxies;
+    private final int wsMaxSocketsPerClient;
+    private final int memoryBudgetPercent;
+    private final AddressMatcher clientLimitsExempt;
+    private final AddressMatcher trustedProxies;
+    private final int requestHeadTimeoutMillis;
+    private final int maxConnectionsPerClient;
+    private final int adminFdReserve;
     private final boolean demo;
     private final boolean detectDisconnects;
     private final int detectDisconnectsAfterMillis;
@@ -103,6 +120,8 @@ public final class JcometConfig {
     private final List<String> redisUris;
     private final boolean redisCluster;
     private final int redisTimeoutMillis;
+    private final int idempotencyWindowSeconds;
+    private final int maxIdempotencyKeys;
     private final String redisKeyPrefix;
     private final int redisDeliveryThreads;
     private final int redisDeliveryQueue;
@@ -122,8 +141,8 @@ public final class JcometConfig {
         pollingTimeoutSeconds = integer(v, "polling_timeout", 1, 86_400);
         adminHost = v.get("admin_host");
         adminPort = integer(v, "admin_port", 0, 65535);
-        adminAllow = prefixes(v, "admin_allow");
-        adminDeny = prefixes(v, "admin_deny");
+        adminAllow = addresses(v, "admin_allow");
+        adminDeny = addresses(v, "admin_deny");
         frontHost = v.get("front_host");
         frontPort = integer(v, "front_port", 0, 65535);
         frontCount = integer(v, "front_count", 1, 1000);
@@ -136,6 +155,8 @@ public final class JcometConfig {
                     + frontPort + ".." + (frontPort + frontCount - 1));
         }
         maxMessageSize = integer(v, "max_message_size", 1, 64 << 20);
+        maxBatchLines = integer(v, "max_batch_lines", 1, 1_000_000);
+        maxBatchBytes = integer(v, "max_batch_bytes", 1, 256 << 20);
         maxCnameLength = integer(v, "max_cname_length", 1, 1024);
         maxPendingBytes = integer(v, "max_pending_bytes", 1024, 1 << 30);
         corsAllowOrigin = v.get("cors_allow_origin");
@@ -152,8 +173,13 @@ public final class JcometConfig {
         }
         maxHeldPerClient = integer(v, "max_held_per_client", 0, Integer.MAX_VALUE);
         maxNewChannelsPerClient = integer(v, "max_new_channels_per_client", 0, Integer.MAX_VALUE);
-        clientLimitsExempt = prefixes(v, "client_limits_exempt");
-        trustedProxies = prefixes(v, "trusted_proxies");
+        wsMaxSocketsPerClient = integer(v, "ws_max_sockets_per_client", 0, Integer.MAX_VALUE);
+        memoryBudgetPercent = integer(v, "memory_budget_percent", 0, 99);
+        clientLimitsExempt = addresses(v, "client_limits_exempt");
+        trustedProxies = addresses(v, "trusted_proxies");
+        requestHeadTimeoutMillis = integer(v, "request_head_timeout_ms", 0, 3_600_000);
+        maxConnectionsPerClient = integer(v, "max_connections_per_client", 0, 100_000_000);
+        adminFdReserve = integer(v, "admin_fd_reserve", 0, 100_000_000);
         demo = bool(v, "demo");
         detectDisconnects = bool(v, "detect_disconnects");
         detectDisconnectsAfterMillis = integer(v, "detect_disconnects_after_ms", 0, 3_600_000);
@@ -183,6 +209,8 @@ public final class JcometConfig {
         redisUris = List.copyOf(uris);
         redisCluster = bool(v, "redis_cluster");
         redisTimeoutMillis = integer(v, "redis_timeout", 50, 60_000);
+        idempotencyWindowSeconds = integer(v, "idempotency_window", 1, 86_400);
+        maxIdempotencyKeys = integer(v, "max_idempotency_keys", 1, 10_000_000);
         redisKeyPrefix = v.get("redis_key_prefix");
         if (redisKeyPrefix.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f || c == '{' || c == '}')) {
             throw new ConfigException("redis_key_prefix", redisKeyPrefix, "must be printable ASCII without spaces or braces");
@@ -281,18 +309,12 @@ public final class JcometConfig {
         return List.copyOf(out);
     }
 
-    private static List<String> prefixes(Map<String, String> v, String key) {
-        List<String> out = new ArrayList<>();
-        for (String p : v.get(key).split("[,\\s]+")) {
-            if (p.isEmpty()) {
-                continue;
-            }
-            if (!p.equals("all") && !p.equals("*") && !p.matches("[0-9a-fA-F:.]+")) {
-                throw new ConfigException(key, v.get(key), "entries must be IP prefixes such as 127.0.0.1 or 192.168, or 'all'");
-            }
-            out.add(p);
+    private static AddressMatcher addresses(Map<String, String> v, String key) {
+        try {
+            return AddressMatcher.parse(v.get(key));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, v.get(key), "entries must be addresses (127.0.0.1, ::1), CIDR ranges (10.0.0.0/8) or all: " + e.getMessage());
         }
-        return List.copyOf(out);
     }
 
     public Auth auth() { return auth; }
@@ -303,12 +325,14 @@ public final class JcometConfig {
     public int pollingTimeoutSeconds() { return pollingTimeoutSeconds; }
     public String adminHost() { return adminHost; }
     public int adminPort() { return adminPort; }
-    public List<String> adminAllow() { return adminAllow; }
-    public List<String> adminDeny() { return adminDeny; }
+    public AddressMatcher adminAllow() { return adminAllow; }
+    public AddressMatcher adminDeny() { return adminDeny; }
     public String frontHost() { return frontHost; }
     public int frontPort() { return frontPort; }
     public int frontCount() { return frontCount; }
     public int maxMessageSize() { return maxMessageSize; }
+    public int maxBatchLines() { return maxBatchLines; }
+    public int maxBatchBytes() { return maxBatchBytes; }
     public int maxCnameLength() { return maxCnameLength; }
     public int maxPendingBytes() { return maxPendingBytes; }
     public String corsAllowOrigin() { return corsAllowOrigin; }
@@ -316,8 +340,14 @@ public final class JcometConfig {
     public int adminReservedChannels() { return adminReservedChannels; }
     public int maxHeldPerClient() { return maxHeldPerClient; }
     public int maxNewChannelsPerClient() { return maxNewChannelsPerClient; }
-    public List<String> clientLimitsExempt() { return clientLimitsExempt; }
-    public List<String> trustedProxies() { return trustedProxies; }
+    public int wsMaxSocketsPerClient() { return wsMaxSocketsPerClient; }
+    public int memoryBudgetPercent() { return memoryBudgetPercent; }
+    /** Client addresses the per-address limits skip: {@code clientLimitsExempt().matches(ip)}. */
+    public AddressMatcher clientLimitsExempt() { return clientLimitsExempt; }
+    public AddressMatcher trustedProxies() { return trustedProxies; }
+    public int requestHeadTimeoutMillis() { return requestHeadTimeoutMillis; }
+    public int maxConnectionsPerClient() { return maxConnectionsPerClient; }
+    public int adminFdReserve() { return adminFdReserve; }
     public boolean demo() { return demo; }
     public boolean detectDisconnects() { return detectDisconnects; }
     public int detectDisconnectsAfterMillis() { return detectDisconnectsAfterMillis; }
@@ -331,6 +361,8 @@ public final class JcometConfig {
     public List<String> redisUris() { return redisUris; }
     public boolean redisCluster() { return redisCluster; }
     public int redisTimeoutMillis() { return redisTimeoutMillis; }
+    public int idempotencyWindowSeconds() { return idempotencyWindowSeconds; }
+    public int maxIdempotencyKeys() { return maxIdempotencyKeys; }
     public String redisKeyPrefix() { return redisKeyPrefix; }
     public int redisDeliveryThreads() { return redisDeliveryThreads; }
     public int redisDeliveryQueue() { return redisDeliveryQueue; }

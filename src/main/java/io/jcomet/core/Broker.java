@@ -40,13 +40,28 @@ import java.util.function.LongSupplier;
  * non-blocking and bounded by {@code max_pending_bytes}.
  */
 public final class Broker implements AutoCloseable {
-    public static final String VERSION = "0.1.0";
+    /** The project's version from pom.xml (io/jcomet/version.properties, filtered by the build). */
+    public static final String VERSION = projectVersion();
+
+    private static String projectVersion() {
+        try (java.io.InputStream in = Broker.class.getResourceAsStream("/io/jcomet/version.properties")) {
+            java.util.Properties p = new java.util.Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            String v = p.getProperty("version", "");
+            return v.isEmpty() || v.startsWith("${") ? "unknown" : v; // classes run without the build's resources
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
 
     private final JcometConfig config;
     private final ChannelTable table;
     private final Engine engine;
     private final HeldTimers timers = new HeldTimers();
     private final Stats stats = new Stats();
+    private final Admission admission;
     private final SecureRandom random = new SecureRandom();
     private final List<PresenceListener> presence = new CopyOnWriteArrayList<>();
     private final LongSupplier nanoClock;
@@ -57,6 +72,7 @@ public final class Broker implements AutoCloseable {
     /** When a held subscriber hears {@link Subscriber#onHeldLong} (0: never, the servlet watches at once). */
     private final int heldLongMillis;
     private final Thread sweeper;
+    private final Idempotency idempotency;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
@@ -78,6 +94,7 @@ public final class Broker implements AutoCloseable {
         this.startNanos = nanoClock.getAsLong();
         this.config = config;
         this.table = new ChannelTable(config.maxChannels(), config.adminReservedChannels());
+        this.admission = new Admission(config, stats, this::exists, new MemoryBudget(config.memoryBudgetPercent()));
         this.pollingTimeoutMillis = config.pollingTimeoutSeconds() * 1000;
         this.channelTimeoutMillis = config.channelTimeoutSeconds() * 1000;
         this.heldLongMillis = config.detectDisconnects() ? config.detectDisconnectsAfterMillis() : 0;
@@ -86,6 +103,7 @@ public final class Broker implements AutoCloseable {
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
         this.engine = Engine.create(config);
+        this.idempotency = new Idempotency(config.idempotencyWindowSeconds(), config.maxIdempotencyKeys(), nanoClock, stats);
         this.sweeper = sweeperThread ? new Thread(this::sweepLoop, "jcomet-sweeper") : null;
         if (sweeper != null) {
             sweeper.setDaemon(true);
@@ -96,6 +114,8 @@ public final class Broker implements AutoCloseable {
 
     public JcometConfig config() { return config; }
     public Stats stats() { return stats; }
+    /** The front door's one admission decision, which every transport asks before it subscribes. */
+    public Admission admission() { return admission; }
 
     /** Broker clock: milliseconds since start, as an int that wraps after 24 days (compared by difference). */
     int now() {
@@ -160,7 +180,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         while (true) {
-            if (engine.shared() && !attachShared(s, req.cname())) {
+            if (engine.shared() && !attachShared(s, req)) {
                 return;
             }
             Channel ch;
@@ -204,11 +224,56 @@ public final class Broker implements AutoCloseable {
 
     private boolean subscribe(Channel ch, Subscriber s, SubscribeRequest req) {
         boolean done;
+        ArrayList<Subscriber> ghosts = null;
         synchronized (ch) {
+            if (!ch.removed && ch.subscriberCount() >= config.maxSubscribersPerChannel()) {
+                ghosts = evictGoneLocked(ch); // before a newcomer is refused: a holder may have left unnoticed
+            }
             done = subscribeLocked(ch, s, req);
+        }
+        if (ghosts != null) {
+            for (Subscriber g : ghosts) {
+                g.evicted();
+            }
         }
         s.flush(); // a stream's replay and first messages, offered in order under the lock
         return done;
+    }
+
+    /** At most this many holders of a full channel are probed per newcomer (a bounded cost per refusal). */
+    static final int GHOST_PROBE_LIMIT = 256;
+
+    /**
+     * A full channel: asks its holders (at most {@link #GHOST_PROBE_LIMIT}) whether their client is
+     * already gone ({@link Subscriber#probeGone}, a non-blocking look at the connection) and unlinks
+     * those that are, counted as disconnects and as evicted ghosts. Returns them (their transport is
+     * told after the lock, {@link Subscriber#evicted}), or null when none was gone.
+     */
+    private ArrayList<Subscriber> evictGoneLocked(Channel ch) {
+        ArrayList<Subscriber> gone = null;
+        int probed = 0;
+        for (int list = 0; list < 2; list++) {
+            Subscriber x = list == 0 ? ch.polls : ch.streams;
+            while (x != null && probed < GHOST_PROBE_LIMIT) {
+                Subscriber next = x.next;
+                probed++;
+                if (!x.isEnded() && x.probeGone() && x.claim()) {
+                    ch.unlink(x, stats);
+                    timers.remove(x);
+                    stats.addDisconnected();
+                    stats.addEvictedGhost();
+                    if (gone == null) {
+                        gone = new ArrayList<>();
+                    }
+                    gone.add(x);
+                }
+                x = next;
+            }
+        }
+        if (gone != null && ch.subscriberCount() == 0) {
+            ch.lastActive = now();
+        }
+        return gone;
     }
 
     private boolean subscribeLocked(Channel ch, Subscriber s, SubscribeRequest req) {
@@ -291,12 +356,22 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Shared engine: makes the local channel a synced copy before the subscriber is served; false when refused. */
-    private boolean attachShared(Subscriber s, String cname) {
+    private boolean attachShared(Subscriber s, SubscribeRequest req) {
+        String cname = req.cname();
+        // a "where is the channel?" question (see subscribe) does not create it in the store either
+        boolean probe = !s.transport().streaming() && (req.seq() != 1 || !epochIsUnset(req.epoch()))
+                && table.get(cname) == null;
+        boolean create = config.auth() == JcometConfig.Auth.NONE && !probe;
         try {
-            if (engine.attach(cname, config.auth() == JcometConfig.Auth.NONE)) {
+            if (engine.attach(cname, create)) {
                 return true;
             }
-            refuse(s, 404, Stats.Reject.NOT_FOUND, Messages.status("404", cname, "Not Found"));
+            if (config.auth() == JcometConfig.Auth.NONE) {
+                answer(s, new Message[] {Message.control(Messages.nextSeq(cname, 1, epochPrefix + "0"))}, 1);
+                return false;
+            }
+            // as on one node: an unsigned channel is a token error
+            refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", cname, "Token error"));
         } catch (CometException e) {
             refuse(s, e.status(), e.reject(), Messages.status(Integer.toString(e.status()), cname, e.reason()));
         }
@@ -361,6 +436,21 @@ public final class Broker implements AutoCloseable {
     /** Publishes raw text content (admin /push); returns the message's seq. */
     public int publish(String cname, String content) {
         return publish(cname, content, Message.Kind.DATA);
+    }
+
+    /**
+     * Publishes with an idempotency key (null: none): a publish with the same key on the same channel
+     * within idempotency_window answers the first one's seq and publishes nothing, on either engine.
+     */
+    public int publish(String cname, String content, Message.Kind kind, String idempotencyKey) {
+        if (idempotencyKey == null || idempotencyKey.isEmpty()) {
+            return publish(cname, content, kind);
+        }
+        checkSize(content);
+        if (engine.shared()) {
+            return engine.publish(cname, kind, content, idempotencyKey);
+        }
+        return idempotency.publish(cname, idempotencyKey, () -> publish(cname, content, kind));
     }
 
     /**
@@ -974,6 +1064,7 @@ public final class Broker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        admission.memory().close();
         engine.close();
     }
 

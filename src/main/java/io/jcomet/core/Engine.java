@@ -40,6 +40,12 @@ public interface Engine extends AutoCloseable {
     /** Assigns the seq in the shared store and sends the message to every node listening; returns the seq. */
     int publish(String cname, Message.Kind kind, String content);
 
+    /**
+     * {@link #publish(String, Message.Kind, String)} with an idempotency key: a publish with the same
+     * key on the same channel within idempotency_window answers the first one's seq and sends nothing.
+     */
+    int publish(String cname, Message.Kind kind, String content, String idempotencyKey);
+
     /** /sign across nodes: the token is made once and kept in the shared store. */
     Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew);
 

@@ -15,6 +15,7 @@ public final class MemoryEngine implements Engine {
     @Override public boolean attach(String cname, boolean create) { throw notShared(); }
     @Override public void released(String cname) {}
     @Override public int publish(String cname, Message.Kind kind, String content) { throw notShared(); }
+    @Override public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) { throw notShared(); }
     @Override public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) { throw notShared(); }
     @Override public long close(String cname) { throw notShared(); }
     @Override public long clear(String cname) { throw notShared(); }

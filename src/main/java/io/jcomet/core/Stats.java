@@ -17,10 +17,22 @@ public final class Stats {
     public enum Reject {
         BAD_REQUEST, METHOD_NOT_ALLOWED, TOO_LARGE, TOO_MANY_CHANNELS, TOO_MANY_SUBSCRIBERS,
         TOKEN, NOT_FOUND, FORBIDDEN, WRONG_PORT, CLIENT_HELD_LIMIT, CLIENT_CHANNEL_RATE,
+        /** A WebSocket past ws_max_sockets_per_client: closed 1008. */
+        CLIENT_SOCKET_LIMIT,
+        /** Heap in use above memory_budget_percent: 503 + Retry-After, WebSocket 1013 or an error frame. */
+        MEMORY_BUDGET,
         /** engine=redis: Redis did not answer within redis_timeout (503). */
         ENGINE_UNAVAILABLE,
         /** engine=redis: a live message dropped because redis_delivery_queue was full (its channel is re-read from Redis). */
-        REDIS_DELIVERY_OVERFLOW;
+        REDIS_DELIVERY_OVERFLOW,
+        /** A connection closed because its request head did not arrive whole within request_head_timeout_ms. */
+        HEAD_TIMEOUT,
+        /** A connection closed at once because its address had max_connections_per_client open. */
+        CONNECTIONS_PER_CLIENT,
+        /** Front connections closed at accept to keep admin_fd_reserve open files free. */
+        FRONT_FD_LIMIT,
+        /** engine=memory: a keyed publish refused because max_idempotency_keys keys are remembered (429). */
+        TOO_MANY_IDEMPOTENCY_KEYS;
 
         public String key() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -29,11 +41,14 @@ public final class Stats {
 
     private final LongAdder[] held = adders(Transport.values().length);
     private final LongAdder[] rejects = adders(Reject.values().length);
+    /** Counts kept below the web app (by the Jetty connectors), read through {@link #addExternal}; null when none. */
+    private final java.util.function.LongSupplier[] external = new java.util.function.LongSupplier[Reject.values().length];
     private final LongAdder published = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder droppedSlow = new LongAdder();
     private final LongAdder disconnected = new LongAdder();
     private final LongAdder noops = new LongAdder();
+    private final LongAdder evictedGhosts = new LongAdder();
 
     /**
      * Upper bounds (microseconds) of the publish-to-delivery buckets: the time from a publish
@@ -57,6 +72,14 @@ public final class Stats {
         held[t.ordinal()].add(delta);
     }
 
+    /**
+     * Adds a count that is kept outside the web app (the connection-level limits, counted by the
+     * server's connectors) to {@link #rejected}; set once at start, before any reader.
+     */
+    public void addExternal(Reject r, java.util.function.LongSupplier count) {
+        external[r.ordinal()] = count;
+    }
+
     public void addReject(Reject r) {
         rejects[r.ordinal()].increment();
     }
@@ -76,6 +99,11 @@ public final class Stats {
 
     public void addDisconnected() {
         disconnected.increment();
+    }
+
+    /** A holder found gone when a channel was full, freed before a newcomer was refused. */
+    public void addEvictedGhost() {
+        evictedGhosts.increment();
     }
 
     public void addNoop() {
@@ -106,10 +134,14 @@ public final class Stats {
     public long fanoutNanosSum() { return fanoutNanos.sum(); }
 
     public long held(Transport t) { return held[t.ordinal()].sum(); }
-    public long rejected(Reject r) { return rejects[r.ordinal()].sum(); }
+    public long rejected(Reject r) {
+        java.util.function.LongSupplier e = external[r.ordinal()];
+        return rejects[r.ordinal()].sum() + (e == null ? 0 : e.getAsLong());
+    }
     public long published() { return published.sum(); }
     public long delivered() { return delivered.sum(); }
     public long droppedSlow() { return droppedSlow.sum(); }
     public long disconnected() { return disconnected.sum(); }
     public long noops() { return noops.sum(); }
+    public long evictedGhosts() { return evictedGhosts.sum(); }
 }

@@ -111,6 +111,22 @@ public abstract class Subscriber {
     /** Sends {@code last} (if not null) and ends the response. */
     protected abstract void end(Message last);
 
+    /**
+     * Admission pressure (the subscriber's channel is full): is this holder's client certainly gone
+     * (its connection closed) though nobody has noticed yet? Called under the channel's lock; must
+     * not block or call into the broker. Default: false (only the transport's own signals count).
+     */
+    protected boolean probeGone() {
+        return false;
+    }
+
+    /**
+     * The broker removed this subscriber because {@link #probeGone} said its client is gone; the
+     * transport releases what it holds (closes the connection). No channel lock held. Default: nothing.
+     */
+    protected void evicted() {
+    }
+
     /** True when the last failed send failed because the client had gone (not because it was slow). */
     protected boolean clientGone() {
         return false;

@@ -62,8 +62,15 @@ public class ChatDemoServlet extends HttpServlet {
     static final int MAX_BUCKETS = 10_000;
     static final int MAX_ROOMS = 1_000;
     static final int MAX_USERS_PER_ROOM = 200;
-    static final long PRESENCE_TTL_MS = 30_000;
-    static final int SWEEP_SECONDS = 5;
+    /**
+     * A name not heard from for this long is offline. A page that is closed or left says so itself
+     * (a leave beacon); a browser that is killed, crashes or loses its network cannot, and this bound
+     * is how long the others still see it: three of chat.html's 4 s heartbeats, so one or two lost
+     * ones do not make a user flicker out.
+     */
+    static final long PRESENCE_TTL_MS = 12_000;
+    /** How often silent names are expired: a departure shows at most this much after the TTL. */
+    static final int SWEEP_SECONDS = 1;
     static final int SIGN_EXPIRES_SECONDS = 60;
 
     private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1," + MAX_ROOM + "}");

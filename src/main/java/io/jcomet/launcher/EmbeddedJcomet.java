@@ -235,6 +235,8 @@ public final class EmbeddedJcomet implements AutoCloseable {
                 }
             }
             webapp.setAttribute(io.jcomet.config.JcometConfig.class.getName(), effective);
+            // head deadline, connections per client address, open files kept for the admin port
+            server.addBean(new io.jcomet.jetty.FrontDoor(effective, server, fronts));
             // Jakarta WebSocket for /ws, as jetty-base's ee10-websocket-jakarta module gives it
             org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer.configure(webapp, null);
             server.setHandler(webapp);

@@ -9,6 +9,13 @@ import java.util.List;
  * {@code JettyFilesTest} fails when a committed file differs from what it generates. Change a value
  * here, regenerate, and the three places move together (docs/TUNING.md explains the figures).
  *
+ * <p>The connection-level front door ({@code io.jcomet.jetty.FrontDoor}: request-head deadline,
+ * connections per client address, open files kept for the admin port) is added to the server in the
+ * same three places, the launcher here, and the XML that {@code FrontConnectorsXml} generates for
+ * jetty-base and {@code mvn jetty:run}; its limits are jcomet settings
+ * ({@code request_head_timeout_ms}, {@code max_connections_per_client}, {@code admin_fd_reserve}),
+ * read from the same sources as the web app reads them.
+ *
  * <p>Thread-pool and connector counts are not tuning but sizing: jetty-base's pool is sized for its
  * 101 connectors ({@link #BASE_MAX_THREADS}), the launcher's for its {@code --front-count}.
  *

@@ -18,7 +18,11 @@ import java.util.Properties;
 public final class Main {
     private Main() {}
 
+    /** Jetty's log level unless the caller chose one: WARN, so the start shows jcomet's lines, not ~110 of Jetty's. */
+    static final String JETTY_LEVEL = "org.eclipse.jetty.LEVEL";
+
     public static void main(String[] args) throws Exception {
+        quietJetty(System.getProperties());
         EmbeddedJcomet.Builder b;
         try {
             b = builder(args, System.getenv(), System.getProperties());
@@ -38,6 +42,17 @@ public final class Main {
                 + (fronts.size() > 1 ? " .. :" + fronts.get(fronts.size() - 1) + " (" + fronts.size() + " ports)" : "")
                 + (s.tlsPort() >= 0 ? " https=https://" + s.host() + ":" + s.tlsPort() + " (h2, http/1.1)" : ""));
         Thread.currentThread().join();
+    }
+
+    /**
+     * Sets Jetty's log level to WARN unless {@code -Dorg.eclipse.jetty.LEVEL} names one (INFO brings
+     * back Jetty's start-up lines, one per connector; DEBUG for more). jcomet's own lines (java.util.logging,
+     * INFO) are not affected. Must run before Jetty's first logger: Jetty reads the level once.
+     */
+    static void quietJetty(Properties sys) {
+        if (sys.getProperty(JETTY_LEVEL) == null) {
+            sys.setProperty(JETTY_LEVEL, "WARN");
+        }
     }
 
     /**

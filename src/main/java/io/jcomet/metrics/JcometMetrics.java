@@ -82,6 +82,7 @@ public final class JcometMetrics {
         out.add(counter("jcomet_noops", "Heartbeat noop messages sent", s.noops()));
         out.add(counter("jcomet_slow_reader_drops", "Subscribers dropped because more than max_pending_bytes stayed unsent", s.droppedSlow()));
         out.add(counter("jcomet_disconnects", "Subscribers whose client went away while held", s.disconnected()));
+        out.add(counter("jcomet_evicted_ghosts", "Holders of a full channel found gone (client closed) and freed before a newcomer was refused", s.evictedGhosts()));
 
         CounterSnapshot.Builder rejects = CounterSnapshot.builder().name("jcomet_rejections")
                 .help("Requests, subscribers and WebSocket frames refused, by reason (every limit has one)");

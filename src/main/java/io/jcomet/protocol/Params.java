@@ -45,6 +45,29 @@ public final class Params {
         return value;
     }
 
+    /** Longest accepted idempotency key. */
+    public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+
+    /**
+     * A publish's {@code idempotency_key}: 1..{@value #MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII
+     * characters without spaces (a UUID, a request id). Null or empty means "no key".
+     */
+    public static String idempotencyKey(String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        if (value.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+            throw new BadRequestException("idempotency_key longer than " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c <= 0x20 || c >= 0x7f) {
+                throw new BadRequestException("idempotency_key must be printable ASCII without spaces");
+            }
+        }
+        return value;
+    }
+
     /**
      * A JSONP callback: a plain function path such as {@code icomet_cb_3} or
      * {@code app.handlers.onMsg}: identifiers joined by dots, at most {@value #MAX_CALLBACK_SEGMENTS}

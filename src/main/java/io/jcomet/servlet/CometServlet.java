@@ -2,6 +2,7 @@ package io.jcomet.servlet;
 
 import io.jcomet.core.Broker;
 import io.jcomet.core.CometException;
+import io.jcomet.core.Message;
 import io.jcomet.core.Stats;
 import io.jcomet.protocol.BadRequestException;
 import io.jcomet.protocol.Framing;
@@ -44,7 +45,6 @@ public final class CometServlet extends HttpServlet {
     private transient int adminPort;
     private transient PresenceHub presence;
     private transient io.jcomet.metrics.JcometMetrics metrics;
-    private transient ClientLimits limits;
     /** The front /stats document and when it was made (nanoTime): rebuilt at most once a second. */
     private transient volatile Object[] statsCache;
 
@@ -62,7 +62,9 @@ public final class CometServlet extends HttpServlet {
         /** {@code admin_port} only, callers {@link AdminGuard} admits; parameters read icomet's way ({@link AdminParams}). */
         ADMIN,
         /** Like ADMIN, but the request is handed over unread (a held presence stream). */
-        ADMIN_STREAM
+        ADMIN_STREAM,
+        /** Like ADMIN, but the handler reads the body itself (a batch of messages, one per line). */
+        ADMIN_BODY
     }
 
     /**
@@ -88,12 +90,13 @@ public final class CometServlet extends HttpServlet {
         SIGN("/sign", Side.ADMIN, false, (s, r, req, resp, p) -> s.sign(p, resp)),
         PUSH("/push", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, false)),
         PUB("/pub", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, true)),
+        BATCH("/batch", Side.ADMIN_BODY, false, (s, r, req, resp, p) -> BatchPublish.handle(s, req, resp)),
         BROADCAST("/broadcast", Side.ADMIN, false, (s, r, req, resp, p) -> s.broadcast(p, resp)),
         CLOSE("/close", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, true)),
         CLEAR("/clear", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, false)),
         INFO("/info", Side.ADMIN, false, (s, r, req, resp, p) -> s.info(p, resp)),
         CHECK("/check", Side.ADMIN, false, (s, r, req, resp, p) -> s.check(p, resp)),
-        PSUB("/psub", Side.ADMIN_STREAM, false, (s, r, req, resp, p) -> s.presence.subscribe(req)),
+        PSUB("/psub", Side.ADMIN_STREAM, false, (s, r, req, resp, p) -> s.presence(req, resp)),
         METRICS("/metrics", Side.ADMIN, false, (s, r, req, resp, p) -> s.metrics(resp));
 
         private static final Map<String, Route> BY_PATH = new java.util.HashMap<>();
@@ -149,7 +152,6 @@ public final class CometServlet extends HttpServlet {
         presence = new PresenceHub(broker);
         metrics = new io.jcomet.metrics.JcometMetrics(broker,
                 () -> (io.jcomet.ws.WsHub) getServletContext().getAttribute(io.jcomet.ws.WsHub.ATTRIBUTE));
-        limits = new ClientLimits(broker.config());
     }
 
     @Override
@@ -281,12 +283,21 @@ public final class CometServlet extends HttpServlet {
 
     /**
      * The container refused the request before or while it reached the servlet (web.xml error
-     * page for 400): jcomet's JSON error instead of the container's page, counted, logged at most
+     * pages for 400, 404 and 405): jcomet's JSON error instead of the container's page, counted, logged at most
      * once a minute without the URI.
      */
     private void containerError(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Object code = req.getAttribute("jakarta.servlet.error.status_code");
         int status = code instanceof Integer && (Integer) code >= 400 && (Integer) code < 500 ? (Integer) code : 400;
+        if (status == 404 || status == 405) {
+            // a path the web app does not serve (/PUSH, /WEB-INF/..., a missing file), or a method a
+            // static file does not take: the same JSON as every other answer, not the container's page
+            broker.stats().addReject(status == 404 ? Stats.Reject.NOT_FOUND : Stats.Reject.METHOD_NOT_ALLOWED);
+            cors(resp);
+            error(resp, status, status == 404 ? "not found: no such path (paths are case-sensitive: /sub, /push, ...)"
+                    : "method not allowed on this path");
+            return;
+        }
         broker.stats().addReject(Stats.Reject.BAD_REQUEST);
         Object ex = req.getAttribute("jakarta.servlet.error.exception");
         MalformedRequests.note("container " + status + (ex == null ? "" : " " + ex.getClass().getSimpleName()));
@@ -317,40 +328,48 @@ public final class CometServlet extends HttpServlet {
             }
         }
         Framing framing = route.framing.apply(cb);
-        int bucket = limits.bucket(limits.client(req));
-        if (!limits.acquireHeld(bucket)) {
-            tooMany(resp, Stats.Reject.CLIENT_HELD_LIMIT, 5,
-                    "this client address holds max_held_per_client (" + broker.config().maxHeldPerClient() + ") subscribers already");
-            return;
-        }
-        boolean mayCreate = transport.streaming() || seq == 1;
-        if (mayCreate && broker.config().auth() == io.jcomet.config.JcometConfig.Auth.NONE && !broker.exists(cname)
-                && !limits.allowNewChannel(bucket)) {
-            limits.releaseHeld(bucket);
-            tooMany(resp, Stats.Reject.CLIENT_CHANNEL_RATE, 1,
-                    "this client address created max_new_channels_per_client (" + broker.config().maxNewChannelsPerClient() + ") channels this second");
+        io.jcomet.core.Admission admission = broker.admission();
+        int bucket = admission.bucket(admission.client(req.getRemoteAddr(), req.getHeader("X-Forwarded-For")));
+        io.jcomet.core.Admission.Refusal refused = admission.admitSubscription(bucket, cname, transport.streaming() || seq == 1);
+        if (refused != null) {
+            refuse(resp, refused);
             return;
         }
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0); // the broker's one shared sweeper times held requests out, not a timer each
         // response headers are set when the answer is written, so a held request carries none
         HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
-        s.countedIn(limits, bucket);
+        s.countedIn(admission, bucket);
         s.start();
         // an icomet-style JSONP long-poll (icomet.js) must never get an array: see SubscribeRequest
         boolean oneMessage = transport == Transport.POLL && cb != null && epoch == null;
         broker.subscribe(s, new Broker.SubscribeRequest(cname, seq, token, epoch, oneMessage));
-        if (broker.config().detectDisconnects() && broker.config().detectDisconnectsAfterMillis() == 0) {
-            s.watchDisconnect(); // no-op when the subscriber was answered at once; otherwise once held long
+        if (broker.config().detectDisconnects()
+                && (broker.config().detectDisconnectsAfterMillis() == 0 || admission.nearHeldLimit(bucket))) {
+            // no-op when the subscriber was answered at once; otherwise once held long, or at once when
+            // its address nears max_held_per_client: a place it holds is freed as soon as it leaves
+            s.watchDisconnect();
         }
     }
 
-    /** A per-client limit: HTTP 429 with Retry-After and a JSON body, in every transport. */
-    private void tooMany(HttpServletResponse resp, Stats.Reject reason, int retryAfterSeconds, String why) throws IOException {
-        broker.stats().addReject(reason);
+    /**
+     * A refusal of the admission policy (counted there): a per-client limit is HTTP 429, the memory
+     * budget 503, both with Retry-After and a JSON body, in every HTTP transport.
+     */
+    private void refuse(HttpServletResponse resp, io.jcomet.core.Admission.Refusal r) throws IOException {
         cors(resp);
-        resp.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
-        error(resp, 429, why);
+        resp.setHeader("Retry-After", Integer.toString(r.retryAfterSeconds()));
+        error(resp, r.httpStatus(), r.reason());
+    }
+
+    /** Admin /psub: a held stream like any other, so the memory budget applies to it too. */
+    private void presence(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        io.jcomet.core.Admission.Refusal r = broker.admission().memoryRefusal();
+        if (r != null) {
+            refuse(resp, r);
+            return;
+        }
+        presence.subscribe(req);
     }
 
     private void ping(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -394,9 +413,17 @@ public final class CometServlet extends HttpServlet {
     }
 
     private void push(AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
-        String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
         String cb = Params.callback(p.get("cb"));
-        String content = p.content();
+        write(resp, 200, cb, publishOne(p.get("cname"), p.content(), preEscaped, p.get("idempotency_key")));
+    }
+
+    /**
+     * One publish as /push, /pub and each line of /batch make it: checks the channel name, the
+     * content and the optional idempotency key, publishes, and returns the answer ({@code {"type":"ok","seq":N}}). Bad input throws
+     * {@link BadRequestException}, a refusal of the broker's {@link CometException}.
+     */
+    byte[] publishOne(String cname, String content, boolean preEscaped, String idempotencyKey) {
+        cname = Params.cname(cname, broker.config().maxCnameLength());
         if (content == null) {
             throw new BadRequestException("missing content");
         }
@@ -407,8 +434,12 @@ public final class CometServlet extends HttpServlet {
             }
             content = decoded;
         }
-        int seq = broker.publish(cname, content);
-        write(resp, 200, cb, Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}"));
+        int seq = broker.publish(cname, content, Message.Kind.DATA, Params.idempotencyKey(idempotencyKey));
+        return Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}");
+    }
+
+    Broker broker() {
+        return broker;
     }
 
     private void broadcast(AdminParams p, HttpServletResponse resp) throws IOException {

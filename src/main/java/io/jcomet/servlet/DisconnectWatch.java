@@ -7,6 +7,7 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CancellationException;
 import java.util.logging.Logger;
@@ -24,17 +25,21 @@ import java.util.logging.Logger;
  * when that is 0), jcomet registers its own read interest on the connection's
  * Jetty {@code EndPoint} ({@code tryFillInterested}): the connection's selector, which already
  * watches the socket, calls back when it becomes readable; no thread and no extra selector per
- * connection. Readable with nothing to read ({@code FIONREAD} 0 via {@link java.io.InputStream#available})
- * means end of stream or reset: the client is gone, and the end point is closed, which frees the fd.
- * Readable with bytes means the client pipelined its next request: the bytes are left where they are
- * (nothing is read), and Jetty reads them after this response as usual. Before a watched response
- * completes, the interest is withdrawn ({@link #cancel}), so Jetty's own read interest for the next
- * request never meets ours.
+ * connection. Then {@link #drain} reads the socket without blocking: end of stream or reset means
+ * the client is gone, and the end point is closed, which frees the fd. Bytes sent while the request
+ * is held (a byte of junk, or a request pipelined after the held one started: no browser
+ * pipelines) are read and dropped, the watch is armed again, and the answer closes the connection
+ * ({@code Connection: close}); leaving them unread would hide a close behind them until the
+ * polling timeout. Bytes that arrived with the held request are Jetty's (already in its buffer) and
+ * are served after it as usual. Before a watched response completes, the interest is withdrawn
+ * ({@link #cancel}), so Jetty's own read interest for the next request never meets ours. The same
+ * {@link #drain} answers the broker's probe of a full channel's holders
+ * ({@link HttpSubscriber#probeGone}).
  *
- * <p>Over TLS the watched end point is Jetty's decrypted view of the connection ({@code SslEndPoint}):
- * the same read interest, and when it fires, a fill with no room ({@link #clientClosed}) lets the TLS
- * layer decrypt what arrived without handing it over: a close_notify, end of stream or reset reads as
- * closed; the bytes of a pipelined request stay in Jetty's decrypted buffer for the next request.
+ * <p>Over TLS (HTTP/1.1) the watched end point is Jetty's decrypted view of the connection
+ * ({@code SslEndPoint}): the same read interest, and {@link #drain} fills from it, so the TLS layer
+ * reads and decrypts: a close_notify, end of stream or reset reads as closed; records that carry no
+ * application bytes (an alert before the close_notify) read as 0, and the watch is armed again.
  *
  * <p>Everything Jetty-specific is reached by reflection on the objects the container hands over,
  * so the WAR stays standard Servlet: on another container (Tomcat) or HTTP/2 (where Jetty reads every
@@ -60,16 +65,15 @@ final class DisconnectWatch {
     private final Class<?> http1Connection;    // server.internal.HttpConnection
     private final Class<?> socketEndPoint;     // io.SocketChannelEndPoint
     private final Method socketChannel;        // SocketChannelEndPoint.getChannel()
-    private final Class<?> sslEndPoint;        // io.ssl.SslConnection$SslEndPoint (TLS, decrypted view)
-    private final Method fill;                 // EndPoint.fill(ByteBuffer)
-    private final Method sslConnection;        // SslEndPoint.getSslConnection()
-    /** SslConnection._decryptedInput (private): null when not reachable, then a TLS watch is not renewed. */
-    private final java.lang.reflect.Field decryptedInput;
-    private final Method hasRemaining;         // RetainableByteBuffer.hasRemaining()
     private final Method tryFillInterested;    // EndPoint.tryFillInterested(Callback)
     private final Method fillInterest;         // AbstractEndPoint.getFillInterest()
     private final Method failInterest;         // FillInterest.onFail(Throwable)
     private final Method close;                // EndPoint.close()
+    private final Class<?> sslEndPoint;        // io.ssl.SslConnection$SslEndPoint (TLS, decrypted view)
+    private final Method fill;                 // EndPoint.fill(ByteBuffer)
+    private final Method connectionOf;         // EndPoint.getConnection()
+    private final Method serverOf;             // server.internal.HttpConnection.getServer()
+    private final Method threadPoolOf;         // Server.getThreadPool()
     private final Constructor<?> callbackProxy;
     private final Object nonBlocking;          // Invocable.InvocationType.NON_BLOCKING
 
@@ -84,23 +88,16 @@ final class DisconnectWatch {
         socketEndPoint = Class.forName("org.eclipse.jetty.io.SocketChannelEndPoint", false, l);
         socketChannel = socketEndPoint.getMethod("getChannel");
         Class<?> ep = endPoint.getReturnType();
-        sslEndPoint = Class.forName("org.eclipse.jetty.io.ssl.SslConnection$SslEndPoint", false, l);
-        fill = ep.getMethod("fill", java.nio.ByteBuffer.class);
-        sslConnection = sslEndPoint.getMethod("getSslConnection");
-        hasRemaining = Class.forName("org.eclipse.jetty.io.RetainableByteBuffer", false, l).getMethod("hasRemaining");
-        java.lang.reflect.Field f = null;
-        try {
-            f = sslConnection.getReturnType().getDeclaredField("_decryptedInput");
-            f.setAccessible(true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            f = null;
-        }
-        decryptedInput = f;
         Class<?> callback = Class.forName("org.eclipse.jetty.util.Callback", false, l);
         tryFillInterested = ep.getMethod("tryFillInterested", callback);
         fillInterest = Class.forName("org.eclipse.jetty.io.AbstractEndPoint", false, l).getMethod("getFillInterest");
         failInterest = fillInterest.getReturnType().getMethod("onFail", Throwable.class);
         close = ep.getMethod("close");
+        sslEndPoint = Class.forName("org.eclipse.jetty.io.ssl.SslConnection$SslEndPoint", false, l);
+        fill = ep.getMethod("fill", ByteBuffer.class);
+        connectionOf = ep.getMethod("getConnection");
+        serverOf = http1Connection.getMethod("getServer");
+        threadPoolOf = serverOf.getReturnType().getMethod("getThreadPool");
         Class<?> invocationType = Class.forName("org.eclipse.jetty.util.thread.Invocable$InvocationType", false, l);
         nonBlocking = invocationType.getField("NON_BLOCKING").get(null);
         Object probe = Proxy.newProxyInstance(callback.getClassLoader(), new Class<?>[] {callback}, (p, m, a) -> null);
@@ -126,6 +123,11 @@ final class DisconnectWatch {
             }
             return instance;
         }
+    }
+
+    /** The watch once resolved by {@link #get}, or null (not yet, or not Jetty). */
+    static DisconnectWatch resolved() {
+        return instance;
     }
 
     /** The HTTP/1 socket (or TLS) end point behind {@code req}, or null when this connection cannot be watched. */
@@ -191,47 +193,93 @@ final class DisconnectWatch {
         }
     }
 
+    /** Scratch space for {@link #drain}: what a client sends while held is read away and dropped. */
+    private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocate(4096));
+    /** At most this much is read per {@link #drain} call (more waits for the next readiness event). */
+    static final int DRAIN_LIMIT = 16 * 1024;
+
     /**
-     * Called after the socket became readable: true when the client closed (end of stream or reset:
-     * nothing to read), false when bytes of a next request wait (left unread for Jetty).
+     * Reads (and drops) whatever the client sent while its request is held, without blocking, to
+     * learn whether it is still there: -1 when the client closed (end of stream, reset or error),
+     * otherwise the number of bytes dropped (0: nothing waiting, the client is still connected).
+     * Only end of stream tells a closed client from an idle one, and it lies behind any byte sent
+     * before it, so the bytes are read; the caller then closes the connection after its answer,
+     * since the next request on it lost its beginning.
      */
-    boolean clientClosed(Object endPoint) {
+    int drain(Object endPoint) {
         if (sslEndPoint.isInstance(endPoint)) {
-            try {
-                // decrypts what arrived into Jetty's own buffer, hands nothing over: -1 = close_notify or end of stream
-                return (Integer) fill.invoke(endPoint, java.nio.ByteBuffer.allocate(0)) < 0;
-            } catch (java.lang.reflect.InvocationTargetException e) {
-                return e.getCause() instanceof IOException; // reset, or a broken TLS stream
-            } catch (ReflectiveOperationException | RuntimeException e) {
-                return false;
-            }
+            return drainTls(endPoint);
         }
         try {
             SocketChannel ch = (SocketChannel) socketChannel.invoke(endPoint);
-            return !ch.isOpen() || ch.socket().getInputStream().available() == 0;
+            if (!ch.isOpen()) {
+                return -1;
+            }
+            ByteBuffer buf = SCRATCH.get();
+            int total = 0;
+            while (total < DRAIN_LIMIT) {
+                buf.clear();
+                int n = ch.read(buf);
+                if (n < 0) {
+                    return -1;
+                }
+                if (n == 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
         } catch (IOException e) {
-            return true; // reset, shut down or closed
+            return -1; // reset, shut down or closed
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
+            return 0;
+        }
+    }
+
+    /** {@link #drain} over TLS: fills from the decrypted end point (Jetty's buffer convention: flush mode). */
+    private int drainTls(Object endPoint) {
+        ByteBuffer buf = SCRATCH.get();
+        int total = 0;
+        try {
+            while (total < DRAIN_LIMIT) {
+                buf.clear().limit(0); // empty, all of it space to fill
+                int n = (Integer) fill.invoke(endPoint, buf);
+                if (n < 0) {
+                    return -1;
+                }
+                if (n == 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            return e.getCause() instanceof IOException ? -1 : 0; // reset, or a broken TLS stream
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0;
         }
     }
 
     /**
-     * After {@link #clientClosed} said "not closed": true when the readable bytes were TLS records
-     * only (an alert such as user_canceled before the close_notify, a key update), so the watch
-     * must be renewed to see what follows; false for plain HTTP/1 and when application bytes (a
-     * pipelined request) wait decrypted for Jetty, which renewing would report again at once.
+     * Runs {@code task} on the server's thread pool (the connection's server); false when there is
+     * none, and the caller hands it over another way. Not {@code AsyncContext.start}: Jetty looks the
+     * request up again when a pool thread picks a started task, and if the request completed in
+     * between (a publish or the noop answered it while the departure was being handed over) the task
+     * never runs and the pool logs "Job failed ... AsyncContext completed and/or Request lifecycle
+     * recycled" with a stack trace. The server's pool has no such window.
      */
-    boolean watchAgain(Object endPoint) {
-        if (decryptedInput == null || !sslEndPoint.isInstance(endPoint)) {
-            return false;
-        }
+    boolean execute(Object endPoint, Runnable task) {
         try {
-            Object buffer = decryptedInput.get(sslConnection.invoke(endPoint));
-            return buffer == null || !(Boolean) hasRemaining.invoke(buffer);
+            Object c = connectionOf.invoke(endPoint);
+            Object executor = http1Connection.isInstance(c) ? threadPoolOf.invoke(serverOf.invoke(c)) : null;
+            if (executor instanceof java.util.concurrent.Executor e) {
+                e.execute(task);
+                return true;
+            }
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
+            // no executor, or the pool is stopping: the caller runs it another way
         }
+        return false;
     }
 
     /** Closes the connection now, which frees its file descriptor. */

@@ -39,8 +39,11 @@ import java.util.ArrayDeque;
  * watches its connection for the client closing: {@link #readable} runs on the connection's selector
  * thread (it only asks how many bytes wait, and hands a closed client to a pool thread with
  * {@link AsyncContext#start}); {@link #failed} on whichever thread closed or failed the end point.
- * {@code watched} (the end point being watched, or null) is guarded by this object's lock; the
- * interest is withdrawn under it before the response completes, so it can never outlive the request.
+ * {@code watched} (the end point being watched, or null) and {@code dropped} (bytes the client sent
+ * while held, read away by the watch) are guarded by this object's lock; the interest is withdrawn
+ * under it before the response completes, so it can never outlive the request. {@link #probeGone}
+ * runs on the thread of a newcomer to a full channel, under that channel's lock (lock order
+ * channel, then this), and {@link #evicted} on the same thread after the lock.
  *
  * <p>A long-poll answered by a publish ({@link #sendDeferringEnd}) stays CLOSING, its bytes out,
  * until the broker's {@link #endDeferred} after the whole fan-out; its watch stays armed meanwhile,
@@ -77,8 +80,10 @@ final class HttpSubscriber extends Subscriber
     private boolean lostClient; // set by the move to GONE: why it ended, for the broker's counters
     private DisconnectWatch watch;
     private Object watched;
-    private ClientLimits limits;
-    private int limitBucket = ClientLimits.NOT_LIMITED;
+    /** Bytes the client sent while held, read and dropped by the watch: the answer then closes the connection. */
+    private int dropped;
+    private io.jcomet.core.Admission limits;
+    private int limitBucket = io.jcomet.core.Admission.NOT_LIMITED;
 
     HttpSubscriber(Broker broker, Transport transport, Framing framing, AsyncContext ctx, ServletOutputStream out, int noopSeq) {
         super(noopSeq);
@@ -114,7 +119,7 @@ final class HttpSubscriber extends Subscriber
     }
 
     /** The per-client held count this subscriber holds; released once, when the response completes. */
-    synchronized void countedIn(ClientLimits l, int bucket) {
+    synchronized void countedIn(io.jcomet.core.Admission l, int bucket) {
         limits = l;
         limitBucket = bucket;
     }
@@ -158,7 +163,11 @@ final class HttpSubscriber extends Subscriber
         return watch.dispatch(this, proxy, m, args);
     }
 
-    /** The connection became readable while held: end of stream or reset, or a pipelined request. */
+    /**
+     * The connection became readable while held: end of stream or reset, or bytes the client sent
+     * meanwhile, which are read away (and the watch armed again) so that a close behind them is
+     * still seen. Runs on the selector: nothing here blocks.
+     */
     @Override
     public void readable() {
         Object ep;
@@ -168,25 +177,77 @@ final class HttpSubscriber extends Subscriber
                 return;
             }
             watched = null; // the callback fired: Jetty no longer holds our interest
-        }
-        if (!watch.clientClosed(ep)) {
-            if (watch.watchAgain(ep)) { // TLS records only (an alert before close_notify): keep watching
-                synchronized (this) {
-                    if (state == State.OPEN && watched == null) {
-                        watched = ep;
-                        if (!watch.watch(ep, watch.callback(this))) {
-                            watched = null;
-                        }
+            int n = watch.drain(ep);
+            if (n >= 0 && (dropped += n) <= MAX_DROPPED_BYTES) {
+                if (state == State.OPEN) {
+                    watched = ep;
+                    if (!watch.watch(ep, watch.callback(this))) {
+                        watched = null;
                     }
                 }
+                return;
             }
-            return; // the next request's bytes: left for Jetty, read after this response
         }
-        // this runs on the selector: what follows takes locks and completes the request, so a pool thread does it
+        // closed, or more junk than any client sends while it waits: gone
+        // this runs on the selector: what follows takes locks and completes the request, so a pool thread
+        // does it, from the server's thread pool: a started AsyncContext task would be dropped if the
+        // request completed before it ran (DisconnectWatch#execute)
+        if (watch.execute(ep, () -> clientClosed(ep))) {
+            return;
+        }
         try {
             ctx.start(() -> clientClosed(ep));
         } catch (IllegalStateException alreadyCompleted) {
             clientClosed(ep);
+        }
+    }
+
+    /** Past this many bytes sent while held, a client is treated as gone (its connection is closed). */
+    static final int MAX_DROPPED_BYTES = 64 * 1024;
+
+    /**
+     * The broker found the channel full: is this holder's client already gone? Reads the connection
+     * as the watch does ({@link DisconnectWatch#drain}), without blocking. Called under the channel's
+     * lock (lock order channel, then this).
+     */
+    @Override
+    protected synchronized boolean probeGone() {
+        if (state != State.OPEN || !broker.config().detectDisconnects()) {
+            return false;
+        }
+        Object ep = endPoint();
+        if (ep == null) {
+            return false;
+        }
+        int n = DisconnectWatch.resolved().drain(ep);
+        if (n >= 0 && (dropped += n) <= MAX_DROPPED_BYTES) {
+            return false;
+        }
+        moveTo(State.GONE);
+        return true;
+    }
+
+    /** The broker removed this subscriber as gone ({@link #probeGone}): close the connection and complete. No lock held. */
+    @Override
+    protected void evicted() {
+        Object ep;
+        synchronized (this) {
+            ep = watched != null ? watched : endPoint();
+        }
+        if (ep != null) {
+            DisconnectWatch.resolved().close(ep); // frees the file descriptor now
+        }
+        complete();
+    }
+
+    /** The Jetty end point of this request, or null (another container, HTTP/2, TLS, completed). Caller holds this lock. */
+    private Object endPoint() {
+        try {
+            HttpServletRequest req = (HttpServletRequest) ctx.getRequest();
+            DisconnectWatch w = DisconnectWatch.get(req);
+            return w == null ? null : w.endPointOf(req);
+        } catch (IllegalStateException completed) {
+            return null;
         }
     }
 
@@ -329,6 +390,9 @@ final class HttpSubscriber extends Subscriber
         }
         if (transport == Transport.SSE) {
             r.setHeader("X-Accel-Buffering", "no"); // a proxy in front must not hold events back
+        }
+        if (dropped > 0) {
+            r.setHeader("Connection", "close"); // what followed the request was read away while it was held
         }
     }
 

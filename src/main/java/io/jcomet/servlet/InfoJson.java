@@ -36,6 +36,7 @@ final class InfoJson {
                 .append(",\"noops\":").append(s.noops())
                 .append(",\"dropped_slow\":").append(s.droppedSlow())
                 .append(",\"disconnected\":").append(s.disconnected())
+                .append(",\"evicted_ghosts\":").append(s.evictedGhosts())
                 .append(",\"rejected\":{");
         boolean first = true;
         for (Stats.Reject r : Stats.Reject.values()) {

@@ -64,6 +64,9 @@ final class PresenceHub implements PresenceListener {
             }
         });
         s.start();
+        // watched from the start: a presence stream is written only when a channel comes or goes, so
+        // without the watch a client that left would stay held (and counted) until the next line failed
+        s.watchDisconnect();
     }
 
     /** Forgets {@code s} and ends its response; once, whoever calls it first. */

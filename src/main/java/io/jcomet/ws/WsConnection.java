@@ -35,7 +35,8 @@ import java.util.Map;
  * {@link #enqueue} (both at once) by the sweeper (noops) and the
  * container's thread for this socket (replays on {@code sub}); {@link #onResult} by whichever
  * thread completes a send (possibly inside {@code sendText}, on the caller's thread). All of them
- * synchronize on this object, which guards every mutable field but {@code awaitingPong}. Lock order
+ * synchronize on this object, which guards every mutable field but the ping state ({@code pingPending}
+ * volatile, {@code pingCounter} jcomet-ws only) and the frame rate (this socket's container thread). Lock order
  * is channel, then connection: nothing here calls into the broker while holding this lock.
  * {@link #onMessage} runs on one container thread at a time (the Jakarta WebSocket rule).
  */
@@ -51,6 +52,8 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
     private final Broker broker;
     private final Session session;
     private final RemoteEndpoint.Async remote;
+    /** This socket's client in the admission policy ({@link io.jcomet.core.Admission#bucket}). */
+    private final int bucket;
 
     // guarded by this
     private WsSubscriber[] subs = NONE;
@@ -67,13 +70,16 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
     private long rateWindowStart;
     private int rateCount;
 
-    private volatile boolean awaitingPong;
+    /** The payload of the ping awaiting its pong, 0 when none is owed (jcomet-ws writes, the pong's thread reads). */
+    private volatile long pingPending;
+    private long pingCounter; // jcomet-ws thread only
 
-    WsConnection(WsHub hub, Session session) {
+    WsConnection(WsHub hub, Session session, int bucket) {
         this.hub = hub;
         this.broker = hub.broker;
         this.session = session;
         this.remote = session.getAsyncRemote();
+        this.bucket = bucket;
     }
 
     // ------------------------------------------------------------------ output
@@ -236,6 +242,7 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
             if (subs[i] == s) {
                 subs[i] = subs[--subCount];
                 subs[subCount] = null;
+                broker.admission().releaseHeld(bucket); // once: it is no longer in subs
                 return;
             }
         }
@@ -250,7 +257,11 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         return null;
     }
 
-    /** Subscribes this socket to one more channel; answers with {@code sub_ok} or an error frame. */
+    /**
+     * Subscribes this socket to one more channel; answers with {@code sub_ok} or an error frame.
+     * The admission policy decides as for an HTTP subscription (held per address, new-channel rate,
+     * memory budget); an admitted subscription holds its count until it leaves {@code subs}.
+     */
     void subscribe(String cname, int seq, String token, String epoch, int noop) {
         WsSubscriber s;
         synchronized (this) {
@@ -264,6 +275,20 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
             if (subCount >= broker.config().wsMaxChannels()) {
                 hub.reject(WsHub.Reject.TOO_MANY_CHANNELS);
                 error("sub", cname, "more than ws_max_channels (" + broker.config().wsMaxChannels() + ") channels on one socket");
+                return;
+            }
+        }
+        // outside our lock: it looks the channel up in the table (whose lock is never held with ours)
+        io.jcomet.core.Admission.Refusal refused = broker.admission().admitSubscription(bucket, cname, true);
+        if (refused != null) {
+            synchronized (this) {
+                error("sub", cname, refused.reason(), refused.httpStatus(), refused.retryAfterSeconds());
+            }
+            return;
+        }
+        synchronized (this) {
+            if (gone) {
+                broker.admission().releaseHeld(bucket);
                 return;
             }
             s = new WsSubscriber(this, cname, noop);
@@ -299,10 +324,18 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
     }
 
     private void error(String op, String cname, String reason) {
+        error(op, cname, reason, 0, 0);
+    }
+
+    /** An error frame; {@code status} (429, 503) and {@code retryAfter} seconds when the admission policy refused. */
+    private void error(String op, String cname, String reason, int status, int retryAfter) {
         StringBuilder b = new StringBuilder(64 + reason.length()).append("{\"type\":\"error\",\"op\":");
         Json.quote(b, op);
         if (cname != null) {
             Json.quote(b.append(",\"cname\":"), cname);
+        }
+        if (status != 0) {
+            b.append(",\"status\":").append(status).append(",\"retry_after\":").append(retryAfter);
         }
         Json.quote(b.append(",\"reason\":"), reason).append('}');
         enqueue(b.toString().getBytes(StandardCharsets.UTF_8));
@@ -381,9 +414,14 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
 
     // ------------------------------------------------------------------ keep-alive and end
 
-    /** Pings; false (and closes the socket) when the previous ping got no pong. jcomet-ws thread. */
+    /**
+     * Pings; false (and closes the socket) when the previous ping got no pong. Each ping carries
+     * its own 8-byte payload, and only a pong echoing it settles it (RFC 6455: a pong answers with
+     * the ping's payload), so a client that never reads cannot stay alive by sending unsolicited
+     * pongs. jcomet-ws thread.
+     */
     boolean ping() {
-        if (awaitingPong) {
+        if (pingPending != 0) {
             close(CloseReason.CloseCodes.GOING_AWAY, "no pong to the last ping");
             return false;
         }
@@ -392,19 +430,33 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
                 return true; // busy sockets are alive enough; a ping now would queue behind the output
             }
         }
-        awaitingPong = true;
+        long payload = (++pingCounter * 0x9E3779B97F4A7C15L) ^ System.identityHashCode(this) ^ System.nanoTime();
+        if (payload == 0) {
+            payload = 1;
+        }
+        pingPending = payload;
         try {
-            remote.sendPing(ByteBuffer.allocate(0));
+            remote.sendPing(ByteBuffer.allocate(8).putLong(0, payload));
         } catch (IOException | RuntimeException e) {
             // closing (onClose follows), or the container refused a ping next to a send just begun:
             // not the client's fault, so no pong is owed for it
-            awaitingPong = false;
+            pingPending = 0;
         }
         return true;
     }
 
     void pong(PongMessage p) {
-        awaitingPong = false;
+        ByteBuffer data = p.getApplicationData();
+        long owed = pingPending;
+        if (owed != 0 && data != null && data.remaining() == 8 && data.getLong(data.position()) == owed) {
+            pingPending = 0;
+        }
+    }
+
+    /** A binary frame: jcomet speaks text only (docs/PROTOCOL.md), so the socket is closed with 1003. */
+    void binary(ByteBuffer ignored) {
+        hub.reject(WsHub.Reject.BINARY);
+        close(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not accepted: send JSON text frames");
     }
 
     /** The socket closed (either side) or failed: every subscription of it ends. Container thread. */
@@ -414,9 +466,13 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
             gone = true;
             queue = null;
             mine = Arrays.copyOf(subs, subCount);
+            for (int i = 0; i < subCount; i++) {
+                broker.admission().releaseHeld(bucket);
+            }
             subCount = 0;
             subs = NONE;
         }
+        broker.admission().releaseSocket(bucket);
         if (reason != null && reason.getCloseCode().getCode() == CloseReason.CloseCodes.TOO_BIG.getCode()) {
             hub.reject(WsHub.Reject.FRAME_TOO_LARGE);
         }

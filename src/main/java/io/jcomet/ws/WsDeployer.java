@@ -30,6 +30,16 @@ final class WsDeployer {
                         return type.cast(new WsEndpoint(hub));
                     }
 
+                    /** The X-Forwarded-For of the upgrade, for the admission policy's client address (a trusted proxy's). */
+                    @Override
+                    public void modifyHandshake(ServerEndpointConfig sec, jakarta.websocket.server.HandshakeRequest request,
+                            jakarta.websocket.HandshakeResponse response) {
+                        List<String> xff = request.getHeaders().get("X-Forwarded-For");
+                        if (xff != null && !xff.isEmpty()) {
+                            sec.getUserProperties().put(WsEndpoint.FORWARDED_FOR, String.join(",", xff));
+                        }
+                    }
+
                     @Override
                     public boolean checkOrigin(String origin) {
                         // no Origin header: not a browser, so not a cross-site page riding on a user's cookies
@@ -47,6 +57,7 @@ final class WsDeployer {
                 + " ws_max_frames_per_second=" + broker.config().wsMaxFramesPerSecond()
                 + " ws_allowed_origins=" + String.join(",", origins)
                 + " ws_ping_interval=" + broker.config().wsPingIntervalSeconds() + "s"
+                + " ws_max_sockets_per_client=" + broker.config().wsMaxSocketsPerClient()
                 + " max_pending_bytes=" + broker.config().maxPendingBytes()
                 + " (" + sc.getClass().getName() + ")";
     }

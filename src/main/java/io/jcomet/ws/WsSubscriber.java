@@ -77,6 +77,12 @@ final class WsSubscriber extends Subscriber {
         }
     }
 
+    /** A closed or failed socket whose close has not reached the broker yet. */
+    @Override
+    protected boolean probeGone() {
+        return conn.isGone();
+    }
+
     @Override
     protected boolean clientGone() {
         return conn.isGone();

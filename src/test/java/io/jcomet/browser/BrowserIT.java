@@ -123,7 +123,7 @@ class BrowserIT {
                 + "import('/js/jcomet.mjs').then(function (m) {"
                 + "  done([typeof m.default.Subscription, m.Subscription === m.default.Subscription, typeof m.iComet, m.version]);"
                 + "}, function (e) { done(['error', String(e)]); });");
-        assertEquals(List.of("function", "true", "function", "0.1.0"), strings(r));
+        assertEquals(List.of("function", "true", "function", io.jcomet.core.Broker.VERSION), strings(r));
     }
 
     @ParameterizedTest(name = "transport {0}")

@@ -27,7 +27,7 @@ class IcometConfReaderTest {
         Path conf = Anchors.sourceTree().resolve("icomet.conf");
         IcometConfReader.Result r = IcometConfReader.parse(conf);
         assertEquals(Map.ofEntries(
-                Map.entry("admin_allow", "127.0.0.1,192.168"), Map.entry("admin_deny", "all"),
+                Map.entry("admin_allow", "127.0.0.1,192.168.0.0/16"), Map.entry("admin_deny", "all"),
                 Map.entry("admin_host", "0.0.0.0"), Map.entry("admin_port", "8000"),
                 Map.entry("front_host", "0.0.0.0"), Map.entry("front_port", "8100"),
                 Map.entry("auth", "none"), Map.entry("max_channels", "100000"),
@@ -38,7 +38,8 @@ class IcometConfReaderTest {
         // and the result is a valid jcomet configuration
         JcometConfig c = JcometConfig.from(r.values());
         assertEquals(100000, c.maxChannels());
-        assertEquals(List.of("127.0.0.1", "192.168"), c.adminAllow());
+        assertEquals(List.of("127.0.0.1", "192.168.0.0/16"), c.adminAllow().entries());
+        assertTrue(c.adminAllow().matches("192.168.4.5") && !c.adminAllow().matches("127.0.0.15"));
     }
 
     @Test
@@ -51,6 +52,17 @@ class IcometConfReaderTest {
         JcometConfig c = JcometConfig.from(r.values());
         assertTrue(c.adminAllow().isEmpty() && c.adminDeny().isEmpty());
         assertEquals(List.of("pidfile", "logger.level", "logger.output", "logger.rotate.size"), ignoredKeys(r));
+    }
+
+    @Test
+    void icometPrefixesBecomeTheCidrRangesTheyCover() {
+        assertEquals(List.of("192.168.0.0/16"), IcometConfReader.icometPrefixAsCidr("192.168"));
+        assertEquals(List.of("10.0.0.0/8"), IcometConfReader.icometPrefixAsCidr("10."));
+        assertEquals(List.of("127.0.0.1"), IcometConfReader.icometPrefixAsCidr("127.0.0.1"), "three dots: an exact address");
+        assertEquals(List.of("192.16.0.0/16", "192.160.0.0/16", "192.161.0.0/16", "192.162.0.0/16", "192.163.0.0/16",
+                "192.164.0.0/16", "192.165.0.0/16", "192.166.0.0/16", "192.167.0.0/16", "192.168.0.0/16", "192.169.0.0/16"),
+                IcometConfReader.icometPrefixAsCidr("192.16"), "a string prefix, as icomet compares it");
+        assertEquals(List.of("all"), IcometConfReader.icometPrefixAsCidr("all"));
     }
 
     @Test
@@ -73,7 +85,7 @@ class IcometConfReaderTest {
     @Test
     void lastAdminSectionDecidesTheFilter() {
         IcometConfReader.Result r = parse("admin:\n\tallow: 10.0.0.1\nadmin:\n\tallow: 127.0.0.1\n\tallow: 192.168\n\tdeny: all\n");
-        assertEquals("127.0.0.1,192.168", r.values().get("admin_allow"));
+        assertEquals("127.0.0.1,192.168.0.0/16", r.values().get("admin_allow"));
         assertEquals("all", r.values().get("admin_deny"));
     }
 

@@ -19,8 +19,8 @@ class JcometConfigTest {
         assertEquals(30, c.channelTimeoutSeconds());
         assertEquals(30, c.pollingTimeoutSeconds());
         assertEquals(8000, c.adminPort());
-        assertEquals(List.of("127.0.0.1"), c.adminAllow());
-        assertEquals(List.of("all"), c.adminDeny());
+        assertEquals(List.of("127.0.0.1"), c.adminAllow().entries());
+        assertEquals(List.of("all"), c.adminDeny().entries());
         assertEquals(65536, c.maxMessageSize());
         assertEquals(64, c.maxCnameLength());
         assertEquals("*", c.corsAllowOrigin());
@@ -29,11 +29,11 @@ class JcometConfigTest {
     @Test
     void valuesOverrideDefaultsWithOrWithoutPrefix() {
         JcometConfig c = JcometConfig.from(Map.of("auth", "TOKEN", "jcomet.polling_timeout", "5",
-                "max_channels", "1_000", "admin_allow", "127.0.0.1, 192.168"));
+                "max_channels", "1_000", "admin_allow", "127.0.0.1, 192.168.0.0/16"));
         assertEquals(JcometConfig.Auth.TOKEN, c.auth());
         assertEquals(5, c.pollingTimeoutSeconds());
         assertEquals(1000, c.maxChannels());
-        assertEquals(List.of("127.0.0.1", "192.168"), c.adminAllow());
+        assertEquals(List.of("127.0.0.1", "192.168.0.0/16"), c.adminAllow().entries());
     }
 
     @Test
@@ -47,6 +47,8 @@ class JcometConfigTest {
         assertTrue(e.getMessage().contains("auth=basic"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("admin_allow", "localhost")));
         assertTrue(e.getMessage().contains("admin_allow=localhost"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("trusted_proxies", "192.168")));
+        assertTrue(e.getMessage().contains("192.168.0.0/16"), "a string prefix is refused with the CIDR it may have meant: " + e.getMessage());
         e = assertThrows(ConfigException.class, () -> JcometConfig.from(Map.of("front_stats", "maybe")));
         assertTrue(e.getMessage().contains("front_stats=maybe"), e.getMessage());
     }

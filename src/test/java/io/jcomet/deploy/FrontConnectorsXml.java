@@ -38,6 +38,31 @@ public final class FrontConnectorsXml {
             <!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "https://jetty.org/configure_10_0.dtd">
             """;
 
+    /**
+     * The connection-level front door (io.jcomet.jetty.FrontDoor) as a Server bean over the front
+     * connectors of the list with this id; it reads the jcomet settings as the web app does.
+     */
+    static final String FRONT_DOOR = """
+              <!-- the connection-level front door: a deadline for request heads on every connector
+                   (request_head_timeout_ms), open connections per client address (max_connections_per_client),
+                   open files the front leaves to the admin port (admin_fd_reserve); settings read like the
+                   web app reads them (jcomet.config, -Djcomet.*). docs/DEPLOY.md, "Front door". -->
+              <Call name="addBean"><Arg><New class="io.jcomet.jetty.FrontDoor">
+                <Arg><Ref refid="Server"/></Arg><Arg><Ref refid="%s"/></Arg>
+              </New></Arg></Call>
+            """;
+
+    /** jetty:run: {@code FrontDoor.addTo(Server, the front list)} through the class loaded above. */
+    static final String FRONT_DOOR_DEV = """
+              <!-- the connection-level front door: a deadline for request heads on every connector
+                   (request_head_timeout_ms), open connections per client address (max_connections_per_client),
+                   open files the front leaves to the admin port (admin_fd_reserve); settings read like the
+                   web app reads them (-Djcomet.*). docs/DEPLOY.md, "Front door". -->
+              <Ref refid="jcometFrontDoorAdd"><Call name="invoke"><Arg/><Arg><Array type="java.lang.Object">
+                <Item><Ref refid="Server"/></Item><Item><Ref refid="jcometFront"/></Item>
+              </Array></Arg></Call></Ref>
+            """;
+
     private FrontConnectorsXml() {
     }
 
@@ -112,8 +137,10 @@ public final class FrontConnectorsXml {
                     </Call>
                   </New>
                   <Set name="connectors"><Ref refid="jcometConnectorArray"/></Set>
+
+                %s
                 </Configure>
-                """.formatted(BASE_MAX));
+                """.formatted(BASE_MAX, FRONT_DOOR.formatted("jcometUsedFront")));
         return b.toString();
     }
 
@@ -154,10 +181,11 @@ public final class FrontConnectorsXml {
                   </New>
 
                   <!-- new ServerConnector(server, %d acceptors (the selector accepts), %d selector, http/1.1) -->
+                  <New id="jcometFront" class="java.util.ArrayList">
                 """.formatted(JettyTuning.ACCEPTORS, JettyTuning.SELECTORS));
         for (int i = 0; i < DEV_COUNT; i++) {
             b.append("""
-                      <Call name="addConnector"><Arg><New class="org.eclipse.jetty.server.ServerConnector">
+                      <Call name="add"><Arg><New class="org.eclipse.jetty.server.ServerConnector">
                         <Arg name="server"><Ref refid="Server"/></Arg><Arg name="acceptors" type="int">%2$d</Arg><Arg name="selectors" type="int">%3$d</Arg>
                         <Arg name="factories"><Array type="org.eclipse.jetty.server.ConnectionFactory"><Item><New class="org.eclipse.jetty.server.HttpConnectionFactory"><Arg name="config"><Ref refid="jcometFrontHttpConfig"/></Arg></New></Item></Array></Arg>
                         <Set name="host">127.0.0.1</Set><Set name="port">%1$d</Set>
@@ -166,6 +194,44 @@ public final class FrontConnectorsXml {
                     """.formatted(DEV_FIRST + i, JettyTuning.ACCEPTORS, JettyTuning.SELECTORS,
                     JettyTuning.FRONT_IDLE_TIMEOUT_MS, JettyTuning.FRONT_ACCEPT_QUEUE_SIZE));
         }
+        b.append("""
+                  </New>
+                  <!-- the plugin's connectors (admin) + the front connectors -->
+                  <Get id="jcometEarlierConnectors" name="connectors"/>
+                  <New id="jcometConnectors" class="java.util.ArrayList">
+                    <Arg><Call class="java.util.Arrays" name="asList"><Arg><Ref refid="jcometEarlierConnectors"/></Arg></Call></Arg>
+                    <Call name="addAll"><Arg><Ref refid="jcometFront"/></Arg></Call>
+                    <Call id="jcometConnectorArray" name="toArray">
+                      <Arg><Array type="org.eclipse.jetty.server.Connector"/></Arg>
+                    </Call>
+                  </New>
+                  <Set name="connectors"><Ref refid="jcometConnectorArray"/></Set>
+
+                  <!-- mvn jetty:run puts the project's classes in the web app's class loader only: the front door
+                       (io.jcomet.jetty) is loaded from the compiled classes by a loader under Jetty's own -->
+                  <New id="jcometClassesDir" class="java.io.File"><Arg><SystemProperty name="jcomet-classes" default="target/classes"/></Arg></New>
+                  <Ref refid="jcometClassesDir"><Call id="jcometClassesUri" name="toURI"/></Ref>
+                  <Ref refid="jcometClassesUri"><Call id="jcometClassesUrl" name="toURL"/></Ref>
+                  <Ref refid="Server"><Call id="jcometServerClass" name="getClass"/></Ref>
+                  <Ref refid="jcometServerClass"><Call id="jcometJettyLoader" name="getClassLoader"/></Ref>
+                  <New id="jcometClasses" class="java.net.URLClassLoader">
+                    <Arg><Array type="java.net.URL"><Item><Ref refid="jcometClassesUrl"/></Item></Array></Arg>
+                    <Arg><Ref refid="jcometJettyLoader"/></Arg>
+                  </New>
+                  <Call id="jcometFrontDoorClass" class="java.lang.Class" name="forName">
+                    <Arg>io.jcomet.jetty.FrontDoor</Arg><Arg type="boolean">true</Arg><Arg><Ref refid="jcometClasses"/></Arg>
+                  </Call>
+                  <Ref refid="jcometFrontDoorClass">
+                    <Call id="jcometFrontDoorAdd" name="getMethod">
+                      <Arg>addTo</Arg>
+                      <Arg><Array type="java.lang.Class">
+                        <Item><Ref refid="jcometServerClass"/></Item>
+                        <Item><Call class="java.lang.Class" name="forName"><Arg>java.util.Collection</Arg></Call></Item>
+                      </Array></Arg>
+                    </Call>
+                  </Ref>
+                """);
+        b.append(FRONT_DOOR_DEV);
         b.append("</Configure>\n");
         return b.toString();
     }

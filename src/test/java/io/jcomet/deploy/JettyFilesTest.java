@@ -65,6 +65,8 @@ class JettyFilesTest {
             assertEquals(JettyTuning.HEADER_CACHE_SIZE, http.getHeaderCacheSize());
             assertEquals(JettyTuning.OUTPUT_AGGREGATION_SIZE, http.getOutputAggregationSize());
         }
+        // the connection-level front door over exactly these connectors (it wires them at start)
+        assertEquals(1, server.getBeans(io.jcomet.jetty.FrontDoor.class).size(), "the XML adds the front door");
     }
 
     private static String read(String relative) throws Exception {

@@ -2,7 +2,6 @@ package io.jcomet.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jcomet.redis.RedisProcess;
 import java.net.http.HttpResponse;
@@ -24,7 +23,7 @@ class WarOnRedisIT {
 
     @Test
     void aTomcatNodeAndAJettyNodeActAsOneServer() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         try (RedisProcess redis = RedisProcess.launch()) {
             Map<String, String> engine = Map.of("JAVA_HOME", System.getProperty("java.home"),
                     "JCOMET_ENGINE", "redis", "JCOMET_REDIS_URI", redis.uri());

@@ -32,12 +32,20 @@ import java.util.regex.Pattern;
  * to the reader too), {@code exit 0|1 (reason)} (exit statuses accepted besides 0),
  * {@code file NAME=TEXT} (a file the block reads, written to the working directory for the run).
  *
+ * <p>A file a command uploads ({@code curl --data-binary @NAME}) must be created by an earlier
+ * command of the same block ({@code printf ... > NAME}), so the reader is told to make it; files a
+ * block writes with {@code > NAME} are listed in {@link Block#writes()} (the check removes them).
+ *
  * <p>Threads: immutable results, parsed on the test thread.
  */
 final class DocBlocks {
 
     private static final Pattern FENCE = Pattern.compile("^(```+|~~~+)\\s*([\\w-]*).*$");
     private static final Pattern DIRECTIVE = Pattern.compile("^<!--\\s*docs-check:\\s*(.*?)\\s*-->\\s*$");
+    /** A file a command uploads with curl: {@code @NAME} (a relative path; {@code @-} is stdin). */
+    private static final Pattern READS_FILE = Pattern.compile("(?:^|\\s)(?:-d|-F|--data[\\w-]*|--upload-file|-T)\\s+[\"']?[\\w-]*=?@([\\w.][\\w./-]*)");
+    /** A file a command creates: {@code > NAME} (a relative path). */
+    private static final Pattern WRITES_FILE = Pattern.compile("(?:^|[\\s\\d])>\\s*([\\w.][\\w./-]*)");
     private static final List<String> SHELL = List.of("sh", "bash", "shell", "console");
     /** An end-of-line comment that is an answer rather than prose. */
     private static final Pattern OUTPUT_COMMENT = Pattern.compile("^(\\{|\\[|[A-Za-z_$][\\w$]*\\().*");
@@ -54,7 +62,7 @@ final class DocBlocks {
 
     /** A shell block: its first line (the fence), its commands, its directives. */
     record Block(String file, int line, List<Command> commands, String skipReason, List<Integer> okExits,
-                 Map<String, String> files, List<String> problems) {
+                 Map<String, String> files, List<String> writes, List<String> problems) {
         boolean skipped() {
             return skipReason != null;
         }
@@ -152,7 +160,21 @@ final class DocBlocks {
                 commands.add(new Command(file, lineNo, split[0], out));
             }
         }
-        return new Block(file, fenceLine, commands, skip, List.copyOf(okExits), files, problems);
+        List<String> writes = new ArrayList<>();
+        for (Command c : commands) {
+            Matcher read = READS_FILE.matcher(c.text());
+            while (read.find()) {
+                if (!writes.contains(read.group(1))) {
+                    problems.add(c.where() + ": reads @" + read.group(1) + ", which no earlier command of the block creates;"
+                            + " show the reader how to make it (e.g. printf '...' > " + read.group(1) + ")");
+                }
+            }
+            Matcher write = WRITES_FILE.matcher(c.text());
+            while (write.find()) {
+                writes.add(write.group(1));
+            }
+        }
+        return new Block(file, fenceLine, commands, skip, List.copyOf(okExits), files, List.copyOf(writes), problems);
     }
 
     private static boolean endsWithContinuation(CharSequence s) {

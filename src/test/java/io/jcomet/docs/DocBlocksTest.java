@@ -111,4 +111,21 @@ class DocBlocksTest {
         assertNull(OutputMatch.mismatch("100", "100"));
         assertNotNull(OutputMatch.mismatch("100", "99"));
     }
+
+    @Test
+    void anUploadedFileMustBeCreatedByTheBlockForTheReader() {
+        List<DocBlocks.Block> blocks = DocBlocks.parse(List.of(
+                "```sh",
+                "curl --data-binary @message.txt \"http://127.0.0.1:8000/push?cname=12&raw=1\"",
+                "```",
+                "```sh",
+                "printf 'a message' > message.txt   # a file to publish",
+                "curl --data-binary @message.txt \"http://127.0.0.1:8000/push?cname=12&raw=1\" 2>&1",
+                "curl -F f=@message.txt http://x/ > /dev/null",
+                "```"), "t.md");
+        assertEquals(1, blocks.get(0).problems().size(), "a file nothing in the block creates: " + blocks.get(0).problems());
+        assertTrue(blocks.get(0).problems().get(0).startsWith("t.md:2: reads @message.txt"), blocks.get(0).problems().get(0));
+        assertEquals(List.of(), blocks.get(1).problems());
+        assertEquals(List.of("message.txt"), blocks.get(1).writes(), "created by the block (removed after the check); /dev/null and 2>&1 are not files");
+    }
 }

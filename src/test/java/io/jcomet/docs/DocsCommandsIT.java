@@ -118,6 +118,12 @@ class DocsCommandsIT {
                         fixtures.add(file);
                     }
                 }
+                for (String w : block.writes()) {
+                    Path file = DocServer.BASEDIR.resolve(w);
+                    if (!Files.exists(file)) {
+                        fixtures.add(file); // the reader's file: removed after the run, the checkout stays clean
+                    }
+                }
                 List<Running> running = new ArrayList<>();
                 try {
                     for (DocBlocks.Command c : block.commands()) {

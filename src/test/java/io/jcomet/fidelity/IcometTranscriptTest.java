@@ -72,8 +72,8 @@ class IcometTranscriptTest {
 
     static {
         DIFFERENCES.put("GET admin /info", new Difference(200,
-                b -> b.startsWith("{\"version\":\"0.1.0\",\"channels\":1,\"subscribers\":0,"),
-                "{\"version\":\"0.1.0\",\"channels\":1,\"subscribers\":0,...counters}",
+                b -> b.startsWith("{\"version\":\"" + io.jcomet.core.Broker.VERSION + "\",\"channels\":1,\"subscribers\":0,"),
+                "{\"version\":\"" + io.jcomet.core.Broker.VERSION + "\",\"channels\":1,\"subscribers\":0,...counters}",
                 "jcomet's version, and its counters after icomet's three fields; one channel fewer than icomet:"
                         + " the front's seq=0 query made none (see the presence entry)"));
         DIFFERENCES.put("READ ps 800 #6", Difference.answer(-1, "1 p2",

@@ -47,6 +47,39 @@ class LauncherConfigIT {
         }
     }
 
+    /**
+     * The launcher, run as README shows it, prints jcomet's lines and not Jetty's INFO (one line per
+     * connector, ~110 at the default 100 front ports); -Dorg.eclipse.jetty.LEVEL=INFO brings them back.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "jetty level {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "INFO"})
+    void theLauncherIsQuietUnlessJettysLevelIsAskedFor(String level) throws Exception {
+        io.jcomet.deploy.FreePorts.Plan ports = io.jcomet.deploy.FreePorts.plan(10);
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        if (!level.isEmpty()) {
+            cmd.add("-Dorg.eclipse.jetty.LEVEL=" + level);
+        }
+        cmd.addAll(java.util.List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                "io.jcomet.launcher.Main", "--host", "127.0.0.1", "--front-host", "127.0.0.1",
+                "--admin-port", String.valueOf(ports.admin()), "--front-port", String.valueOf(ports.front()), "--front-count", "10"));
+        io.jcomet.deploy.ServerProcess p = io.jcomet.deploy.ServerProcess.start("launcher-" + (level.isEmpty() ? "default" : level), cmd, Map.of(),
+                java.nio.file.Path.of("target/it-logs/launcher-" + (level.isEmpty() ? "default" : level) + ".log"));
+        try {
+            p.await("the launcher's line", java.time.Duration.ofSeconds(30), () -> p.logText().contains("jcomet admin=http://"));
+            String log = p.logText();
+            long jettyInfo = log.lines().filter(l -> l.contains(":INFO :oej")).count();
+            if (level.isEmpty()) {
+                assertEquals(0, jettyInfo, "no Jetty INFO lines by default:\n" + log);
+                assertTrue(log.contains("jcomet " + io.jcomet.core.Broker.VERSION + " started"), "jcomet's own INFO lines stay:\n" + log);
+            } else {
+                assertTrue(jettyInfo >= 11, "one Jetty INFO line per connector at least, got " + jettyInfo + ":\n" + log);
+            }
+        } finally {
+            p.close();
+        }
+    }
+
     private static boolean connects(String host, int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(host, port), 1000);

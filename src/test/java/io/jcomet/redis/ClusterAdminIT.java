@@ -6,7 +6,6 @@ import static io.jcomet.support.TestServer.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.support.RawStream;
@@ -26,7 +25,7 @@ class ClusterAdminIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         redis = RedisProcess.launch();
         a = Nodes.node(redis.uri(), "polling_timeout", "2");
         b = Nodes.node(redis.uri(), "polling_timeout", "2");
@@ -116,6 +115,73 @@ class ClusterAdminIT {
                 assertEquals(1, msgs.get(0).get("seq").asInt());
                 assertEquals(2, msgs.get(1).get("seq").asInt());
             }
+        }
+    }
+
+    @Test
+    void aPushedChannelAnswersAsOnOneNode() throws Exception {
+        for (int i = 1; i <= 3; i++) {
+            Nodes.push(a, "pushed", "m" + i);
+        }
+        // no node serves it, but it exists (as long as Redis keeps it)
+        assertEquals("{\"pushed\":1}\n", b.admin("/check?cname=pushed").body());
+        assertEquals(0, c.subscribers("pushed"));
+        // /sign answers the oldest buffered seq, as one node does
+        assertEquals(1, Nodes.JSON.readTree(c.admin("/sign?cname=pushed").body()).get("seq").asInt());
+    }
+
+    @Test
+    void askingWhereAnUnknownChannelIsCreatesNothingInRedis() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            TestServer.Response r = b.front("/sub?cname=probe" + i + "&seq=0");
+            assertTrue(r.body().contains("\"next_seq\""), r.body());
+        }
+        assertEquals("0", redis.cli("EVAL", "return #redis.call('KEYS', 'jcomet:{probe*')", "0").trim().replaceAll("\\D", ""),
+                "no key for a channel only asked about");
+        assertEquals(-1, b.server.broker().localSubscribers("probe0"), "nor a local channel");
+    }
+
+    @Test
+    void backToBackBroadcastsReachAChannelOnTwoNodesOnceEach() throws Exception {
+        int count = 20;
+        try (RawStream onB = new RawStream(b.front(), "/stream?cname=bb&seq=1");
+                RawStream onC = new RawStream(c.front(), "/stream?cname=bb&seq=1")) {
+            await("held", Duration.ofSeconds(5), () -> heldHere(b, "bb") == 1 && heldHere(c, "bb") == 1);
+            for (int i = 1; i <= count; i++) {
+                assertEquals(200, a.admin("/broadcast?content=bb" + i).status());
+            }
+            Nodes.push(a, "bb", "after");
+            for (RawStream s : List.of(onB, onC)) {
+                s.awaitBody("\"after\"", 10_000);
+                List<JsonNode> msgs = Nodes.messages(s.body()).stream()
+                        .filter(n -> n.path("type").asText().equals("broadcast")).toList();
+                assertEquals(count, msgs.size(), "each broadcast once: " + s.body());
+                java.util.Set<String> contents = new java.util.HashSet<>();
+                for (int i = 0; i < msgs.size(); i++) {
+                    assertEquals(i + 1, msgs.get(i).get("seq").asInt(), s.body());
+                    assertTrue(contents.add(msgs.get(i).get("content").asText()), "twice: " + msgs.get(i));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRetryWithTheSameIdempotencyKeyOnAnyNodeAnswersTheFirstSeqAndDeliversOnce() throws Exception {
+        try (RawStream onC = new RawStream(c.front(), "/stream?cname=idem&seq=1")) {
+            await("held", Duration.ofSeconds(5), () -> heldHere(c, "idem") == 1);
+            TestServer.Response first = a.admin("/push?cname=idem&content=once&idempotency_key=order-17");
+            assertEquals("{\"type\":\"ok\",\"seq\":1}\n", first.body());
+            TestServer.Response retry = b.admin("/push?cname=idem&content=once&idempotency_key=order-17");
+            assertEquals(first.body(), retry.body(), "the retry answers the first outcome");
+            TestServer.Response pub = b.admin("/pub?cname=idem&content=twice&idempotency_key=order-18");
+            assertEquals(200, pub.status(), pub.body());
+            // the same key on another channel is another publish
+            assertEquals(200, a.admin("/push?cname=idem-other&content=x&idempotency_key=order-17").status());
+            assertEquals(400, a.admin("/push?cname=idem&content=x&idempotency_key=has%20space").status());
+            Nodes.push(a, "idem", "after");
+            onC.awaitBody("\"after\"", 5000);
+            List<JsonNode> data = Nodes.data(onC.body());
+            assertEquals(List.of("once", "twice", "after"), data.stream().map(n -> n.get("content").asText()).toList(), onC.body());
         }
     }
 

@@ -7,7 +7,6 @@ import static io.jcomet.support.TestServer.awaitIo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.deploy.FreePorts;
@@ -43,7 +42,7 @@ class NodeKilledIT {
 
     @Test
     void clientsOfANodeKilledMidStreamMoveToAnotherNodeAndLoseNothing() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         String cname = "killed";
         try (RedisProcess redis = RedisProcess.launch();
                 TestServer survivor = Nodes.node(redis.uri(), "channel_buffer_size", "1000", "polling_timeout", "5",

@@ -6,7 +6,6 @@ import static io.jcomet.redis.Nodes.pushSeq;
 import static io.jcomet.support.TestServer.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.support.RawStream;
@@ -30,7 +29,7 @@ class RedisClusterIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         cluster = RedisProcess.launchCluster(3);
         // two seed nodes: Lettuce discovers the third from the cluster's topology
         String uris = "redis://127.0.0.1:" + cluster.get(0).port + ",redis://127.0.0.1:" + cluster.get(1).port;

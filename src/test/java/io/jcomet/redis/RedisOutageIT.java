@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jcomet.support.RawStream;
@@ -33,7 +32,7 @@ class RedisOutageIT {
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(RedisProcess.available(), "redis-server not installed (.ci/run installs it)");
+        RedisProcess.assumeAvailable();
         redis = RedisProcess.launch();
         a = Nodes.node(redis.uri(), "polling_timeout", "60");
         b = Nodes.node(redis.uri(), "polling_timeout", "60");

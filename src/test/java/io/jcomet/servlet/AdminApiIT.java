@@ -36,6 +36,14 @@ class AdminApiIT {
     }
 
     @Test
+    void infoReportsTheProjectVersionFromThePom() throws Exception {
+        String pom = java.nio.file.Files.readString(java.nio.file.Path.of("pom.xml"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<artifactId>jcomet</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(m.find());
+        assertEquals(m.group(1).trim(), JSON.readTree(server.admin("/info").body()).get("version").asText());
+    }
+
+    @Test
     void pushAcceptsGetQueryPostFormAndRawPostBody() throws Exception {
         assertEquals(200, server.admin("/push?cname=m&content=q").status());
         Response form = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/push"))
@@ -50,6 +58,19 @@ class AdminApiIT {
         assertEquals("q", all.get(0).get("content").asText());
         assertEquals("f orm", all.get(1).get("content").asText());
         assertEquals("raw \"body\"\n", all.get(2).get("content").asText());
+    }
+
+    @Test
+    void aRetryWithTheSameIdempotencyKeyAnswersTheFirstSeqAndPublishesOnce() throws Exception {
+        Response first = server.admin("/push?cname=idem&content=once&idempotency_key=k-1");
+        assertEquals("{\"type\":\"ok\",\"seq\":1}\n", first.body());
+        assertEquals(first.body(), server.admin("/push?cname=idem&content=once&idempotency_key=k-1").body());
+        assertEquals(first.body(), server.admin("/pub?cname=idem&content=once&idempotency_key=k-1").body(), "/pub shares the keys");
+        assertEquals("{\"type\":\"ok\",\"seq\":2}\n", server.admin("/push?cname=idem&content=next&idempotency_key=k-2").body());
+        Response bad = server.admin("/push?cname=idem&content=x&idempotency_key=" + "k".repeat(129));
+        assertEquals(400, bad.status(), bad.body());
+        JsonNode all = JSON.readTree(server.front("/sub?cname=idem&seq=1&epoch=").body());
+        assertEquals(2, all.size(), "published once each: " + all);
     }
 
     @Test
@@ -174,7 +195,7 @@ class AdminApiIT {
 
     @Test
     void adminIpFilterRefusesCallersNotAllowed() throws Exception {
-        try (TestServer strict = TestServer.start("admin_allow", "10.1.", "admin_deny", "all")) {
+        try (TestServer strict = TestServer.start("admin_allow", "10.1.0.0/16", "admin_deny", "all")) {
             Response r = strict.admin("/info");
             assertEquals(403, r.status());
             assertTrue(r.body().contains("\"type\":\"error\""));

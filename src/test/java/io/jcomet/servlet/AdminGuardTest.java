@@ -2,19 +2,19 @@ package io.jcomet.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.List;
+import io.jcomet.config.AddressMatcher;
 import org.junit.jupiter.api.Test;
 
-/** icomet's ip_filter.h rules, case by case. */
+/** icomet's ip_filter.h order of rules over exact addresses and CIDR ranges, case by case. */
 class AdminGuardTest {
 
     static AdminGuard guard(String allow, String deny) {
-        return new AdminGuard(allow.isEmpty() ? List.of() : List.of(allow.split(",")), deny.isEmpty() ? List.of() : List.of(deny.split(",")));
+        return new AdminGuard(AddressMatcher.parse(allow), AddressMatcher.parse(deny));
     }
 
     @Test
-    void aFullAddressMatchesExactlyAndAShortOneIsAPrefix() {
-        AdminGuard g = guard("127.0.0.1,192.168", "all");
+    void aFullAddressMatchesExactlyAndARangeIsCidr() {
+        AdminGuard g = guard("127.0.0.1,192.168.0.0/16", "all");
         assertEquals(true, g.admits("127.0.0.1"));
         assertEquals(false, g.admits("127.0.0.12"), "the raw-prefix bug: 127.0.0.1 must not admit 127.0.0.12");
         assertEquals(false, g.admits("127.0.0.100"));
@@ -34,10 +34,10 @@ class AdminGuardTest {
 
     @Test
     void aSpecificAllowBeatsDenyAllAndUnlistedCallersAreRefused() {
-        assertEquals(true, guard("10.1", "all").admits("10.1.2.3"));
-        assertEquals(false, guard("10.1", "").admits("10.2.0.1"), "listed filter, caller on neither list: refused");
-        assertEquals(false, guard("", "10.").admits("10.9.9.9"));
-        assertEquals(false, guard("", "10.").admits("11.0.0.1"), "icomet refuses whoever no rule admits");
+        assertEquals(true, guard("10.1.0.0/16", "all").admits("10.1.2.3"));
+        assertEquals(false, guard("10.1.0.0/16", "").admits("10.2.0.1"), "listed filter, caller on neither list: refused");
+        assertEquals(false, guard("", "10.0.0.0/8").admits("10.9.9.9"));
+        assertEquals(false, guard("", "10.0.0.0/8").admits("11.0.0.1"), "icomet refuses whoever no rule admits");
     }
 
     @Test

@@ -87,6 +87,34 @@ class ClientLimitsIT {
         }
     }
 
+    @Test
+    void aTrustedProxyAddressMatchesOnlyItselfNotEveryAddressItPrefixes() throws Exception {
+        try (TestServer t = TestServer.start("client_limits_exempt", "", "max_held_per_client", "1", "trusted_proxies", "127.0.0.1")) {
+            t.admin("/sign?cname=px");
+            // 127.0.0.15 and 127.0.0.123 start with "127.0.0.1" but are not the proxy: their X-Forwarded-For is ignored
+            for (String peer : new String[] {"127.0.0.15", "127.0.0.123"}) {
+                try (Socket a = holdAs(peer, t.front(), "203.0.113.7")) {
+                    TestServer.awaitIo("held", Duration.ofSeconds(5), () -> t.subscribers("px") == 1);
+                    try (Socket b = holdAs(peer, t.front(), "203.0.113.8")) {
+                        b.setSoTimeout(5000);
+                        String status = new String(b.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+                        assertEquals("HTTP/1.1 429", status, peer + " names no other client by a header");
+                    }
+                }
+                TestServer.awaitIo("released", Duration.ofSeconds(5), () -> t.subscribers("px") == 0);
+            }
+        }
+    }
+
+    private static Socket holdAs(String from, int port, String forwardedFor) throws Exception {
+        Socket s = new Socket();
+        s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(from), 0));
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+        s.getOutputStream().write(("GET /sub?cname=px&seq=1 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: " + forwardedFor + "\r\n\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return s;
+    }
+
     private static Socket holdAs(int port, String forwardedFor) throws Exception {
         Socket s = new Socket("127.0.0.1", port);
         s.getOutputStream().write(("GET /sub?cname=px&seq=1 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: " + forwardedFor + "\r\n\r\n")

@@ -138,6 +138,21 @@ class DisconnectIT {
         }
     }
 
+    @ParameterizedTest(name = "reset={0}")
+    @CsvSource({"false", "true"})
+    void aPresenceStreamWhoseClientLeftAfterALineIsReleasedWithoutAnotherLine(boolean reset) throws Exception {
+        try (TestServer t = TestServer.start()) {
+            Socket psub = hold(t.admin(), "/psub");
+            psub.setSoTimeout(200);
+            TestServer.awaitIo("psub held", Duration.ofSeconds(5), () -> t.info("held_psub") == 1);
+            t.admin("/sign?cname=seen");
+            readUntil(psub.getInputStream(), "1 seen", Duration.ofSeconds(5)); // the stream delivered a line
+            close(psub, reset);
+            // nothing else happens on the server: no later line could fail and reveal the departure
+            TestServer.awaitIo("the departed presence stream released", Duration.ofMillis(1500), () -> t.info("held_psub") == 0);
+        }
+    }
+
     static String readUntil(InputStream in, String marker, Duration timeout) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         long deadline = System.nanoTime() + timeout.toNanos();

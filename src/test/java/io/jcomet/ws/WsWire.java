@@ -60,7 +60,7 @@ public final class WsWire implements Wire {
                                 return null;
                         }
                     });
-            conn = new WsConnection(hub, session);
+            conn = new WsConnection(hub, session, io.jcomet.core.Admission.NOT_LIMITED);
             hub.opened(conn);
         }
         conn.subscribe(cname, seq, null, null, 0);

@@ -18,12 +18,20 @@ import java.util.concurrent.CompletionStage;
  * Redis Cluster ({@code redis_cluster=true}): commands are routed by the key's slot, so a channel's
  * script runs on the master owning its hash tag; SSUBSCRIBE is routed the same way, and the master's
  * SPUBLISH reaches only the nodes subscribed on that shard. The cluster PUB/SUB connection propagates
- * what its per-node connections receive to our listener.
+ * what its per-node connections receive to our listener. The channels every node hears (broadcast,
+ * presence, counts) are shard channels too: plain PUB/SUB would hang on the one node the PUB/SUB
+ * connection happens to use, and go deaf when that node dies.
+ *
+ * <p>Lettuce does not move a shard subscription when its slot's master fails over: the per-node
+ * connection keeps trying the dead node. So every topology change Lettuce detects (adaptive and
+ * periodic refresh, see {@link RedisEngine#options}) is passed to {@link Sink#topologyChanged}, and
+ * the engine subscribes again (Lettuce routes the new SSUBSCRIBE by the refreshed slot map).
  */
 final class ClusterLink implements RedisLink {
     private final RedisClusterClient client;
     private final StatefulRedisClusterConnection<String, String> commands;
     private final StatefulRedisClusterPubSubConnection<String, String> pubsub;
+    private final reactor.core.Disposable topology;
 
     ClusterLink(ClientResources resources, List<String> uris, ClientOptions options, Sink sink) {
         client = RedisClusterClient.create(resources, uris.stream().map(RedisURI::create).toList());
@@ -36,6 +44,9 @@ final class ClusterLink implements RedisLink {
             throw e;
         }
         pubsub.setNodeMessagePropagation(true);
+        topology = resources.eventBus().get()
+                .filter(e -> e instanceof io.lettuce.core.cluster.event.ClusterTopologyChangedEvent)
+                .subscribe(e -> sink.topologyChanged());
         pubsub.addListener(new RedisClusterPubSubAdapter<>() {
             @Override
             public void smessage(RedisClusterNode node, String channel, String message) {
@@ -71,16 +82,17 @@ final class ClusterLink implements RedisLink {
 
     @Override
     public CompletionStage<Void> subscribeAll(String channel) {
-        return pubsub.async().subscribe(channel);
+        return pubsub.async().ssubscribe(channel);
     }
 
     @Override
     public CompletionStage<Long> publishAll(String channel, String payload) {
-        return commands.async().publish(channel, payload);
+        return commands.async().spublish(channel, payload);
     }
 
     @Override
     public void close() {
+        topology.dispose();
         pubsub.close();
         commands.close();
         client.shutdown();

@@ -40,15 +40,21 @@ import java.util.logging.Logger;
  * <li><b>Seq and buffer</b>: one Lua script per publish increments the channel's seq, appends the
  * message to the channel's stream (capped at channel_buffer_size, expiring after channel_timeout of
  * quiet) and SPUBLISHes it, atomically on the channel's shard ({@link Scripts}).</li>
- * <li><b>Epoch</b>: made by the first script that finds the channel's meta hash missing, so it
- * changes exactly when Redis lost the channel's data (expiry, flush, failover without persistence).</li>
+ * <li><b>Epoch</b>: made by the first script that finds the channel's meta hash missing, or
+ * written by another Redis incarnation (a restart, a promoted replica that may lag), so it changes
+ * whenever Redis cannot prove it still has every message it acknowledged ({@link Scripts}).</li>
  * <li><b>Live delivery</b>: a node SSUBSCRIBEs to a channel when its first local subscriber comes
  * ({@link #attach}) and SUNSUBSCRIBEs when the broker drops the local channel ({@link #released}),
  * so it hears only channels it serves. Every node, the publishing one included, delivers what it
  * hears, so all nodes see a channel's messages in the one order Redis assigned.</li>
- * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one is preceded
- * by the missing ones read from the stream; after a reconnect (Lettuce re-subscribes) every channel
- * is re-read, so nothing published while the link was down is skipped if the stream still holds it.</li>
+ * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one, or that
+ * opens a new epoch past its seq 1, is preceded by the missing ones read from the stream; after a
+ * reconnect (Lettuce re-subscribes) and after a Redis Cluster topology change (this engine
+ * re-subscribes, see {@link ClusterLink}) every channel is re-read, so nothing published while the
+ * link was down is skipped if the stream still holds it.</li>
+ * <li><b>Publisher retries</b>: an idempotency key is kept per channel by the publish script
+ * (idempotency_window); broadcast ids the same way, so a channel served by several nodes gets
+ * each broadcast once. A publish 503 says whether the script may have run.</li>
  * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
  * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
  * its channel is re-read from the stream once the thread gets to it, so subscribers still get the
@@ -103,6 +109,12 @@ public final class RedisEngine implements Engine {
         int expectedNext;                    // delivery thread
         String epoch;                        // delivery thread
         List<String> pending;                // delivery thread: messages that arrived while the first sync ran
+        /**
+         * Delivery thread: a hole (a seq jump, a new epoch's first messages) could not be filled, so
+         * live messages wait in {@link #pending} for the resync that reads the stream: nothing is
+         * delivered past a hole.
+         */
+        boolean stale;
         int resyncFailures;                  // delivery thread: failed resyncs in a row after a reconnect
         /** A live message was dropped and the re-read from the stream is not done yet. */
         final java.util.concurrent.atomic.AtomicBoolean resyncDue = new java.util.concurrent.atomic.AtomicBoolean();
@@ -140,6 +152,11 @@ public final class RedisEngine implements Engine {
             public void subscribed(String channel) {
                 onResubscribed(channel);
             }
+
+            @Override
+            public void topologyChanged() {
+                resubscribeAll();
+            }
         };
         try {
             this.link = config.redisCluster()
@@ -164,9 +181,14 @@ public final class RedisEngine implements Engine {
         Duration timeout = Duration.ofMillis(config.redisTimeoutMillis());
         ClientOptions.Builder b = config.redisCluster()
                 ? io.lettuce.core.cluster.ClusterClientOptions.builder()
+                        // every adaptive refresh trigger (MOVED, ASK, reconnects, ...) is on by default in Lettuce 7;
+                        // a failed master is noticed by its connection's failed reconnects (adaptive
+                        // refresh, at most once a second) or the periodic refresh; each change moves
+                        // the shard subscriptions (ClusterLink)
                         .topologyRefreshOptions(io.lettuce.core.cluster.ClusterTopologyRefreshOptions.builder()
-                                .enableAllAdaptiveRefreshTriggers()
-                                .enablePeriodicRefresh(Duration.ofSeconds(30))
+                                .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
+                                .refreshTriggersReconnectAttempts(3)
+                                .enablePeriodicRefresh(Duration.ofSeconds(5))
                                 .build())
                 : ClientOptions.builder();
         return b.autoReconnect(true)
@@ -304,6 +326,9 @@ public final class RedisEngine implements Engine {
                 throw e;
             }
             if (!exists) {
+                if (create) {
+                    continue; // joined a look-up that may not create: once more, creating
+                }
                 return false;
             }
             if (listens.get(cname) == l) {
@@ -373,6 +398,7 @@ public final class RedisEngine implements Engine {
             }
             l.epoch = epoch;
             l.ready = true;
+            l.stale = false;
             l.resyncFailures = 0;
             List<String> waiting = l.pending;
             l.pending = null;
@@ -452,14 +478,60 @@ public final class RedisEngine implements Engine {
 
     @Override
     public int publish(String cname, Message.Kind kind, String content) {
-        return publish(cname, kind, content, "");
+        return publish(cname, kind, content, null);
     }
 
-    private int publish(String cname, Message.Kind kind, String content, String broadcastId) {
+    /**
+     * One script assigns the seq, buffers and sends the message. With an idempotency key, a publish
+     * with the same key on the same channel within idempotency_window answers the first one's seq
+     * and sends nothing. A 503 says whether the message was certainly not published (the command
+     * never left this node) or the outcome is unknown (sent, no answer in time).
+     */
+    @Override
+    public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
         String base = base(cname);
-        List<Object> r = eval(Scripts.PUBLISH, keys(base), epochCandidate(), kind == Message.Kind.BROADCAST ? "b" : "d",
-                content, Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base, broadcastId);
+        boolean keyed = idempotencyKey != null && !idempotencyKey.isEmpty();
+        String[] keys = {base + ":m", base + ":s", keyed ? idempotencyKey(base, idempotencyKey) : base + ":i"};
+        CompletableFuture<List<Object>> f;
+        try {
+            f = evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(),
+                    kind == Message.Kind.BROADCAST ? "b" : "d", content, Integer.toString(config.channelBufferSize()),
+                    Long.toString(defaultTtlMillis()), base, keyed ? Long.toString(config.idempotencyWindowSeconds() * 1000L) : "0");
+        } catch (RuntimeException e) {
+            throw unavailable("publish: " + e.getMessage() + "; " + NOT_PUBLISHED);
+        }
+        List<Object> r = awaitPublish(f);
         return (int) (long) (Long) r.get(0);
+    }
+
+    static final String NOT_PUBLISHED = "the message was not published";
+    static final String OUTCOME_UNKNOWN = "the outcome is unknown: the message may have been published;"
+            + " retry with the same idempotency_key to publish it at most once";
+
+    /** A user's idempotency key: its own key in the channel's hash tag, so the script may touch it. */
+    static String idempotencyKey(String base, String key) {
+        return base + ":i:u:" + key;
+    }
+
+    /** Waits for a publish; a failure tells whether the script may have run. */
+    private List<Object> awaitPublish(CompletableFuture<List<Object>> f) {
+        try {
+            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw unavailable("publish: no answer within redis_timeout (" + timeoutMillis + " ms); " + OUTCOME_UNKNOWN);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            String msg = c == null ? String.valueOf(e) : String.valueOf(c.getMessage());
+            // Lettuce refuses a command at once while disconnected (it never reached Redis); a script
+            // error is Redis refusing it before any write
+            boolean notSent = msg.contains("not connected") || msg.contains("Commands are rejected")
+                    || c instanceof io.lettuce.core.RedisCommandExecutionException;
+            throw unavailable("publish: " + msg + "; " + (notSent ? NOT_PUBLISHED : OUTCOME_UNKNOWN));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable("publish: interrupted; " + OUTCOME_UNKNOWN);
+        }
     }
 
     @Override
@@ -468,7 +540,10 @@ public final class RedisEngine implements Engine {
         String base = base(cname);
         List<Object> r = eval(Scripts.SIGN, keys(base), epochCandidate(), tokenIfNew, Long.toString(expires * 1000L), base);
         int lastSeq = (int) Long.parseLong((String) r.get(0));
-        return new Broker.Signed(cname, lastSeq + 1, (String) r.get(1), expires);
+        String oldest = r.size() > 2 ? (String) r.get(2) : "";
+        // as on one node: the oldest buffered message, or the next seq when none is
+        int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : (int) Long.parseLong(oldest.substring(0, oldest.indexOf('-')));
+        return new Broker.Signed(cname, seq, (String) r.get(1), expires);
     }
 
     @Override
@@ -487,8 +562,9 @@ public final class RedisEngine implements Engine {
 
     /**
      * Every node gets the broadcast and publishes it to the channels it serves; a channel served by
-     * several nodes gets it once (the script drops a broadcast id it has already seen). Answers
-     * with the channels this node serves.
+     * several nodes gets it once: the script keeps each broadcast id per channel for
+     * {@link #BROADCAST_DEDUP_MILLIS} and drops a second publish of it. Answers with the channels
+     * this node serves.
      */
     @Override
     public int broadcast(String content) {
@@ -496,6 +572,9 @@ public final class RedisEngine implements Engine {
         await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
         return listens.size();
     }
+
+    /** How long a channel remembers a broadcast id: far longer than nodes take to hear one broadcast. */
+    static final long BROADCAST_DEDUP_MILLIS = 60_000;
 
     private void onBroadcast(String payload) {
         int nl = payload.indexOf('\n');
@@ -507,8 +586,10 @@ public final class RedisEngine implements Engine {
         // one script per channel, sent without waiting: this thread also delivers channels' messages
         for (Listen l : listens.values()) {
             String base = base(l.cname);
-            evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys(base), epochCandidate(), "b", content,
-                    Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base, id)
+            String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
+            evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
+                    Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
+                    Long.toString(BROADCAST_DEDUP_MILLIS))
                     .whenComplete((r, e) -> {
                         if (e != null) {
                             LOG.warning("jcomet: broadcast to " + l.cname + " failed: " + e);
@@ -565,7 +646,12 @@ public final class RedisEngine implements Engine {
         } finally {
             gathers.remove(id);
         }
-        return g.anyHas.get() ? (int) g.sum.get() : -1;
+        if (g.anyHas.get()) {
+            return (int) g.sum.get();
+        }
+        // no node serves it now: it still exists (as on one node) while Redis keeps its data
+        Long exists = await(link.commands().exists(base(cname) + ":m").toCompletableFuture(), "exists");
+        return exists != null && exists > 0 ? 0 : -1;
     }
 
     private void onAsk(String payload) {
@@ -596,8 +682,13 @@ public final class RedisEngine implements Engine {
     @Override
     public void presence(String cname, boolean online) {
         String base = base(cname);
-        evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId, online ? "1" : "0",
-                presenceChannel, cname, Long.toString(defaultTtlMillis()));
+        CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId,
+                online ? "1" : "0", Long.toString(defaultTtlMillis()));
+        f.thenAccept(changed -> {
+            if (changed != null && changed == 1L) {
+                link.publishAll(presenceChannel, (online ? "1\n" : "0\n") + cname);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ from Redis
@@ -677,6 +768,57 @@ public final class RedisEngine implements Engine {
         sync(l, null, true);
     }
 
+    /**
+     * The cluster's topology changed (a master failed over, slots moved): a shard subscription may
+     * still sit on a node that no longer owns the slot (or is dead), where it hears nothing. Every
+     * channel this node serves, and the cluster-wide channels, are subscribed again (routed to the
+     * slot's current master); each channel is then re-read from its stream, so what was published
+     * meanwhile is delivered in order, or as a new epoch when the promoted replica had not got it.
+     * A re-subscription that fails is retried until it succeeds or the channel is released.
+     */
+    private void resubscribeAll() {
+        for (String ch : List.of(broadcastChannel, presenceChannel, askChannel, replyChannel)) {
+            resubscribeGlobal(ch, 0);
+        }
+        for (Listen l : listens.values()) {
+            resubscribe(l, 0);
+        }
+    }
+
+    private void resubscribeGlobal(String ch, int attempt) {
+        link.subscribeAll(ch).whenComplete((v, e) -> {
+            if (e != null && attempt < RESYNC_RETRIES) {
+                later(() -> resubscribeGlobal(ch, attempt + 1));
+            }
+        });
+    }
+
+    private void resubscribe(Listen l, int attempt) {
+        if (listens.get(l.cname) != l) {
+            return;
+        }
+        link.ssubscribe(l.shardChannel).whenComplete((v, e) -> {
+            if (e == null) {
+                if (l.ready) {
+                    delivery[l.stripe].execute(() -> sync(l, null, true));
+                }
+            } else if (attempt < RESYNC_RETRIES) {
+                later(() -> resubscribe(l, attempt + 1));
+            } else {
+                LOG.warning("jcomet: could not subscribe channel " + l.cname + " again after a topology change: " + e);
+                l.ready = false; // deaf: the next subscriber attaches afresh
+            }
+        });
+    }
+
+    private void later(Runnable r) {
+        try {
+            housekeeping.schedule(r, RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // shutting down
+        }
+    }
+
     private void onResubscribed(String channel) {
         String cname = cnameOf(channel);
         Listen l = cname == null ? null : listens.get(cname);
@@ -697,6 +839,15 @@ public final class RedisEngine implements Engine {
             }
             return;
         }
+        if (l.stale) {
+            if (l.pending == null) {
+                l.pending = new ArrayList<>();
+            }
+            if (l.pending.size() < queueLimit) {
+                l.pending.add(payload); // applied after the resync; past the bound the stream has them
+            }
+            return;
+        }
         try {
             int a = payload.indexOf('\n');
             int b = payload.indexOf('\n', a + 1);
@@ -710,10 +861,24 @@ public final class RedisEngine implements Engine {
                     Message.Kind k = kind == 'b' ? Message.Kind.BROADCAST : Message.Kind.DATA;
                     if (epoch.equals(l.epoch)) {
                         if (seq - l.expectedNext < 0) {
-                            return; // already delivered (a resync read it)
+                            return; // already delivered (a resync read it); a seq that went back has a new epoch
                         }
-                        if (seq != l.expectedNext) {
-                            fill(l, seq);
+                        if (seq != l.expectedNext && !fill(l, seq)) {
+                            held(l, payload);
+                            return;
+                        }
+                    } else if (seq != 1) {
+                        // a new epoch whose first messages this node did not hear (its link came back
+                        // after them): they are delivered first, from the stream
+                        String was = l.epoch;
+                        int wasNext = l.expectedNext;
+                        l.epoch = epoch;
+                        l.expectedNext = 1;
+                        if (!fill(l, seq)) {
+                            l.epoch = was;
+                            l.expectedNext = wasNext;
+                            held(l, payload);
+                            return;
                         }
                     }
                     l.epoch = epoch;
@@ -730,20 +895,83 @@ public final class RedisEngine implements Engine {
         }
     }
 
-    /** A publication was missed (seq jumped): deliver what the stream still holds before {@code seq}. */
-    private void fill(Listen l, int seq) {
-        List<Object> r;
-        try {
-            r = eval(Scripts.RANGE, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
-        } catch (CometException e) {
-            LOG.warning("jcomet: could not fill seq " + l.expectedNext + ".." + (seq - 1) + " of " + l.cname + ": " + e.reason());
-            return;
+    /**
+     * A publication was missed (seq jumped, or a new epoch began before this node heard it): deliver
+     * what the stream of the same epoch still holds before {@code seq}. What it no longer holds shows
+     * as a seq jump (a gap to a jcomet client). A failed read is retried for a few seconds (the
+     * command link may come back after the PUB/SUB link), then left to a resync.
+     */
+    private boolean fill(Listen l, int seq) {
+        List<Object> r = null;
+        // the PUB/SUB link may come back before the command link (after a failover, a restart):
+        // the read is retried for a while, holding this channel's later messages behind it
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(FILL_PATIENCE_MILLIS, 4L * timeoutMillis));
+        Exception failed = null;
+        for (boolean read = false; !read; ) {
+            // not through await: an internal retry is not a request refused (engine_unavailable)
+            CompletableFuture<List<Object>> f = null;
+            try {
+                f = evalAsync(Scripts.RANGE, ScriptOutputType.MULTI, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
+                r = f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+                read = true;
+                failed = null;
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                if (f != null) {
+                    f.cancel(false);
+                }
+                failed = e;
+                if (System.nanoTime() - deadline > 0 || listens.get(l.cname) != l || !pause(FILL_RETRY_MILLIS)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed = e;
+                break;
+            }
         }
-        for (Stored m : entries(r)) {
+        if (failed != null) {
+            LOG.warning("jcomet: could not fill seq " + l.expectedNext + ".." + (seq - 1) + " of " + l.cname
+                    + "; its messages wait for a resync: " + (failed.getCause() != null ? failed.getCause() : failed));
+            return false;
+        }
+        if (r == null || r.size() < 2 || !l.epoch.equals(r.get(0))) {
+            return true; // the channel is gone or has yet another epoch: its own messages will say so
+        }
+        for (Stored m : entries(r.get(1))) {
             if (m.seq() - l.expectedNext >= 0 && m.seq() - seq < 0) {
                 broker.deliverShared(l.cname, m.seq(), l.epoch, m.kind(), m.content());
                 l.expectedNext = m.seq() + 1;
             }
+        }
+        return true;
+    }
+
+    /**
+     * Delivery thread: a hole before {@code payload} could not be filled. The channel holds its live
+     * messages (this one first) until a resync has read the stream; the resync then delivers what
+     * the stream holds and applies the held messages after it (dropping those it already read).
+     */
+    private void held(Listen l, String payload) {
+        l.stale = true;
+        l.pending = new ArrayList<>();
+        l.pending.add(payload);
+        if (l.resyncDue.compareAndSet(false, true)) {
+            housekeeping.schedule(() -> delivery[l.stripe].execute(() -> resyncAfterOverflow(l)),
+                    RESYNC_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A fill whose read fails is retried every FILL_RETRY_MILLIS for at least FILL_PATIENCE_MILLIS. */
+    private static final int FILL_RETRY_MILLIS = 100;
+    private static final int FILL_PATIENCE_MILLIS = 3000;
+
+    private static boolean pause(int millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // shutting down
+            return false;
         }
     }
 

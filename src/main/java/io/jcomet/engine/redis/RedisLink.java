@@ -17,6 +17,12 @@ interface RedisLink extends AutoCloseable {
 
         /** A shard channel is (again) subscribed: after a reconnect messages may have been missed. */
         void subscribed(String shardChannel);
+
+        /**
+         * Redis Cluster: the slot map changed (failover, resharding). Shard subscriptions are not
+         * moved by Lettuce: the engine subscribes its channels again, routed by the new map.
+         */
+        default void topologyChanged() {}
     }
 
     /** Commands: routed by key slot on a cluster. */
@@ -26,7 +32,10 @@ interface RedisLink extends AutoCloseable {
 
     void sunsubscribe(String shardChannel);
 
-    /** Regular (cluster-wide) PUB/SUB, for messages to every node (broadcast). */
+    /**
+     * A channel every node listens to (broadcast, presence, counts). One Redis: plain PUB/SUB. Redis
+     * Cluster: a shard channel, so it moves with its slot on failover like a channel's own.
+     */
     CompletionStage<Void> subscribeAll(String channel);
 
     CompletionStage<Long> publishAll(String channel, String payload);

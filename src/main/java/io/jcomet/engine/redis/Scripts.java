@@ -10,11 +10,19 @@ import java.util.HexFormat;
  * channel's two keys, which share a hash tag (see {@link RedisEngine#keys}), so each runs atomically
  * on the one shard that owns the channel, and its SPUBLISH goes out on that shard too.
  *
- * <p>Keys: KEYS[1] the meta hash (seq = last assigned seq, epoch, token, ttl in ms),
- * KEYS[2] the stream (entry id {@code <seq>-0}, fields k = kind letter, c = content), capped at
- * channel_buffer_size. A missing meta hash means the channel's data is gone (expired, flushed,
- * failover without persistence): the next script that needs it starts a new epoch (the candidate
- * the node sends) and drops any stale stream.
+ * <p>Keys: KEYS[1] the meta hash (seq = last assigned seq, epoch, token, ttl in ms, rid = the
+ * Redis incarnation that last proved the epoch), KEYS[2] the stream (entry id {@code <seq>-0},
+ * fields k = kind letter, c = content), capped at channel_buffer_size. A missing meta hash means the
+ * channel's data is gone (expired, flushed, failover without persistence): the next script that
+ * needs it starts a new epoch (the candidate the node sends) and drops any stale stream.
+ *
+ * <p><b>Continuity across failovers.</b> A replica promoted to master (Sentinel, Cluster) may lag
+ * the old master: its seq can be behind seqs already delivered. So every script that assigns or
+ * reads a seq checks that the server running it is the one that wrote the channel's meta hash
+ * ({@code rid} = the server's {@code run_id} and {@code master_replid}: a restart changes the first,
+ * a promotion the second). When it is not, continuity cannot be proven and the channel starts a new
+ * epoch, exactly as when its data is gone: subscribers are told of a restart instead of silently
+ * dropping "already seen" seqs. A failover that lost nothing costs one needless new epoch.
  *
  * <p>Messages on the channel's shard PUB/SUB channel: {@code kind \n seq \n epoch \n content},
  * kind d (data), b (broadcast), c (closed; seq = next seq), x (buffer cleared), t (token made).
@@ -22,27 +30,44 @@ import java.util.HexFormat;
 final class Scripts {
     private Scripts() {}
 
-    private static final String ENSURE_EPOCH =
-            "local epoch = redis.call('HGET', KEYS[1], 'epoch')\n"
-            + "if not epoch then\n"
+    /** This server's incarnation: run_id (changes on restart) and master_replid (changes on promotion). */
+    private static final String RID =
+            "local rid = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') .. '.'\n"
+            + "  .. string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)')\n";
+
+    private static final String ENSURE_EPOCH = RID
+            + "local em = redis.call('HMGET', KEYS[1], 'epoch', 'rid')\n"
+            + "local epoch = em[1]\n"
+            + "if not epoch or em[2] ~= rid then\n"
             + "  epoch = ARGV[1]\n"
             + "  redis.call('DEL', KEYS[2])\n"
-            + "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)\n"
+            + "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0, 'rid', rid)\n"
             + "end\n";
 
-    /** ARGV: epoch candidate, kind letter, content, maxlen, default ttl ms, shard channel, broadcast id or ''. Returns {seq, epoch}. */
-    static final Script PUBLISH = new Script(ENSURE_EPOCH
-            + "if ARGV[7] ~= '' then\n"
-            + "  if redis.call('HGET', KEYS[1], 'bid') == ARGV[7] then return {-1, epoch} end\n"
-            + "  redis.call('HSET', KEYS[1], 'bid', ARGV[7])\n"
+    /**
+     * KEYS[3]: the publish's de-duplication key (same hash tag). ARGV: epoch candidate, kind letter,
+     * content, maxlen, default ttl ms, shard channel, de-duplication window ms ('0': none). Returns
+     * {seq, epoch, 0}; or, when KEYS[3] names a publish made within the window, that publish's
+     * {seq, epoch, 1} and nothing is published again (an idempotent retry, a broadcast heard by
+     * several nodes).
+     */
+    static final Script PUBLISH = new Script(
+            "if ARGV[7] ~= '0' then\n"
+            + "  local prev = redis.call('GET', KEYS[3])\n"
+            + "  if prev then\n"
+            + "    local sp = string.find(prev, ' ', 1, true)\n"
+            + "    return {tonumber(string.sub(prev, 1, sp - 1)), string.sub(prev, sp + 1), 1}\n"
+            + "  end\n"
             + "end\n"
+            + ENSURE_EPOCH
             + "local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)\n"
             + "redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'k', ARGV[2], 'c', ARGV[3])\n"
             + "local ttl = redis.call('HGET', KEYS[1], 'ttl') or ARGV[5]\n"
             + "redis.call('PEXPIRE', KEYS[1], ttl)\n"
             + "redis.call('PEXPIRE', KEYS[2], ttl)\n"
+            + "if ARGV[7] ~= '0' then redis.call('SET', KEYS[3], seq .. ' ' .. epoch, 'PX', ARGV[7]) end\n"
             + "redis.call('SPUBLISH', ARGV[6], ARGV[2] .. '\\n' .. seq .. '\\n' .. epoch .. '\\n' .. ARGV[3])\n"
-            + "return {seq, epoch}\n");
+            + "return {seq, epoch, 0}\n");
 
     /**
      * ARGV: epoch candidate, create (1/0), default ttl ms. Returns false when the channel does not exist
@@ -56,18 +81,29 @@ final class Scripts {
             + "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], m[3] or ARGV[3]) end\n"
             + "return {epoch, m[1], m[2] or '', m[3] or '', redis.call('XRANGE', KEYS[2], '-', '+')}\n");
 
-    /** ARGV: first seq wanted. Returns the stream entries from it on (a missed publication's fill). */
+    /**
+     * ARGV: first seq wanted. Returns {epoch, stream entries from that seq on} (a missed publication's
+     * fill), or false when the channel is gone; the caller uses the entries only if the epoch is
+     * the one it fills.
+     */
     static final Script RANGE = new Script(
-            "return redis.call('XRANGE', KEYS[2], ARGV[1] .. '-0', '+')\n");
+            "local epoch = redis.call('HGET', KEYS[1], 'epoch')\n"
+            + "if not epoch then return false end\n"
+            + "return {epoch, redis.call('XRANGE', KEYS[2], ARGV[1] .. '-0', '+')}\n");
 
-    /** ARGV: epoch candidate, token candidate, ttl ms, shard channel. Returns {seq, token}. */
+    /**
+     * ARGV: epoch candidate, token candidate, ttl ms, shard channel. Returns {seq, token, id of the
+     * oldest buffered entry or ''}.
+     */
     static final Script SIGN = new Script(ENSURE_EPOCH
             + "local made = redis.call('HSETNX', KEYS[1], 'token', ARGV[2])\n"
             + "redis.call('HSET', KEYS[1], 'ttl', ARGV[3])\n"
             + "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
             + "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
             + "if made == 1 then redis.call('SPUBLISH', ARGV[4], 't\\n0\\n' .. epoch .. '\\n') end\n"
-            + "return redis.call('HMGET', KEYS[1], 'seq', 'token')\n");
+            + "local m = redis.call('HMGET', KEYS[1], 'seq', 'token')\n"
+            + "local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)\n"
+            + "return {m[1], m[2], first[1] and first[1][1] or ''}\n");
 
     /** ARGV: shard channel. Deletes the channel; returns the next seq, or -1 when it did not exist. */
     static final Script CLOSE = new Script(
@@ -93,19 +129,19 @@ final class Scripts {
             + "return 1\n");
 
     /**
-     * KEYS[1]: the channel's presence hash (node id -> 1). ARGV: node id, 1/0, presence channel, cname,
-     * ttl ms. Publishes {@code 1|0 \n cname} cluster-wide when the first node goes online or the last
-     * goes offline, so /psub reports a channel once for the cluster.
+     * KEYS[1]: the channel's presence hash (node id -> 1). ARGV: node id, 1/0, ttl ms. Returns 1 when
+     * the first node went online or the last went offline (the caller then tells every node, so
+     * /psub reports a channel once for the cluster), else 0.
      */
     static final Script PRESENCE = new Script(
             "if ARGV[2] == '1' then\n"
             + "  redis.call('HSET', KEYS[1], ARGV[1], 1)\n"
-            + "  redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
-            + "  if redis.call('HLEN', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[3], '1\\n' .. ARGV[4]) end\n"
+            + "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+            + "  if redis.call('HLEN', KEYS[1]) == 1 then return 1 end\n"
             + "elseif redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 0 then\n"
-            + "  redis.call('PUBLISH', ARGV[3], '0\\n' .. ARGV[4])\n"
+            + "  return 1\n"
             + "end\n"
-            + "return 1\n");
+            + "return 0\n");
 
     /** A script and its SHA-1, so the node sends the hash and falls back to the text on NOSCRIPT. */
     record Script(String text, String sha) {

@@ -1,0 +1,121 @@
+package io.jcomet.deploy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Slowloris connections for the front-door tests: {@code n} TCP connections from one local address
+ * (127.0.0.x: loopback answers every address of 127/8), each sending a request head that never
+ * ends, one byte per {@link #tick}. Knows which of them the server has closed (end of stream or a
+ * reset on read or write).
+ *
+ * <p>Threads: the test thread only (non-blocking channels, no background thread).
+ */
+final class Trickle implements AutoCloseable {
+    private static final byte[] HEAD = "GET /sub?cname=slow&seq=1 HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
+
+    private final List<SocketChannel> channels = new ArrayList<>();
+    private final List<Integer> sent = new ArrayList<>();
+    private final boolean[] closed;
+    private final ByteBuffer one = ByteBuffer.allocate(1);
+    private final ByteBuffer sink = ByteBuffer.allocate(4096);
+
+    /** Opens {@code n} connections from {@code fromAddress} to 127.0.0.1:{@code port}; a refused connect counts as closed. */
+    Trickle(String fromAddress, int port, int n) throws IOException {
+        closed = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            SocketChannel c = SocketChannel.open();
+            try {
+                c.bind(new InetSocketAddress(fromAddress, 0));
+                c.configureBlocking(false);
+                c.connect(new InetSocketAddress("127.0.0.1", port));
+            } catch (IOException e) {
+                closed[i] = true;
+            }
+            channels.add(c);
+            sent.add(0);
+        }
+    }
+
+    int size() {
+        return channels.size();
+    }
+
+    /** Finishes connects, sends one more byte on every open connection and notes the closed ones. */
+    void tick() {
+        for (int i = 0; i < channels.size(); i++) {
+            if (closed[i]) {
+                continue;
+            }
+            SocketChannel c = channels.get(i);
+            try {
+                if (c.isConnectionPending() && !c.finishConnect()) {
+                    continue;
+                }
+                sink.clear();
+                if (c.read(sink) < 0) {
+                    closed[i] = true;
+                    continue;
+                }
+                int k = sent.get(i);
+                one.clear();
+                one.put(k < HEAD.length ? HEAD[k] : (byte) 'a').flip();
+                c.write(one);
+                sent.set(i, k + 1);
+            } catch (IOException e) {
+                closed[i] = true;
+            }
+        }
+    }
+
+    /** Checks each connection for the server's close without sending anything. */
+    void poll() {
+        for (int i = 0; i < channels.size(); i++) {
+            if (closed[i]) {
+                continue;
+            }
+            SocketChannel c = channels.get(i);
+            try {
+                if (c.isConnectionPending() && !c.finishConnect()) {
+                    continue;
+                }
+                sink.clear();
+                if (c.read(sink) < 0) {
+                    closed[i] = true;
+                }
+            } catch (IOException e) {
+                closed[i] = true;
+            }
+        }
+    }
+
+    int closedCount() {
+        int n = 0;
+        for (boolean b : closed) {
+            if (b) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    int openCount() {
+        return channels.size() - closedCount();
+    }
+
+    @Override
+    public void close() {
+        for (SocketChannel c : channels) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.jcomet.servlet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jcomet.support.RawStream;
+import io.jcomet.support.TestServer;
+import io.jcomet.support.TestServer.Response;
+import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Admin /batch: one request, many publishes, each answered and delivered as if pushed alone. */
+class BatchPublishIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServer.start("polling_timeout", "5", "max_batch_lines", "5", "max_batch_bytes", "2048",
+                "max_message_size", "64");
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Response batch(String body) throws Exception {
+        return server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/batch"))
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private static List<JsonNode> answers(Response r) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : r.body().split("\n")) {
+            out.add(JSON.readTree(line));
+        }
+        return out;
+    }
+
+    @Test
+    void eachLineIsAnsweredInOrderAndABadLineDoesNotSinkTheOthers() throws Exception {
+        Response r = batch("cname=ba&content=one\r\ncname=bb&content=x\n\ncname=ba\ncname=ba&content=" + "y".repeat(65)
+                + "\ncname=ba&content=two%20%E2%9C%93\n");
+        assertEquals(200, r.status(), r.body());
+        assertTrue(r.header("content-type").startsWith("application/x-ndjson"), r.header("content-type"));
+        assertTrue(r.body().endsWith("\n"), "every answer line ends with a newline");
+        List<JsonNode> a = answers(r);
+        assertEquals(5, a.size(), "one answer per non-empty line: " + r.body());
+        assertEquals("{\"type\":\"ok\",\"seq\":1}", a.get(0).toString());
+        assertEquals("{\"type\":\"ok\",\"seq\":1}", a.get(1).toString(), "another channel has its own seq");
+        assertEquals("error", a.get(2).get("type").asText());
+        assertEquals("missing content", a.get(2).get("reason").asText(), "what /push answers for the same line");
+        assertTrue(a.get(3).get("reason").asText().contains("max_message_size"), a.get(3).toString());
+        assertEquals("{\"type\":\"ok\",\"seq\":2}", a.get(4).toString(), "a refused line takes no seq");
+        JsonNode got = JSON.readTree(server.front("/sub?cname=ba&seq=1").body());
+        assertEquals("one", got.get(0).get("content").asText());
+        assertEquals("two \u2713", got.get(1).get("content").asText());
+        assertEquals(2, got.size());
+    }
+
+    @Test
+    void subscribersOfEveryTransportGetEachMessageAsIfPushedAlone() throws Exception {
+        server.admin("/push?cname=bs&content=before"); // seq 1
+        CompletableFuture<Response> poll = server.getAsync(server.front(), "/sub?cname=bs&seq=2");
+        try (RawStream stream = new RawStream(server.front(), "/stream?cname=bs&seq=2");
+                RawStream sse = new RawStream(server.front(), "/sse?cname=bs&seq=2")) {
+            TestServer.awaitIo("3 held on bs", java.time.Duration.ofSeconds(5), () -> server.subscribers("bs") == 3);
+            Response r = batch("cname=bs&content=m2\ncname=bs&content=m3\ncname=bs&content=m4\n");
+            assertEquals(3, answers(r).size(), r.body());
+            String body = stream.awaitBody("\"seq\":4", 5000);
+            int i2 = body.indexOf("\"seq\":2");
+            int i3 = body.indexOf("\"seq\":3");
+            int i4 = body.indexOf("\"seq\":4");
+            assertTrue(i2 >= 0 && i2 < i3 && i3 < i4, "in seq order on the stream: " + body);
+            assertTrue(sse.awaitBody("id: 4", 5000).contains("m4"));
+            JsonNode first = JSON.readTree(poll.get(5, java.util.concurrent.TimeUnit.SECONDS).body());
+            JsonNode m = first.isArray() ? first.get(0) : first;
+            assertEquals(2, m.get("seq").asInt(), "the long-poll is answered from seq 2: " + first);
+            assertEquals("m2", m.get("content").asText());
+        }
+    }
+
+    @Test
+    void tooManyLinesOrBytesAreRefusedWholeBeforeAnythingIsPublished() throws Exception {
+        long tooLarge = server.info("too_large");
+        Response lines = batch("cname=bt&content=1\n".repeat(6));
+        assertEquals(413, lines.status());
+        assertTrue(JSON.readTree(lines.body()).get("reason").asText().contains("max_batch_lines"), lines.body());
+        Response bytes = batch("cname=bt&content=" + "z".repeat(2100) + "\n");
+        assertEquals(413, bytes.status());
+        assertTrue(JSON.readTree(bytes.body()).get("reason").asText().contains("max_batch_bytes"), bytes.body());
+        assertEquals(tooLarge + 2, server.info("too_large"), "each refusal counted");
+        assertEquals("{\"type\":\"ok\",\"seq\":1}\n", server.admin("/push?cname=bt&content=first").body(),
+                "nothing of a refused batch was published");
+    }
+
+    @Test
+    void aRetriedBatchWithIdempotencyKeysPublishesEachMessageOnce() throws Exception {
+        String body = "cname=bi&content=a&idempotency_key=k1\ncname=bi&content=b&idempotency_key=k2\n";
+        Response first = batch(body);
+        Response retry = batch(body); // the publisher did not see the first answer and sends it again
+        assertEquals(first.body(), retry.body(), "a retry answers the first publishes' seqs");
+        assertEquals("{\"type\":\"ok\",\"seq\":3}\n", server.admin("/push?cname=bi&content=c").body(),
+                "the retry published nothing");
+    }
+
+    @Test
+    void anEmptyBatchIsABadRequestAndTheFrontPortHasNoBatch() throws Exception {
+        Response empty = batch("\n\n");
+        assertEquals(400, empty.status());
+        assertEquals("error", JSON.readTree(empty.body()).get("type").asText());
+        assertEquals(404, server.get(server.front(), "/batch").status());
+        Response badUtf8 = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/batch"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'c', '=', (byte) 0xC3, '\n'})));
+        assertEquals(400, badUtf8.status(), badUtf8.body());
+    }
+}

@@ -2,16 +2,23 @@ package io.jcomet.launcher;
 
 import io.jcomet.core.Broker;
 import java.io.File;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.KeyStoreScanner;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -24,6 +31,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * measured set-up for 101 connectors: no acceptor threads (the selector accepts), one selector per connector, and
  * a small pool, because a held async request holds no thread.
  *
+ * <p>Optionally ({@link Builder#tlsPort}) an https front connector: TLS 1.2/1.3 whose ALPN offers h2
+ * and http/1.1, set up from {@link JettyTuning}'s TLS sections as jetty-base's jcomet-tls module is,
+ * with a keystore given to the builder or the generated {@link DevCertificate}, reloaded when its
+ * file changes.
+ *
  * <p>Threads: build and start from one thread; {@link #stop} from any thread.
  */
 public final class EmbeddedJcomet implements AutoCloseable {
@@ -31,12 +43,21 @@ public final class EmbeddedJcomet implements AutoCloseable {
     private final ServerConnector admin;
     private final List<ServerConnector> fronts;
     private final WebAppContext webapp;
+    /** The https front connector, or null. */
+    private final ServerConnector tls;
 
-    private EmbeddedJcomet(Server server, ServerConnector admin, List<ServerConnector> fronts, WebAppContext webapp) {
+    private EmbeddedJcomet(Server server, ServerConnector admin, List<ServerConnector> fronts, WebAppContext webapp,
+            ServerConnector tls) {
         this.server = server;
         this.admin = admin;
         this.fronts = fronts;
         this.webapp = webapp;
+        this.tls = tls;
+    }
+
+    /** The https front port, or -1 when the server has none. */
+    public int tlsPort() {
+        return tls == null ? -1 : tls.getLocalPort();
     }
 
     public static Builder builder() {
@@ -104,6 +125,10 @@ public final class EmbeddedJcomet implements AutoCloseable {
         private long idleTimeoutMillis = JettyTuning.FRONT_IDLE_TIMEOUT_MS;
         private String webappDir = System.getProperty("jcomet.webapp", "webapp");
         private final Map<String, String> settings = new LinkedHashMap<>();
+        private int tlsPort = -1;
+        private Path keyStore;
+        private String keyStorePassword;
+        private String keyStoreAlias;
 
         public Builder host(String host) { this.host = host; return this; }
         public Builder frontHost(String frontHost) { this.frontHost = frontHost; return this; }
@@ -120,11 +145,30 @@ public final class EmbeddedJcomet implements AutoCloseable {
         /** Connector idle timeout; 0 disables it (saves a timer per connection; see BENCHMARKS.md). */
         public Builder idleTimeout(long millis) { this.idleTimeoutMillis = millis; return this; }
         public Builder webappDir(String dir) { this.webappDir = dir; return this; }
+        /** Adds the https front connector on this port (0: ephemeral; {@link JettyTuning#TLS_PORT} is the usual one). */
+        public Builder tlsPort(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("https port must be 0..65535");
+            }
+            this.tlsPort = port;
+            return this;
+        }
+        /**
+         * The https certificate: a PKCS12 keystore, its password and the alias of the entry to serve
+         * (null: the only one). Without it the https connector serves the {@link DevCertificate}.
+         */
+        public Builder tlsKeyStore(Path path, String password, String alias) {
+            this.keyStore = path;
+            this.keyStorePassword = password;
+            this.keyStoreAlias = alias;
+            return this;
+        }
         /** Any jcomet configuration key, passed as a context init parameter {@code jcomet.<key>}. */
         public Builder set(String key, String value) { settings.put(key, value); return this; }
 
         public EmbeddedJcomet start() throws Exception {
-            QueuedThreadPool pool = new QueuedThreadPool(Math.max(maxThreads, 8 + frontCount + 1), 4);
+            // + up to 4 selectors of the https connector (Jetty's default for -1)
+            QueuedThreadPool pool = new QueuedThreadPool(Math.max(maxThreads, 8 + frontCount + 1 + (tlsPort >= 0 ? 4 : 0)), 4);
             // every value and its reason: JettyTuning, shared with jetty-base's ini files and mvn jetty:run
             pool.setName(JettyTuning.THREAD_NAME_PREFIX);
             pool.setIdleTimeout(JettyTuning.THREAD_IDLE_TIMEOUT_MS);
@@ -148,9 +192,16 @@ public final class EmbeddedJcomet implements AutoCloseable {
                 server.addConnector(c);
             }
             server.addConnector(admin);
+            ServerConnector tls = tlsPort < 0 ? null : tlsConnector(server, http, fh);
+            if (tls != null) {
+                server.addConnector(tls);
+            }
             admin.open();
             for (ServerConnector c : fronts) {
                 c.open();
+            }
+            if (tls != null) {
+                tls.open();
             }
 
             // No HttpSession support (security stays: webdefault.xml declares constraints): comet
@@ -202,7 +253,7 @@ public final class EmbeddedJcomet implements AutoCloseable {
                 server.stop();
                 throw new IllegalStateException("jcomet web app failed to start", webapp.getUnavailableException());
             }
-            return new EmbeddedJcomet(server, admin, fronts, webapp);
+            return new EmbeddedJcomet(server, admin, fronts, webapp, tls);
         }
 
         /** Every connector's HTTP settings: {@link JettyTuning#HTTP_CONFIG} (JettyTuningTest checks each one is applied). */
@@ -218,6 +269,59 @@ public final class EmbeddedJcomet implements AutoCloseable {
             http.setSendDateHeader(JettyTuning.SEND_DATE_HEADER);
             http.setHeaderCacheSize(JettyTuning.HEADER_CACHE_SIZE);
             return http;
+        }
+
+        /**
+         * The https front: TLS ({@link JettyTuning#TLS_CONTEXT}), ALPN choosing h2
+         * ({@link JettyTuning#HTTP2}) or http/1.1, the same HTTP settings as every connector plus the
+         * request customizer that marks requests secure, and a scanner that reloads the keystore when
+         * its file changes ({@link JettyTuning#TLS_RELOAD}).
+         */
+        private ServerConnector tlsConnector(Server server, HttpConfiguration http, String host) throws java.io.IOException {
+            Path ks = keyStore;
+            String password = keyStorePassword;
+            String alias = keyStoreAlias;
+            if (ks == null) {
+                ks = DevCertificate.ensure(DevCertificate.DEFAULT);
+                password = DevCertificate.PASSWORD;
+                alias = JettyTuning.TLS_DEV_ALIAS;
+                System.err.println("jcomet: https serves the self-signed DEVELOPMENT certificate " + ks.toAbsolutePath()
+                        + " (browsers warn; give a keystore for anything else: docs/DEPLOY.md)");
+            }
+            SslContextFactory.Server ssl = tlsContext(ks, password, alias);
+            HttpConfiguration https = new HttpConfiguration(http);
+            https.addCustomizer(new SecureRequestCustomizer());
+            HTTP2ServerConnectionFactory h2 = new HTTP2ServerConnectionFactory(https);
+            h2.setMaxConcurrentStreams(JettyTuning.H2_MAX_CONCURRENT_STREAMS);
+            ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory("h2", "http/1.1");
+            alpn.setDefaultProtocol("http/1.1");
+            ServerConnector c = new ServerConnector(server, JettyTuning.ACCEPTORS, JettyTuning.TLS_SELECTORS,
+                    new SslConnectionFactory(ssl, alpn.getProtocol()), alpn, h2, new HttpConnectionFactory(https));
+            c.setHost(host);
+            c.setPort(tlsPort);
+            c.setAcceptQueueSize(JettyTuning.FRONT_ACCEPT_QUEUE_SIZE);
+            c.setIdleTimeout(idleTimeoutMillis);
+            KeyStoreScanner reload = new KeyStoreScanner(ssl);
+            reload.setScanInterval(JettyTuning.TLS_RELOAD_SCAN_INTERVAL_S);
+            server.addBean(reload);
+            return c;
+        }
+
+        /** The TLS settings of {@link JettyTuning#TLS_CONTEXT} with this keystore (JettyTuningTest checks each one). */
+        static SslContextFactory.Server tlsContext(Path keyStore, String password, String alias) {
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStorePath(keyStore.toAbsolutePath().toString());
+            ssl.setKeyStoreType("PKCS12");
+            ssl.setKeyStorePassword(password);
+            if (alias != null && !alias.isEmpty()) {
+                ssl.setCertAlias(alias);
+            }
+            ssl.setIncludeProtocols(JettyTuning.TLS_PROTOCOLS.split(","));
+            ssl.setExcludeCipherSuites(JettyTuning.TLS_EXCLUDE_CIPHER_SUITES.split(","));
+            ssl.setSessionCachingEnabled(JettyTuning.TLS_SESSION_CACHING);
+            ssl.setSslSessionCacheSize(JettyTuning.TLS_SESSION_CACHE_SIZE);
+            ssl.setSslSessionTimeout(JettyTuning.TLS_SESSION_TIMEOUT_S);
+            return ssl;
         }
 
         private ServerConnector connector(Server server, HttpConfiguration http, String host, int port, int acceptQueueSize) {

@@ -162,4 +162,60 @@ public final class JettyTuning {
                     "Kernel-default (autotuned) socket buffers: idle sockets hold no data, so forcing a size"
                     + " buys nothing (docs/TUNING.md)."),
             new Setting("acceptedSendBufferSize", FRONT_SOCKET_BUFFER_SIZE, "The same for the send buffer.")));
+
+    // ------------------------------------------------------------ https front (TLS, ALPN: h2 + http/1.1)
+
+    /** The https front port (jetty-base's {@code jetty.ssl.port}, the launcher's and {@code mvn jetty:run}'s default). */
+    public static final int TLS_PORT = 8443;
+    /** TLS 1.2 and 1.3 only. */
+    public static final String TLS_PROTOCOLS = "TLSv1.2,TLSv1.3";
+    /** Jetty's default exclusions plus the RSA key exchange (no forward secrecy; Jetty warns about it). */
+    public static final String TLS_EXCLUDE_CIPHER_SUITES = "^.*_(MD5|SHA|SHA1)$,^SSL_.*$,^.*_NULL_.*$,^.*_anon_.*$,^TLS_RSA_.*$";
+    public static final boolean TLS_SESSION_CACHING = true;
+    public static final int TLS_SESSION_CACHE_SIZE = 20480;
+    public static final int TLS_SESSION_TIMEOUT_S = 86400;
+    /** -1: Jetty sizes the selectors of the one https port by the number of cores. */
+    public static final int TLS_SELECTORS = -1;
+    public static final int H2_MAX_CONCURRENT_STREAMS = 256;
+    /** How often (s) the keystore file is checked for a new certificate. */
+    public static final int TLS_RELOAD_SCAN_INTERVAL_S = 1;
+    /** Alias of the generated development / self-signed certificate. */
+    public static final String TLS_DEV_ALIAS = "jcomet";
+
+    public static final Section TLS_CONNECTOR = new Section("jetty.ssl.", List.of(
+            new Setting("port", TLS_PORT, "The https front port: h2 and http/1.1 on one port, chosen by ALPN."),
+            new Setting("acceptors", ACCEPTORS, "0 acceptors: a selector thread accepts, as on the plain front ports."),
+            new Setting("selectors", TLS_SELECTORS,
+                    "One port carries every https subscriber and TLS work runs on the threads that read and write:"
+                    + " -1 lets Jetty size the selectors by the cores (BASE_MAX_THREADS leaves room for them)."),
+            new Setting("idleTimeout", FRONT_IDLE_TIMEOUT_MS,
+                    "As the plain front ports: longer than polling_timeout, so a re-poll reuses the connection"
+                    + " (and its TLS session: no new handshake)."),
+            new Setting("acceptQueueSize", FRONT_ACCEPT_QUEUE_SIZE,
+                    "listen() backlog for the reconnect storm after a restart (capped by net.core.somaxconn).")));
+
+    public static final Section TLS_CONTEXT = new Section("jetty.sslContext.", List.of(
+            new Setting("includeProtocols", TLS_PROTOCOLS,
+                    "TLS 1.2 and 1.3 only: every browser that has EventSource and WebSocket speaks them."),
+            new Setting("excludeCipherSuites", TLS_EXCLUDE_CIPHER_SUITES,
+                    "Jetty's default exclusions plus TLS_RSA_* (RSA key exchange: no forward secrecy, and Jetty"
+                    + " logs each as a weak suite at start-up); TLS 1.2 clients get ECDHE suites."),
+            new Setting("sessionCachingEnabled", TLS_SESSION_CACHING,
+                    "Session resumption on: a client reconnecting after a network change or a server's"
+                    + " polling_timeout skips the full handshake (its public-key CPU)."),
+            new Setting("sslSessionCacheSize", TLS_SESSION_CACHE_SIZE,
+                    "Sessions kept for resumption (the JDK's default, written down): TLS 1.3 clients resume from"
+                    + " stateless tickets, so the cache only serves TLS 1.2 clients."),
+            new Setting("sslSessionTimeout", TLS_SESSION_TIMEOUT_S, "A session may be resumed for a day (s).")));
+
+    public static final Section HTTP2 = new Section("jetty.http2.", List.of(
+            new Setting("maxConcurrentStreams", H2_MAX_CONCURRENT_STREAMS,
+                    "A browser opens ONE h2 connection per origin for all its tabs, and each held long-poll,"
+                    + " /stream or /sse is a stream on it: 256 lets a user keep many tabs subscribed (the"
+                    + " per-client limits of jcomet still apply per address).")));
+
+    public static final Section TLS_RELOAD = new Section("jetty.sslContext.reload.", List.of(
+            new Setting("scanInterval", TLS_RELOAD_SCAN_INTERVAL_S,
+                    "Check the keystore file every second; a replaced certificate is used for new handshakes"
+                    + " without a restart (open connections keep theirs).")));
 }

@@ -10,7 +10,8 @@ import java.util.Properties;
 
 /**
  * Command-line launcher: {@code Main [--host H] [--front-host H] [--admin-port N] [--front-port N]
- * [--front-count N] [key=value ...]} where key=value are jcomet settings. Port 0 picks a free
+ * [--front-count N] [--tls | --tls-port N] [--tls-keystore P12 --tls-password P [--tls-alias A]]
+ * [key=value ...]} where key=value are jcomet settings. Port 0 picks a free
  * port. Prints where it listens, warns when the open-file limit is too low for the configured
  * capacity, and runs until killed (Jetty's shutdown hook stops the web app cleanly).
  */
@@ -38,7 +39,8 @@ public final class Main {
         List<Integer> fronts = s.frontPorts();
         System.out.println("jcomet admin=http://" + s.host() + ":" + s.adminPort()
                 + " front=http://" + s.host() + ":" + fronts.get(0)
-                + (fronts.size() > 1 ? " .. :" + fronts.get(fronts.size() - 1) + " (" + fronts.size() + " ports)" : ""));
+                + (fronts.size() > 1 ? " .. :" + fronts.get(fronts.size() - 1) + " (" + fronts.size() + " ports)" : "")
+                + (s.tlsPort() >= 0 ? " https=https://" + s.host() + ":" + s.tlsPort() + " (h2, http/1.1)" : ""));
         Thread.currentThread().join();
     }
 
@@ -64,6 +66,9 @@ public final class Main {
     static EmbeddedJcomet.Builder builder(String[] args, Map<String, String> env, Properties sys) {
         EmbeddedJcomet.Builder b = EmbeddedJcomet.builder();
         Map<String, String> raw = new LinkedHashMap<>(ConfigSources.load(n -> null, List.of(), env, sys).values());
+        java.nio.file.Path tlsKeyStore = null;
+        String tlsPassword = null;
+        String tlsAlias = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -74,8 +79,17 @@ public final class Main {
                 case "--front-count": raw.put("front_count", args[++i]); break;
                 case "--webapp": b.webappDir(args[++i]); break;
                 case "--idle-timeout": b.idleTimeout(Long.parseLong(args[++i])); break;
+                case "--tls": b.tlsPort(JettyTuning.TLS_PORT); break;
+                case "--tls-port": b.tlsPort(Integer.parseInt(args[++i])); break;
+                case "--tls-keystore": tlsKeyStore = java.nio.file.Path.of(args[++i]); break;
+                case "--tls-password": tlsPassword = args[++i]; break;
+                case "--tls-alias": tlsAlias = args[++i]; break;
                 case "-h": case "--help":
-                    System.out.println("usage: Main [--host H] [--front-host H] [--admin-port N] [--front-port N] [--front-count N] [--webapp DIR] [--idle-timeout MS] [key=value ...]");
+                    System.out.println("usage: Main [--host H] [--front-host H] [--admin-port N] [--front-port N] [--front-count N] [--webapp DIR] [--idle-timeout MS]"
+                            + " [--tls | --tls-port N] [--tls-keystore P12 --tls-password P [--tls-alias A]] [key=value ...]");
+                    System.out.println("--tls: https front (h2 + http/1.1) on " + JettyTuning.TLS_PORT
+                            + "; without --tls-keystore it serves a generated self-signed development certificate ("
+                            + DevCertificate.DEFAULT + ")");
                     System.out.println("settings: " + JcometConfig.KEYS.keySet());
                     return null;
                 default:
@@ -85,6 +99,12 @@ public final class Main {
                     }
                     raw.put(a.substring(0, eq), a.substring(eq + 1));
             }
+        }
+        if (tlsKeyStore != null) {
+            if (tlsPassword == null) {
+                throw new IllegalArgumentException("--tls-keystore needs --tls-password");
+            }
+            b.tlsKeyStore(tlsKeyStore, tlsPassword, tlsAlias);
         }
         JcometConfig config = JcometConfig.from(raw); // refuses, among others, an admin_port that is a front port
         raw.forEach(b::set);

@@ -13,7 +13,8 @@ import java.util.concurrent.CancellationException;
 import java.util.logging.Logger;
 
 /**
- * Notices that the client of a held request closed its connection (FIN or RST), on Jetty 12 HTTP/1.
+ * Notices that the client of a held request closed its connection (FIN or RST), on Jetty 12 HTTP/1,
+ * plain or over TLS.
  *
  * <p>Why: the Servlet API has no "client went away" event for a request that is neither read nor
  * written, and Jetty 12 stops reading a connection while a request on it is being handled, so a
@@ -35,8 +36,14 @@ import java.util.logging.Logger;
  * {@link #drain} answers the broker's probe of a full channel's holders
  * ({@link HttpSubscriber#probeGone}).
  *
+ * <p>Over TLS (HTTP/1.1) the watched end point is Jetty's decrypted view of the connection
+ * ({@code SslEndPoint}): the same read interest, and {@link #drain} fills from it, so the TLS layer
+ * reads and decrypts: a close_notify, end of stream or reset reads as closed; records that carry no
+ * application bytes (an alert before the close_notify) read as 0, and the watch is armed again.
+ *
  * <p>Everything Jetty-specific is reached by reflection on the objects the container hands over,
- * so the WAR stays standard Servlet: on another container (Tomcat), HTTP/2 or TLS, {@link #endPointOf}
+ * so the WAR stays standard Servlet: on another container (Tomcat) or HTTP/2 (where Jetty reads every
+ * connection itself and fails a stream the client resets or abandons), {@link #endPointOf}
  * returns null and jcomet relies on the container's own error callbacks and the polling timeout
  * (docs/DEPLOY.md).
  *
@@ -62,6 +69,8 @@ final class DisconnectWatch {
     private final Method fillInterest;         // AbstractEndPoint.getFillInterest()
     private final Method failInterest;         // FillInterest.onFail(Throwable)
     private final Method close;                // EndPoint.close()
+    private final Class<?> sslEndPoint;        // io.ssl.SslConnection$SslEndPoint (TLS, decrypted view)
+    private final Method fill;                 // EndPoint.fill(ByteBuffer)
     private final Method connectionOf;         // EndPoint.getConnection()
     private final Method serverOf;             // server.internal.HttpConnection.getServer()
     private final Method threadPoolOf;         // Server.getThreadPool()
@@ -84,6 +93,8 @@ final class DisconnectWatch {
         fillInterest = Class.forName("org.eclipse.jetty.io.AbstractEndPoint", false, l).getMethod("getFillInterest");
         failInterest = fillInterest.getReturnType().getMethod("onFail", Throwable.class);
         close = ep.getMethod("close");
+        sslEndPoint = Class.forName("org.eclipse.jetty.io.ssl.SslConnection$SslEndPoint", false, l);
+        fill = ep.getMethod("fill", ByteBuffer.class);
         connectionOf = ep.getMethod("getConnection");
         serverOf = http1Connection.getMethod("getServer");
         threadPoolOf = serverOf.getReturnType().getMethod("getThreadPool");
@@ -119,7 +130,7 @@ final class DisconnectWatch {
         return instance;
     }
 
-    /** The HTTP/1 socket end point behind {@code req}, or null when this connection cannot be watched. */
+    /** The HTTP/1 socket (or TLS) end point behind {@code req}, or null when this connection cannot be watched. */
     Object endPointOf(HttpServletRequest req) {
         try {
             Object core = contextRequestOf.invoke(null, req);
@@ -128,10 +139,10 @@ final class DisconnectWatch {
             }
             Object c = connection.invoke(connectionMetaData.invoke(core));
             if (!http1Connection.isInstance(c)) {
-                return null; // HTTP/2 streams share one socket; TLS needs the decrypted view
+                return null; // HTTP/2 streams share one socket, which Jetty reads itself
             }
             Object ep = endPoint.invoke(c);
-            return socketEndPoint.isInstance(ep) ? ep : null;
+            return socketEndPoint.isInstance(ep) || sslEndPoint.isInstance(ep) ? ep : null;
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null;
         }
@@ -196,6 +207,9 @@ final class DisconnectWatch {
      * since the next request on it lost its beginning.
      */
     int drain(Object endPoint) {
+        if (sslEndPoint.isInstance(endPoint)) {
+            return drainTls(endPoint);
+        }
         try {
             SocketChannel ch = (SocketChannel) socketChannel.invoke(endPoint);
             if (!ch.isOpen()) {
@@ -217,6 +231,30 @@ final class DisconnectWatch {
             return total;
         } catch (IOException e) {
             return -1; // reset, shut down or closed
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** {@link #drain} over TLS: fills from the decrypted end point (Jetty's buffer convention: flush mode). */
+    private int drainTls(Object endPoint) {
+        ByteBuffer buf = SCRATCH.get();
+        int total = 0;
+        try {
+            while (total < DRAIN_LIMIT) {
+                buf.clear().limit(0); // empty, all of it space to fill
+                int n = (Integer) fill.invoke(endPoint, buf);
+                if (n < 0) {
+                    return -1;
+                }
+                if (n == 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            return e.getCause() instanceof IOException ? -1 : 0; // reset, or a broken TLS stream
         } catch (ReflectiveOperationException | RuntimeException e) {
             return 0;
         }

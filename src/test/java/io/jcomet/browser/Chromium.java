@@ -68,6 +68,11 @@ final class Chromium {
 
     /** A new headless browser with its own fresh profile. */
     static WebDriver open() throws IOException {
+        return open(new String[0]);
+    }
+
+    /** The same with more command-line switches (a certificate to trust, for instance). */
+    static WebDriver open(String... extraArguments) throws IOException {
         Path profile = Files.createTempDirectory("jcomet-chromium-");
         ChromeOptions o = new ChromeOptions();
         o.setBinary(BROWSER);
@@ -76,6 +81,7 @@ final class Chromium {
                 "--disable-dev-shm-usage", "--disable-extensions", "--disable-default-apps",
                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                 "--window-size=1200,900", "--user-data-dir=" + profile);
+        o.addArguments(extraArguments);
         Path logDir = Path.of("target", "browser-logs");
         Files.createDirectories(logDir);
         ChromeDriverService service = new ChromeDriverService.Builder()

@@ -38,6 +38,10 @@ public final class JettyFiles {
         INI.put("jetty-base/start.d/threadpool.ini", JettyTuning.THREAD_POOL);
         INI.put("jetty-base/start.d/http.ini", JettyTuning.ADMIN_CONNECTOR);
         INI.put("jetty-base/start.d/jcomet-front.ini", JettyTuning.FRONT_CONNECTORS);
+        INI.put("jetty-base/start.d/jcomet-tls.ini", JettyTuning.TLS_CONNECTOR);
+        INI.put("jetty-base/start.d/jcomet-tls-context.ini", JettyTuning.TLS_CONTEXT);
+        INI.put("jetty-base/start.d/jcomet-tls-reload.ini", JettyTuning.TLS_RELOAD);
+        INI.put("jetty-base/start.d/jcomet-h2.ini", JettyTuning.HTTP2);
     }
 
     private JettyFiles() {
@@ -91,6 +95,7 @@ public final class JettyFiles {
         }
         write(root.resolve(FrontConnectorsXml.BASE_PATH), FrontConnectorsXml.base());
         write(root.resolve(FrontConnectorsXml.DEV_PATH), FrontConnectorsXml.dev());
+        write(root.resolve(TlsXml.DEV_PATH), TlsXml.dev());
     }
 
     private static void write(Path file, String text) throws IOException {

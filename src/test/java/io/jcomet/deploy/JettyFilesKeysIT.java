@@ -30,7 +30,11 @@ class JettyFilesKeysIT {
                 "jetty.byteBufferPool.", Files.readString(etc.resolve("jetty-bytebufferpool.xml")),
                 "jetty.threadPool.", Files.readString(etc.resolve("jetty-threadpool.xml")),
                 "jetty.http.", Files.readString(etc.resolve("jetty-http.xml")),
-                "jcomet.front.", read(FrontConnectorsXml.BASE_PATH));
+                "jcomet.front.", read(FrontConnectorsXml.BASE_PATH),
+                "jetty.ssl.", Files.readString(etc.resolve("jetty-ssl.xml")),
+                "jetty.sslContext.", Files.readString(etc.resolve("jetty-ssl-context.xml")),
+                "jetty.sslContext.reload.", Files.readString(etc.resolve("jetty-ssl-context-reload.xml")),
+                "jetty.http2.", Files.readString(etc.resolve("jetty-http2.xml")));
         for (JettyTuning.Section s : JettyFiles.INI.values()) {
             String reader = readers.get(s.iniPrefix());
             for (JettyTuning.Setting set : s.settings()) {

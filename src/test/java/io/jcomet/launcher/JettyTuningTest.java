@@ -29,4 +29,16 @@ class JettyTuningTest {
             assertEquals(s.value(), getter.invoke(http), s.name());
         }
     }
+
+    @Test
+    void launcherTlsContextHasEveryListedValue() {
+        org.eclipse.jetty.util.ssl.SslContextFactory.Server ssl =
+                EmbeddedJcomet.Builder.tlsContext(DevCertificate.DEFAULT, DevCertificate.PASSWORD, JettyTuning.TLS_DEV_ALIAS);
+        assertEquals(5, JettyTuning.TLS_CONTEXT.settings().size(), "a new TLS setting needs its check here");
+        assertEquals(JettyTuning.TLS_PROTOCOLS, String.join(",", ssl.getIncludeProtocols()));
+        assertEquals(JettyTuning.TLS_EXCLUDE_CIPHER_SUITES, String.join(",", ssl.getExcludeCipherSuites()));
+        assertEquals(JettyTuning.TLS_SESSION_CACHING, ssl.isSessionCachingEnabled());
+        assertEquals(JettyTuning.TLS_SESSION_CACHE_SIZE, ssl.getSslSessionCacheSize());
+        assertEquals(JettyTuning.TLS_SESSION_TIMEOUT_S, ssl.getSslSessionTimeout());
+    }
 }

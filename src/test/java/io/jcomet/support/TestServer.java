@@ -33,6 +33,20 @@ public final class TestServer implements AutoCloseable {
         return new TestServer(b.start());
     }
 
+    /** As {@link #start(String...)}, plus the https front on an ephemeral port (the development certificate). */
+    public static TestServer startWithTls(String... keyValues) throws Exception {
+        EmbeddedJcomet.Builder b = EmbeddedJcomet.builder().adminPort(0).frontPorts(0, 1).tlsPort(0);
+        for (int i = 0; i < keyValues.length; i += 2) {
+            b.set(keyValues[i], keyValues[i + 1]);
+        }
+        return new TestServer(b.start());
+    }
+
+    /** The https front port (servers from {@link #startWithTls}). */
+    public int tls() {
+        return server.tlsPort();
+    }
+
     public record Response(int status, String body, Map<String, java.util.List<String>> headers) {
         public String header(String name) {
             var v = headers.get(name.toLowerCase());

@@ -34,6 +34,11 @@ public final class WsClient implements AutoCloseable {
     }
 
     public static WsClient open(int port, String pathAndQuery, boolean reading, String... headers) throws Exception {
+        return open(HTTP, URI.create("ws://127.0.0.1:" + port + pathAndQuery), reading, headers);
+    }
+
+    /** A WebSocket to any URI ({@code wss://...} with a client that trusts the server's certificate). */
+    public static WsClient open(HttpClient http, URI uri, boolean reading, String... headers) throws Exception {
         WsClient client = new WsClient();
         // the listener only touches the client's own queue and future: it never waits for the handshake
         WebSocket.Listener listener = new WebSocket.Listener() {
@@ -68,11 +73,11 @@ public final class WsClient implements AutoCloseable {
                 client.closed.complete("error " + error);
             }
         };
-        WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
-        client.ws = b.buildAsync(URI.create("ws://127.0.0.1:" + port + pathAndQuery), listener).get(10, TimeUnit.SECONDS);
+        client.ws = b.buildAsync(uri, listener).get(10, TimeUnit.SECONDS);
         return client;
     }
 

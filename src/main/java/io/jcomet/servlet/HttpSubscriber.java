@@ -46,8 +46,10 @@ import java.util.ArrayDeque;
  * channel, then this), and {@link #evicted} on the same thread after the lock.
  *
  * <p>A long-poll answered by a publish ({@link #sendDeferringEnd}) stays CLOSING, its bytes out,
- * until the broker's {@link #endDeferred} after the whole fan-out; its watch stays armed meanwhile,
- * so a client that re-polls at once (bytes waiting: left alone) or leaves is seen as usual.
+ * until the broker's {@link #endDeferred} after the whole fan-out. Bytes that arrive then are the
+ * client's next request (it re-polls as soon as it has the answer): the watch leaves them to Jetty,
+ * which reads them once this response ends. Only while a request is still held, unanswered, does the
+ * watch read bytes away (no well-behaved client sends any then).
  */
 final class HttpSubscriber extends Subscriber
         implements WriteListener, AsyncListener, DisconnectWatch.Listener, InvocationHandler {
@@ -165,8 +167,9 @@ final class HttpSubscriber extends Subscriber
 
     /**
      * The connection became readable while held: end of stream or reset, or bytes the client sent
-     * meanwhile, which are read away (and the watch armed again) so that a close behind them is
-     * still seen. Runs on the selector: nothing here blocks.
+     * meanwhile, which are read away while the request is unanswered (and the watch armed again) so
+     * that a close behind them is still seen, and left to Jetty once the answer is out (the next
+     * request). Runs on the selector: nothing here blocks.
      */
     @Override
     public void readable() {
@@ -177,13 +180,16 @@ final class HttpSubscriber extends Subscriber
                 return;
             }
             watched = null; // the callback fired: Jetty no longer holds our interest
+            if (state != State.OPEN) {
+                // answered meanwhile (CLOSING: the bytes are out, the end waits for the fan-out): what
+                // arrives now is the client's next request, Jetty's to read once this response ends
+                return;
+            }
             int n = watch.drain(ep);
             if (n >= 0 && (dropped += n) <= MAX_DROPPED_BYTES) {
-                if (state == State.OPEN) {
-                    watched = ep;
-                    if (!watch.watch(ep, watch.callback(this))) {
-                        watched = null;
-                    }
+                watched = ep;
+                if (!watch.watch(ep, watch.callback(this))) {
+                    watched = null;
                 }
                 return;
             }

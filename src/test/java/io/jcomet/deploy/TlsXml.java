@@ -7,7 +7,7 @@ import io.jcomet.launcher.JettyTuning;
  * Writes {@code src/main/jetty/jetty-tls.xml}, the https front connector of {@code mvn jetty:run}
  * (pom.xml {@code <jettyXmls>}): port {@link JettyTuning#TLS_PORT} on 127.0.0.1 (system property
  * {@code jcomet.tls_port} moves it), TLS with ALPN offering h2 and http/1.1, the generated
- * {@link DevCertificate} (system property {@code jcomet.dev_keystore}, which pom.xml sets), reloaded
+ * {@link DevCertificate} (system property {@code jcomet-dev-keystore}, which pom.xml sets), reloaded
  * when its file changes. Settings come from {@link JettyTuning}'s TLS sections, as the launcher's and
  * jetty-base's do. {@link JettyFiles} rewrites it; {@code TlsXmlTest} fails when the committed file differs.
  *
@@ -45,7 +45,7 @@ public final class TlsXml {
                   </New>
 
                   <New id="jcometSslContextFactory" class="org.eclipse.jetty.util.ssl.SslContextFactory$Server">
-                    <Set name="keyStorePath"><SystemProperty name="jcomet.dev_keystore" default="%s"/></Set>
+                    <Set name="keyStorePath"><SystemProperty name="jcomet-dev-keystore" default="%s"/></Set>
                     <Set name="keyStoreType">PKCS12</Set>
                     <Set name="keyStorePassword">%s</Set>
                     <Set name="certAlias">%s</Set>

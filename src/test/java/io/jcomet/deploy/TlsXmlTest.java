@@ -44,7 +44,7 @@ class TlsXmlTest {
     void theJettyRunXmlServesH2WithTheDevelopmentCertificate() throws Exception {
         Path keystore = DevCertificate.ensure(DevCertificate.DEFAULT);
         System.setProperty("jcomet.tls_port", "0");
-        System.setProperty("jcomet.dev_keystore", keystore.toAbsolutePath().toString());
+        System.setProperty("jcomet-dev-keystore", keystore.toAbsolutePath().toString());
         Server server = new Server();
         try {
             new XmlConfiguration(org.eclipse.jetty.util.resource.ResourceFactory.root()
@@ -73,7 +73,7 @@ class TlsXmlTest {
         } finally {
             server.stop();
             System.clearProperty("jcomet.tls_port");
-            System.clearProperty("jcomet.dev_keystore");
+            System.clearProperty("jcomet-dev-keystore");
         }
     }
 }

@@ -695,6 +695,9 @@ public final class RedisEngine implements Engine {
 
     /** Lettuce I/O thread: parse just enough to pick the delivery thread. */
     private void onPubSub(String channel, String payload) {
+        if (closing) {
+            return; // the node is stopping: nobody is left to deliver to
+        }
         if (channel.equals(replyChannel)) {
             onReply(payload);
             return;
@@ -1047,20 +1050,24 @@ public final class RedisEngine implements Engine {
     }
 
     /** Channels this node listens to (diagnostics, tests). */
+    /** Set by {@link #close} before the delivery threads stop; read by Lettuce's I/O threads. */
+    private volatile boolean closing;
+
     public int listening() {
         return listens.size();
     }
 
     @Override
     public void close() {
+        closing = true; // from here a message Lettuce still hands over is dropped, not queued to a stopped thread
         housekeeping.shutdownNow();
-        for (ExecutorService e : delivery) {
-            e.shutdownNow();
-        }
         try {
             link.close();
         } catch (RuntimeException e) {
             LOG.fine("jcomet: closing the Redis link: " + e);
+        }
+        for (ExecutorService e : delivery) {
+            e.shutdownNow();
         }
         resources.shutdown(0, 1, TimeUnit.SECONDS);
     }

@@ -1,16 +1,14 @@
 package io.jcomet.servlet;
 
+import static io.jcomet.support.SocketReads.readUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jcomet.support.TestServer;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -151,26 +149,5 @@ class DisconnectIT {
             // nothing else happens on the server: no later line could fail and reveal the departure
             TestServer.awaitIo("the departed presence stream released", Duration.ofMillis(1500), () -> t.info("held_psub") == 0);
         }
-    }
-
-    static String readUntil(InputStream in, String marker, Duration timeout) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        byte[] buf = new byte[4096];
-        while (!b.toString(StandardCharsets.UTF_8).contains(marker)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no " + marker + " in: " + b.toString(StandardCharsets.UTF_8));
-            }
-            try {
-                int n = in.read(buf);
-                if (n < 0) {
-                    throw new AssertionError("closed before " + marker + ": " + b.toString(StandardCharsets.UTF_8));
-                }
-                b.write(buf, 0, n);
-            } catch (SocketTimeoutException e) {
-                // keep waiting until the deadline
-            }
-        }
-        return b.toString(StandardCharsets.UTF_8);
     }
 }

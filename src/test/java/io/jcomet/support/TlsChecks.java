@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jcomet.ws.WsClient;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -196,7 +194,7 @@ public final class TlsChecks {
             Thread.sleep(300); // give a wrongly eager watch the chance to misread the pipelined bytes
             assertEquals(1, subscribers("tlspipe"), "a pipelined request is not a disconnect");
             admin.get("/push?cname=tlspipe&content=hello");
-            String both = readUntil(s.getInputStream(), "\"type\":\"ping\"", Duration.ofSeconds(5));
+            String both = SocketReads.readUntil(s.getInputStream(), "\"type\":\"ping\"", Duration.ofSeconds(5));
             assertTrue(both.contains("\"content\":\"hello\""), both);
         }
         try (SSLSocket s = Tls.http11Socket(trust, tlsPort)) {
@@ -211,30 +209,9 @@ public final class TlsChecks {
             Thread.sleep(300); // give a wrongly eager watch the chance to take the bytes for a close
             assertEquals(1, subscribers("tlspipe"), "bytes sent while held are not a disconnect");
             admin.get("/push?cname=tlspipe&content=again");
-            String answer = readUntil(s.getInputStream(), "\"content\":\"again\"", Duration.ofSeconds(5));
+            String answer = SocketReads.readUntil(s.getInputStream(), "\"content\":\"again\"", Duration.ofSeconds(5));
             assertTrue(answer.toLowerCase().contains("connection: close"), answer);
         }
         assertEquals(disconnected, info("disconnected"));
-    }
-
-    private static String readUntil(InputStream in, String marker, Duration timeout) throws java.io.IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        byte[] buf = new byte[4096];
-        while (!b.toString(StandardCharsets.UTF_8).contains(marker)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no " + marker + " in: " + b.toString(StandardCharsets.UTF_8));
-            }
-            try {
-                int n = in.read(buf);
-                if (n < 0) {
-                    throw new AssertionError("closed before " + marker + ": " + b.toString(StandardCharsets.UTF_8));
-                }
-                b.write(buf, 0, n);
-            } catch (SocketTimeoutException e) {
-                // keep waiting until the deadline
-            }
-        }
-        return b.toString(StandardCharsets.UTF_8);
     }
 }

@@ -49,23 +49,14 @@ final class Trickle implements AutoCloseable {
     /** Finishes connects, sends one more byte on every open connection and notes the closed ones. */
     void tick() {
         for (int i = 0; i < channels.size(); i++) {
-            if (closed[i]) {
+            if (!open(i)) {
                 continue;
             }
-            SocketChannel c = channels.get(i);
+            int k = sent.get(i);
+            one.clear();
+            one.put(k < HEAD.length ? HEAD[k] : (byte) 'a').flip();
             try {
-                if (c.isConnectionPending() && !c.finishConnect()) {
-                    continue;
-                }
-                sink.clear();
-                if (c.read(sink) < 0) {
-                    closed[i] = true;
-                    continue;
-                }
-                int k = sent.get(i);
-                one.clear();
-                one.put(k < HEAD.length ? HEAD[k] : (byte) 'a').flip();
-                c.write(one);
+                channels.get(i).write(one);
                 sent.set(i, k + 1);
             } catch (IOException e) {
                 closed[i] = true;
@@ -76,21 +67,29 @@ final class Trickle implements AutoCloseable {
     /** Checks each connection for the server's close without sending anything. */
     void poll() {
         for (int i = 0; i < channels.size(); i++) {
-            if (closed[i]) {
-                continue;
+            open(i);
+        }
+    }
+
+    /** Whether connection i is connected and not closed by the server (a close is noted); false while connecting. */
+    private boolean open(int i) {
+        if (closed[i]) {
+            return false;
+        }
+        SocketChannel c = channels.get(i);
+        try {
+            if (c.isConnectionPending() && !c.finishConnect()) {
+                return false;
             }
-            SocketChannel c = channels.get(i);
-            try {
-                if (c.isConnectionPending() && !c.finishConnect()) {
-                    continue;
-                }
-                sink.clear();
-                if (c.read(sink) < 0) {
-                    closed[i] = true;
-                }
-            } catch (IOException e) {
+            sink.clear();
+            if (c.read(sink) < 0) {
                 closed[i] = true;
+                return false;
             }
+            return true;
+        } catch (IOException e) {
+            closed[i] = true;
+            return false;
         }
     }
 

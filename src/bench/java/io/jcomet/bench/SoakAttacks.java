@@ -147,7 +147,12 @@ final class SoakAttacks {
                 }
             }
             // read what the server answered to the subs, then hold the sockets until the round ends
+            // (bounded: each socket is read for at most 100 ms, and not at all once the run stops, so
+            // that stop() closes the flood's sockets at once and the server's held count can reach 0)
             for (Socket s : open) {
+                if (!running()) {
+                    break;
+                }
                 countWsAnswers(s);
             }
             sleepUntil(roundEnd);
@@ -177,7 +182,7 @@ final class SoakAttacks {
         byte[] buf = new byte[64 * 1024];
         StringBuilder text = new StringBuilder();
         try {
-            s.setSoTimeout(300);
+            s.setSoTimeout(100);
             int n;
             while ((n = s.getInputStream().read(buf)) > 0) {
                 text.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));

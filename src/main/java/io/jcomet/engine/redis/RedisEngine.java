@@ -94,6 +94,13 @@ public final class RedisEngine implements Engine {
     private final String presenceChannel;
     private final String askChannel;
     private final String nodesKey;
+    /** The cluster's channels: a sorted set of names scored by when each expires unless used again. */
+    private final String channelsKey;
+    /**
+     * The cluster's channels as last counted (after this node made one, and every second):
+     * what max_channels is checked against. Written by any thread, read by request threads.
+     */
+    private volatile long channelCount;
     private final String nodeId;
     private final String replyChannel;
     private final ConcurrentHashMap<String, Gather> gathers = new ConcurrentHashMap<>();
@@ -134,6 +141,7 @@ public final class RedisEngine implements Engine {
         this.presenceChannel = prefix + "presence";
         this.askChannel = prefix + "ask";
         this.nodesKey = prefix + "nodes";
+        this.channelsKey = prefix + "channels";
         this.nodeId = Long.toString(random.nextLong() >>> 1, 36);
         this.replyChannel = prefix + "reply:" + nodeId;
         this.resources = DefaultClientResources.builder()
@@ -221,6 +229,7 @@ public final class RedisEngine implements Engine {
         }
         heartbeat();
         housekeeping.scheduleWithFixedDelay(this::heartbeat, 1000, 1000, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(this::recountChannels, 0, 1000, TimeUnit.MILLISECONDS);
         long every = Math.max(1000, config.channelTimeoutSeconds() * 1000L / 3);
         housekeeping.scheduleWithFixedDelay(this::keepAlive, every, every, TimeUnit.MILLISECONDS);
     }
@@ -286,10 +295,102 @@ public final class RedisEngine implements Engine {
         return config.channelTimeoutSeconds() * 1000L;
     }
 
+    // ------------------------------------------------------------------ the cluster's channels (max_channels)
+
+    /**
+     * max_channels for the cluster, as one node counts its table: a publish or /sign that would make
+     * a channel while the cluster holds max_channels is refused (429). The count is this node's
+     * latest (it recounts after each channel it makes, and every second), so only a channel another
+     * node made in the last second may be missing from it; the existence check costs a read only
+     * while the cluster is full.
+     */
+    private void refuseNewChannelWhenFull(String cname, long cap) {
+        if (channelCount < cap) {
+            return;
+        }
+        Long exists = await(link.commands().exists(base(cname) + ":m").toCompletableFuture(), "exists");
+        if (exists == null || exists == 0) {
+            broker.stats().addReject(Stats.Reject.TOO_MANY_CHANNELS);
+            throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
+        }
+    }
+
+    /**
+     * A script of this node made the channel in Redis: it is counted (kept in the channels set until
+     * it expires) and, when a publish or /sign made it, announced on every node's /psub as one node
+     * announces a channel it creates (a subscriber's channel is announced by presence instead).
+     */
+    private void created(String cname, long ttlMillis, boolean announce) {
+        if (announce) {
+            link.publishAll(presenceChannel, "1\n" + cname);
+        }
+        link.commands().zadd(channelsKey, (double) (System.currentTimeMillis() + ttlMillis), cname);
+        link.commands().zcard(channelsKey).thenAccept(n -> {
+            if (n != null) {
+                channelCount = n;
+            }
+        });
+    }
+
+    /** The cluster's channels now (one read); also refreshes {@link #channelCount}. */
+    private long countChannels() {
+        Long n = await(link.commands().zcard(channelsKey).toCompletableFuture(), "count channels");
+        long count = n == null ? 0 : n;
+        channelCount = count;
+        return count;
+    }
+
+    /** How many expired entries one recount looks at (bounded work per second per node). */
+    private static final int RECOUNT_BATCH = 256;
+
+    /**
+     * Housekeeping, every second: entries whose expiry passed are checked against Redis (a publish
+     * extends a channel's life without touching the set): a channel still there is kept with its
+     * remaining time, a gone one (expired, flushed) is dropped; then the count is read.
+     */
+    private void recountChannels() {
+        try {
+            long now = System.currentTimeMillis();
+            List<String> due = link.commands().zrangebyscore(channelsKey,
+                    io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now),
+                    io.lettuce.core.Limit.create(0, RECOUNT_BATCH)).get(timeoutMillis, TimeUnit.MILLISECONDS);
+            for (String cname : due) {
+                Long ttl = link.commands().pttl(base(cname) + ":m").get(timeoutMillis, TimeUnit.MILLISECONDS);
+                if (ttl != null && ttl > 0) {
+                    link.commands().zadd(channelsKey, (double) (now + ttl), cname);
+                } else if (ttl != null && ttl == -1) {
+                    link.commands().zadd(channelsKey, (double) (now + defaultTtlMillis()), cname);
+                } else {
+                    link.commands().zrem(channelsKey, cname);
+                }
+            }
+            Long n = link.commands().zcard(channelsKey).get(timeoutMillis, TimeUnit.MILLISECONDS);
+            if (n != null) {
+                channelCount = n;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.fine("jcomet: counting the cluster's channels: " + e); // Redis away: the last count stands
+        }
+    }
+
     // ------------------------------------------------------------------ operations
 
     @Override
     public boolean attach(String cname, boolean create) {
+        Listen held = listens.get(cname);
+        if (create && (held == null || !held.ready)) {
+            // a subscriber may make a channel only below max_channels - admin_reserved_channels,
+            // counted for the cluster now (one read): as on one node, never from the admin's slots
+            long count = countChannels();
+            if (count >= (long) config.maxChannels() - config.adminReservedChannels()) {
+                if (attach(cname, false)) {
+                    return true; // it exists: subscribing to it makes nothing
+                }
+                throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
+            }
+        }
         for (int tries = 0; tries < 3; tries++) {
             Listen l = listens.computeIfAbsent(cname, k -> {
                 String base = base(k);
@@ -350,14 +451,20 @@ public final class RedisEngine implements Engine {
             l.pending = new ArrayList<>(); // delivery thread: messages from now on wait for the state
         }
         CompletableFuture<List<Object>> read;
+        String candidate = epochCandidate();
         try {
-            read = evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), epochCandidate(),
+            read = evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), candidate,
                     create ? "1" : "0", Long.toString(defaultTtlMillis()));
         } catch (RuntimeException e) {
             read = CompletableFuture.failedFuture(e);
         }
-        read.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
-                .whenComplete((r, e) -> delivery[l.stripe].execute(() -> applySync(l, attempt, r, e)));
+        read.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+            if (e == null && r != null && !r.isEmpty() && candidate.equals(r.get(0))) {
+                // made for a subscriber: counted; announced by presence once a node holds it
+                created(l.cname, defaultTtlMillis(), false);
+            }
+            delivery[l.stripe].execute(() -> applySync(l, attempt, r, e));
+        });
     }
 
     /** Delivery thread of the channel. */
@@ -492,15 +599,20 @@ public final class RedisEngine implements Engine {
         String base = base(cname);
         boolean keyed = idempotencyKey != null && !idempotencyKey.isEmpty();
         String[] keys = {base + ":m", base + ":s", keyed ? idempotencyKey(base, idempotencyKey) : base + ":i"};
+        refuseNewChannelWhenFull(cname, config.maxChannels());
+        String candidate = epochCandidate();
         CompletableFuture<List<Object>> f;
         try {
-            f = evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(),
+            f = evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, candidate,
                     kind == Message.Kind.BROADCAST ? "b" : "d", content, Integer.toString(config.channelBufferSize()),
                     Long.toString(defaultTtlMillis()), base, keyed ? Long.toString(config.idempotencyWindowSeconds() * 1000L) : "0");
         } catch (RuntimeException e) {
             throw unavailable("publish: " + e.getMessage() + "; " + NOT_PUBLISHED);
         }
         List<Object> r = awaitPublish(f);
+        if (candidate.equals(r.get(1))) {
+            created(cname, defaultTtlMillis(), true); // this publish made the channel
+        }
         return (int) (long) (Long) r.get(0);
     }
 
@@ -538,7 +650,11 @@ public final class RedisEngine implements Engine {
     public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) {
         int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
         String base = base(cname);
-        List<Object> r = eval(Scripts.SIGN, keys(base), epochCandidate(), tokenIfNew, Long.toString(expires * 1000L), base);
+        refuseNewChannelWhenFull(cname, config.maxChannels());
+        String candidate = epochCandidate();
+        List<Object> r = eval(Scripts.SIGN, keys(base), candidate, tokenIfNew, Long.toString(expires * 1000L), base);
+        // made by this sign: announced as one node announces it; either way its lifetime is now `expires`
+        created(cname, expires * 1000L, r.size() > 3 && candidate.equals(r.get(3)));
         int lastSeq = (int) Long.parseLong((String) r.get(0));
         String oldest = r.size() > 2 ? (String) r.get(2) : "";
         // as on one node: the oldest buffered message, or the next seq when none is
@@ -550,6 +666,9 @@ public final class RedisEngine implements Engine {
     public long close(String cname) {
         String base = base(cname);
         Long next = eval(Scripts.CLOSE, ScriptOutputType.INTEGER, keys(base), base);
+        if (next != null && next >= 0) {
+            link.commands().zrem(channelsKey, cname); // no longer counted against max_channels
+        }
         return next;
     }
 
@@ -570,7 +689,44 @@ public final class RedisEngine implements Engine {
     public int broadcast(String content) {
         String id = epochCandidate();
         await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
-        return listens.size();
+        return listens.size() + broadcastToCounted(id, content);
+    }
+
+    /** Channels a broadcast reads from the channels set at once (one page of scripts in flight). */
+    private static final int BROADCAST_PAGE = 500;
+
+    /**
+     * As one node buffers a broadcast in every channel it has, this node buffers it in every channel
+     * of the cluster's channels set that has not expired, whether or not a node serves it (those
+     * that one does get it once: the same broadcast id). A channel that expired meanwhile is not made
+     * again. Returns the channels it reached this way.
+     */
+    private int broadcastToCounted(String id, String content) {
+        int reached = 0;
+        long offset = 0;
+        while (true) {
+            List<String> page = await(link.commands().zrangebyscore(channelsKey,
+                    io.lettuce.core.Range.create((double) System.currentTimeMillis(), Double.POSITIVE_INFINITY),
+                    io.lettuce.core.Limit.create(offset, BROADCAST_PAGE)).toCompletableFuture(), "broadcast");
+            List<CompletableFuture<List<Object>>> sent = new ArrayList<>(page.size());
+            for (String cname : page) {
+                String base = base(cname);
+                String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
+                sent.add(evalAsync(Scripts.PUBLISH_IF_EXISTS, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
+                        Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
+                        Long.toString(BROADCAST_DEDUP_MILLIS)));
+            }
+            for (CompletableFuture<List<Object>> f : sent) {
+                List<Object> r = await(f, "broadcast");
+                if (r != null && !r.isEmpty() && r.get(0) != null) {
+                    reached++;
+                }
+            }
+            if (page.size() < BROADCAST_PAGE) {
+                return reached;
+            }
+            offset += page.size();
+        }
     }
 
     /** How long a channel remembers a broadcast id: far longer than nodes take to hear one broadcast. */
@@ -682,11 +838,15 @@ public final class RedisEngine implements Engine {
     @Override
     public void presence(String cname, boolean online) {
         String base = base(cname);
-        CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId,
+        CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER,
+                new String[] {base + ":p", base + ":m", base + ":s"}, nodeId,
                 online ? "1" : "0", Long.toString(defaultTtlMillis()));
         f.thenAccept(changed -> {
-            if (changed != null && changed == 1L) {
+            if (changed != null && changed >= 1L) {
                 link.publishAll(presenceChannel, (online ? "1\n" : "0\n") + cname);
+            }
+            if (changed != null && changed == 2L) {
+                link.commands().zrem(channelsKey, cname); // a subscriber's channel gone with its last subscriber
             }
         });
     }

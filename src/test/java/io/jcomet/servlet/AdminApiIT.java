@@ -226,12 +226,15 @@ class AdminApiIT {
             Response push = small.pub.admin("/push?cname=many3&content=x");
             assertEquals(429, push.status());
             assertTrue(push.body().contains("Too many channels"));
+            Response sign = small.pub.admin("/sign?cname=signed-past-the-cap");
+            assertEquals(429, sign.status(), "/sign makes a channel too");
+            assertEquals(200, small.pub.admin("/push?cname=many0&content=again").status(), "an existing channel takes pushes");
             Response sub = small.sub.front("/sub?cname=yetanother&seq=1");
             assertEquals(200, sub.status());
             assertTrue(sub.body().contains("Too many channels"));
             // refusals are counted by the node that refused (a node's counters), the cap holds for the cluster
             long refused = small.pub.info("too_many_channels") + (small.shared() ? small.sub.info("too_many_channels") : 0);
-            assertEquals(2, refused);
+            assertEquals(3, refused);
         }
     }
 

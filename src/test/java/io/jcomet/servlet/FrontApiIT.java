@@ -98,6 +98,20 @@ class FrontApiIT {
     }
 
     @Test
+    void askingWhereAnUnknownChannelIsCreatesNothing() throws Exception {
+        for (String transport : new String[] {"sub", "poll"}) {
+            JsonNode m = JSON.readTree(e.sub.front("/" + transport + "?cname=probe-" + transport + "&seq=0").body());
+            assertEquals("next_seq", m.get("type").asText());
+            assertEquals(1, m.get("seq").asInt());
+            assertEquals("{}\n", e.pub.admin("/check?cname=probe-" + transport).body(), "not created by asking");
+        }
+        if (e.shared()) {
+            assertEquals("0", e.redis().cli("EVAL", "return #redis.call('KEYS', 'jcomet:{probe-*')", "0").trim().replaceAll("\\D", ""),
+                    "no key in Redis for a channel only asked about");
+        }
+    }
+
+    @Test
     void seqOlderThanTheBufferGetsAGapFirst() throws Exception {
         for (int i = 1; i <= 8; i++) {
             e.pub.admin("/push?cname=gap&content=m" + i);

@@ -668,6 +668,13 @@ public final class RedisEngine implements Engine {
         Long next = eval(Scripts.CLOSE, ScriptOutputType.INTEGER, keys(base), base);
         if (next != null && next >= 0) {
             link.commands().zrem(channelsKey, cname); // no longer counted against max_channels
+            // the nodes holding it report it offline once they closed it (presence); when none
+            // holds it, the closer does: /psub hears "0 <cname>" as from one node
+            link.commands().exists(base + ":p").thenAccept(held -> {
+                if (held != null && held == 0) {
+                    link.publishAll(presenceChannel, "0\n" + cname);
+                }
+            });
         }
         return next;
     }

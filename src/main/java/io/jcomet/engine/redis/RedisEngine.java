@@ -321,15 +321,34 @@ public final class RedisEngine implements Engine {
      * announces a channel it creates (a subscriber's channel is announced by presence instead).
      */
     private void created(String cname, long ttlMillis, boolean announce) {
+        created(cname, ttlMillis, announce, false);
+    }
+
+    /**
+     * With {@code wait} (a request thread, after a publish or /sign) the count is read before the
+     * answer, so this node's next publish sees the channel it just made; the message is published
+     * either way, so a slow count is no failure.
+     */
+    private void created(String cname, long ttlMillis, boolean announce, boolean wait) {
         if (announce) {
             link.publishAll(presenceChannel, "1\n" + cname);
         }
         link.commands().zadd(channelsKey, (double) (System.currentTimeMillis() + ttlMillis), cname);
-        link.commands().zcard(channelsKey).thenAccept(n -> {
+        CompletableFuture<Long> count = link.commands().zcard(channelsKey).toCompletableFuture().thenApply(n -> {
             if (n != null) {
                 channelCount = n;
             }
+            return n;
         });
+        if (wait) {
+            try {
+                count.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.fine("jcomet: counting the cluster's channels after " + cname + ": " + e);
+            }
+        }
     }
 
     /** The cluster's channels now (one read); also refreshes {@link #channelCount}. */
@@ -340,6 +359,9 @@ public final class RedisEngine implements Engine {
         return count;
     }
 
+    /** A recount is waiting for Redis (housekeeping starts no second one meanwhile). */
+    private final java.util.concurrent.atomic.AtomicBoolean recounting = new java.util.concurrent.atomic.AtomicBoolean();
+
     /** How many expired entries one recount looks at (bounded work per second per node). */
     private static final int RECOUNT_BATCH = 256;
 
@@ -349,30 +371,38 @@ public final class RedisEngine implements Engine {
      * remaining time, a gone one (expired, flushed) is dropped; then the count is read.
      */
     private void recountChannels() {
-        try {
-            long now = System.currentTimeMillis();
-            List<String> due = link.commands().zrangebyscore(channelsKey,
-                    io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now),
-                    io.lettuce.core.Limit.create(0, RECOUNT_BATCH)).get(timeoutMillis, TimeUnit.MILLISECONDS);
-            for (String cname : due) {
-                Long ttl = link.commands().pttl(base(cname) + ":m").get(timeoutMillis, TimeUnit.MILLISECONDS);
-                if (ttl != null && ttl > 0) {
-                    link.commands().zadd(channelsKey, (double) (now + ttl), cname);
-                } else if (ttl != null && ttl == -1) {
-                    link.commands().zadd(channelsKey, (double) (now + defaultTtlMillis()), cname);
-                } else {
-                    link.commands().zrem(channelsKey, cname);
-                }
-            }
-            Long n = link.commands().zcard(channelsKey).get(timeoutMillis, TimeUnit.MILLISECONDS);
-            if (n != null) {
-                channelCount = n;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            LOG.fine("jcomet: counting the cluster's channels: " + e); // Redis away: the last count stands
+        if (!recounting.compareAndSet(false, true)) {
+            return; // the last pass is still waiting for Redis
         }
+        long now = System.currentTimeMillis();
+        // asynchronous throughout: the housekeeping thread also sends the heartbeat, which must not wait
+        link.commands().zrangebyscore(channelsKey, io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now),
+                io.lettuce.core.Limit.create(0, RECOUNT_BATCH)).toCompletableFuture().thenCompose(due -> {
+                    List<CompletableFuture<Long>> ttls = new ArrayList<>(due.size());
+                    for (String cname : due) {
+                        ttls.add(link.commands().pttl(base(cname) + ":m").toCompletableFuture());
+                    }
+                    return CompletableFuture.allOf(ttls.toArray(new CompletableFuture<?>[0])).thenCompose(all -> {
+                        for (int i = 0; i < due.size(); i++) {
+                            Long ttl = ttls.get(i).join();
+                            if (ttl != null && ttl > 0) {
+                                link.commands().zadd(channelsKey, (double) (now + ttl), due.get(i));
+                            } else if (ttl != null && ttl == -1) {
+                                link.commands().zadd(channelsKey, (double) (now + defaultTtlMillis()), due.get(i));
+                            } else {
+                                link.commands().zrem(channelsKey, due.get(i));
+                            }
+                        }
+                        return link.commands().zcard(channelsKey).toCompletableFuture();
+                    });
+                }).orTimeout(3 * timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((n, e) -> {
+                    if (n != null) {
+                        channelCount = n;
+                    } else if (e != null) {
+                        LOG.fine("jcomet: counting the cluster's channels: " + e); // Redis away: the last count stands
+                    }
+                    recounting.set(false);
+                });
     }
 
     // ------------------------------------------------------------------ operations
@@ -611,7 +641,7 @@ public final class RedisEngine implements Engine {
         }
         List<Object> r = awaitPublish(f);
         if (candidate.equals(r.get(1))) {
-            created(cname, defaultTtlMillis(), true); // this publish made the channel
+            created(cname, defaultTtlMillis(), true, true); // this publish made the channel
         }
         return (int) (long) (Long) r.get(0);
     }
@@ -654,7 +684,7 @@ public final class RedisEngine implements Engine {
         String candidate = epochCandidate();
         List<Object> r = eval(Scripts.SIGN, keys(base), candidate, tokenIfNew, Long.toString(expires * 1000L), base);
         // made by this sign: announced as one node announces it; either way its lifetime is now `expires`
-        created(cname, expires * 1000L, r.size() > 3 && candidate.equals(r.get(3)));
+        created(cname, expires * 1000L, r.size() > 3 && candidate.equals(r.get(3)), true);
         int lastSeq = (int) Long.parseLong((String) r.get(0));
         String oldest = r.size() > 2 ? (String) r.get(2) : "";
         // as on one node: the oldest buffered message, or the next seq when none is

@@ -136,9 +136,10 @@ final class Scripts {
      * KEYS[1]: the channel's presence hash (node id -> 1), KEYS[2] and KEYS[3] the channel's meta hash
      * and stream. ARGV: node id, 1/0, ttl ms. Returns 1 when the first node went online or the last
      * went offline (the caller then tells every node, so /psub reports a channel once for the
-     * cluster), 2 when the last went offline and the channel was deleted (below), else 0. When the last node goes offline from a channel a subscriber made and nothing
-     * was published to nor signed (seq 0, no token), the channel is deleted: as on one node, such a
-     * channel goes with its last subscriber instead of living channel_timeout.
+     * cluster), 2 when the last went offline and the channel was deleted, else 0. A channel is
+     * deleted when the last node goes offline from it and a subscriber made it and nothing was
+     * published to it nor signed (seq 0, no token): as on one node, such a channel goes with its
+     * last subscriber instead of living channel_timeout.
      */
     static final Script PRESENCE = new Script(
             "if ARGV[2] == '1' then\n"

@@ -55,6 +55,9 @@ import java.util.logging.Logger;
  * <li><b>Publisher retries</b>: an idempotency key is kept per channel by the publish script
  * (idempotency_window); broadcast ids the same way, so a channel served by several nodes gets
  * each broadcast once. A publish 503 says whether the script may have run.</li>
+ * <li><b>The cluster's channels</b>: a sorted set of channel names scored by expiry, written when a
+ * script made a channel and checked every second (expired names dropped, live ones rescored), is
+ * what max_channels counts and what /broadcast reaches, as one node's table is.</li>
  * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
  * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
  * its channel is re-read from the stream once the thread gets to it, so subscribers still get the

@@ -698,16 +698,14 @@ public final class RedisEngine implements Engine {
     @Override
     public long close(String cname) {
         String base = base(cname);
-        Long next = eval(Scripts.CLOSE, ScriptOutputType.INTEGER, keys(base), base);
-        if (next != null && next >= 0) {
+        List<Object> r = eval(Scripts.CLOSE, new String[] {base + ":m", base + ":s", base + ":p"}, base);
+        long next = (Long) r.get(0);
+        if (next >= 0) {
             link.commands().zrem(channelsKey, cname); // no longer counted against max_channels
-            // the nodes holding it report it offline once they closed it (presence); when none
-            // holds it, the closer does: /psub hears "0 <cname>" as from one node
-            link.commands().exists(base + ":p").thenAccept(held -> {
-                if (held != null && held == 0) {
-                    link.publishAll(presenceChannel, "0\n" + cname);
-                }
-            });
+            if ((Long) r.get(1) == 0) {
+                // no node holds it, so none will report it offline: the closer does, as one node would
+                link.publishAll(presenceChannel, "0\n" + cname);
+            }
         }
         return next;
     }

@@ -109,14 +109,18 @@ final class Scripts {
             + "local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)\n"
             + "return {m[1], m[2], first[1] and first[1][1] or '', epoch}\n");
 
-    /** ARGV: shard channel. Deletes the channel; returns the next seq, or -1 when it did not exist. */
+    /**
+     * KEYS[3]: the channel's presence hash. ARGV: shard channel. Deletes the channel; returns {the
+     * next seq, 1 when a node holds the channel (it reports it offline once it closed it) else 0},
+     * or {-1, 0} when it did not exist.
+     */
     static final Script CLOSE = new Script(
             "local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')\n"
-            + "if not m[1] then return -1 end\n"
+            + "if not m[1] then return {-1, 0} end\n"
             + "redis.call('DEL', KEYS[1], KEYS[2])\n"
             + "local next = tonumber(m[2]) + 1\n"
             + "redis.call('SPUBLISH', ARGV[1], 'c\\n' .. next .. '\\n' .. m[1] .. '\\n')\n"
-            + "return next\n");
+            + "return {next, redis.call('EXISTS', KEYS[3])}\n");
 
     /** ARGV: shard channel. Drops the buffer; returns the next seq, or -1 when the channel does not exist. */
     static final Script CLEAR = new Script(

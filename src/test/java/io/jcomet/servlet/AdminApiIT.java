@@ -239,6 +239,20 @@ class AdminApiIT {
     }
 
     @Test
+    void channelsThatExpiredMakeRoomUnderMaxChannels() throws Exception {
+        try (Engines small = e.with("max_channels", "2", "channel_timeout", "1")) {
+            assertEquals(200, small.pub.admin("/push?cname=exp1&content=x").status());
+            assertEquals(200, small.pub.admin("/push?cname=exp2&content=x").status());
+            assertEquals(429, small.pub.admin("/push?cname=exp3&content=x").status());
+            // nobody holds them: they expire after channel_timeout (1 s) and stop counting, on one
+            // node by its sweeper, on Redis by the key's expiry and the channel set's recount
+            awaitIo("room for a new channel once the others expired", Duration.ofSeconds(8),
+                    () -> small.pub.admin("/push?cname=exp3&content=x").status() == 200);
+            assertEquals("{}\n", small.sub.admin("/check?cname=exp1").body());
+        }
+    }
+
+    @Test
     void adminEndpointsAreRefusedOnAFrontPortAndFrontOnesOnTheAdminPort() throws Exception {
         Response a = e.sub.front("/push?cname=x&content=y");
         assertEquals(404, a.status());

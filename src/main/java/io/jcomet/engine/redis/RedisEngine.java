@@ -99,6 +99,8 @@ public final class RedisEngine implements Engine {
     private final String nodesKey;
     /** The cluster's channels: a sorted set of names scored by when each expires unless used again. */
     private final String channelsKey;
+    /** Held for a second by the node that checks the channels set's expired entries. */
+    private final String recountKey;
     /**
      * The cluster's channels as last counted (after this node made one, and every second):
      * what max_channels is checked against. Written by any thread, read by request threads.
@@ -145,6 +147,7 @@ public final class RedisEngine implements Engine {
         this.askChannel = prefix + "ask";
         this.nodesKey = prefix + "nodes";
         this.channelsKey = prefix + "channels";
+        this.recountKey = prefix + "channels-recount";
         this.nodeId = Long.toString(random.nextLong() >>> 1, 36);
         this.replyChannel = prefix + "reply:" + nodeId;
         this.resources = DefaultClientResources.builder()
@@ -365,13 +368,14 @@ public final class RedisEngine implements Engine {
     /** A recount is waiting for Redis (housekeeping starts no second one meanwhile). */
     private final java.util.concurrent.atomic.AtomicBoolean recounting = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** How many expired entries one recount looks at (bounded work per second per node). */
-    private static final int RECOUNT_BATCH = 256;
+    /** How many expired entries one recount looks at (one node a second for the cluster, pipelined). */
+    static final int RECOUNT_BATCH = 2000;
 
     /**
      * Housekeeping, every second: entries whose expiry passed are checked against Redis (a publish
      * extends a channel's life without touching the set): a channel still there is kept with its
-     * remaining time, a gone one (expired, flushed) is dropped; then the count is read.
+     * remaining time, a gone one (expired, flushed) is dropped; then the count is read. One node a
+     * second does the checks (whichever takes the recount key first); the others only read the count.
      */
     private void recountChannels() {
         if (!recounting.compareAndSet(false, true)) {
@@ -379,8 +383,12 @@ public final class RedisEngine implements Engine {
         }
         long now = System.currentTimeMillis();
         // asynchronous throughout: the housekeeping thread also sends the heartbeat, which must not wait
-        link.commands().zrangebyscore(channelsKey, io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now),
-                io.lettuce.core.Limit.create(0, RECOUNT_BATCH)).toCompletableFuture().thenCompose(due -> {
+        link.commands().set(recountKey, nodeId, io.lettuce.core.SetArgs.Builder.nx().px(900)).toCompletableFuture()
+                .thenCompose(won -> "OK".equals(won)
+                        ? link.commands().zrangebyscore(channelsKey, io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now),
+                                io.lettuce.core.Limit.create(0, RECOUNT_BATCH)).toCompletableFuture()
+                        : CompletableFuture.completedFuture(List.<String>of()))
+                .thenCompose(due -> {
                     List<CompletableFuture<Long>> ttls = new ArrayList<>(due.size());
                     for (String cname : due) {
                         ttls.add(link.commands().pttl(base(cname) + ":m").toCompletableFuture());

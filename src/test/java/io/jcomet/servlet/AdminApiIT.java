@@ -216,9 +216,19 @@ class AdminApiIT {
         Response jsonp = e.sub.front("/sub?cname=full&seq=1&cb=cb");
         assertEquals(200, jsonp.status(), "JSONP answers 200 or the browser would never run the callback");
         assertTrue(jsonp.body().startsWith("cb({\"type\":\"429\""));
+        CompletableFuture<Response> elsewhere = null;
+        if (e.shared()) {
+            // max_subscribers_per_channel protects one node's memory and fan-out: another node takes
+            // its own (docs/PROTOCOL.md, several nodes against one node)
+            elsewhere = e.pub.getAsync(e.pub.front(), "/sub?cname=full&seq=1");
+            awaitHeld("full", 3);
+        }
         e.pub.admin("/push?cname=full&content=x");
         a.get(5, TimeUnit.SECONDS);
         b.get(5, TimeUnit.SECONDS);
+        if (elsewhere != null) {
+            assertTrue(elsewhere.get(5, TimeUnit.SECONDS).body().contains("\"content\":\"x\""));
+        }
         try (Engines small = e.with("max_channels", "3")) {
             for (int i = 0; i < 3; i++) {
                 assertEquals(200, small.pub.admin("/push?cname=many" + i + "&content=x").status());

@@ -795,7 +795,13 @@ public final class Broker implements AutoCloseable {
      * missed reach its subscribers in order. Returns false when the local table is full.
      */
     public boolean syncShared(String cname, Engine.SharedState state) {
-        Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
+        // nothing published, never signed: a channel a subscriber made (here or on another node),
+        // which goes with its last subscriber as on one node, never from the admin's slots
+        boolean subscribersOnly = state.nextSeq() == 1 && state.token() == null && state.timeoutSeconds() == 0
+                && state.buffered().isEmpty();
+        Channel ch = subscribersOnly
+                ? table.getOrCreate(cname, Math.min(1000, channelTimeoutMillis), now(), true)
+                : table.getOrCreate(cname, channelTimeoutMillis, now());
         if (ch == null) {
             stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
             return false;

@@ -156,19 +156,27 @@ class IcometTranscriptTest {
     /** Records jcomet with the script under the conf and compares with icomet's transcript; returns the identical answers. */
     static int compare(String scriptName, String transcriptName, String confName, Map<String, Difference> differences)
             throws Exception {
+        return compare(scriptName, transcriptName, confName, differences, null);
+    }
+
+    /**
+     * As {@link #compare(String, String, String, Map)}; with {@code redisUri} two nodes on that Redis
+     * answer (engine=redis): admin requests go to one, front requests to the other.
+     */
+    static int compare(String scriptName, String transcriptName, String confName, Map<String, Difference> differences,
+            String redisUri) throws Exception {
         String script = resource(scriptName);
         List<Entry> icomet = Entry.parse(resource(transcriptName));
         Map<String, String> conf = new LinkedHashMap<>(IcometConfReader.parse(
                 new StringReader(resource(confName)), confName).values());
-        EmbeddedJcomet.Builder b = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 1);
-        conf.forEach((k, v) -> {
-            if (!k.endsWith("_port") && !k.endsWith("_host")) {
-                b.set(k, v);
-            }
-        });
+        if (redisUri != null) {
+            conf.put("engine", "redis");
+            conf.put("redis_uri", redisUri);
+        }
         String transcript;
-        try (EmbeddedJcomet server = b.start()) {
-            transcript = new TranscriptRecorder("127.0.0.1", server.adminPort(), server.frontPort(0)).run(script);
+        try (EmbeddedJcomet admin = start(conf); EmbeddedJcomet front = redisUri == null ? null : start(conf)) {
+            transcript = new TranscriptRecorder("127.0.0.1", admin.adminPort(), (front == null ? admin : front).frontPort(0))
+                    .run(script);
         }
         List<Entry> jcomet = Entry.parse(transcript);
         assertEquals(icomet.size(), jcomet.size(), "both transcripts come from the same script");
@@ -225,6 +233,16 @@ class IcometTranscriptTest {
                     + "\n\njcomet transcript:\n" + transcript);
         }
         return agreed;
+    }
+
+    private static EmbeddedJcomet start(Map<String, String> conf) throws Exception {
+        EmbeddedJcomet.Builder b = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 1);
+        conf.forEach((k, v) -> {
+            if (!k.endsWith("_port") && !k.endsWith("_host")) {
+                b.set(k, v);
+            }
+        });
+        return b.start();
     }
 
     // ------------------------------------------------------------------ normalisation

@@ -55,6 +55,9 @@ import java.util.logging.Logger;
  * <li><b>Publisher retries</b>: an idempotency key is kept per channel by the publish script
  * (idempotency_window); broadcast ids the same way, so a channel served by several nodes gets
  * each broadcast once. A publish 503 says whether the script may have run.</li>
+ * <li><b>The cluster's channels</b>: a sorted set of channel names scored by expiry, written when a
+ * script made a channel and checked every second (expired names dropped, live ones rescored), is
+ * what max_channels counts and what /broadcast reaches, as one node's table is.</li>
  * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
  * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
  * its channel is re-read from the stream once the thread gets to it, so subscribers still get the
@@ -94,6 +97,15 @@ public final class RedisEngine implements Engine {
     private final String presenceChannel;
     private final String askChannel;
     private final String nodesKey;
+    /** The cluster's channels: a sorted set of names scored by when each expires unless used again. */
+    private final String channelsKey;
+    /** Held for a second by the node that checks the channels set's expired entries. */
+    private final String recountKey;
+    /**
+     * The cluster's channels as last counted (after this node made one, and every second):
+     * what max_channels is checked against. Written by any thread, read by request threads.
+     */
+    private volatile long channelCount;
     private final String nodeId;
     private final String replyChannel;
     private final ConcurrentHashMap<String, Gather> gathers = new ConcurrentHashMap<>();
@@ -134,6 +146,8 @@ public final class RedisEngine implements Engine {
         this.presenceChannel = prefix + "presence";
         this.askChannel = prefix + "ask";
         this.nodesKey = prefix + "nodes";
+        this.channelsKey = prefix + "channels";
+        this.recountKey = prefix + "channels-recount";
         this.nodeId = Long.toString(random.nextLong() >>> 1, 36);
         this.replyChannel = prefix + "reply:" + nodeId;
         this.resources = DefaultClientResources.builder()
@@ -221,6 +235,7 @@ public final class RedisEngine implements Engine {
         }
         heartbeat();
         housekeeping.scheduleWithFixedDelay(this::heartbeat, 1000, 1000, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(this::recountChannels, 0, 1000, TimeUnit.MILLISECONDS);
         long every = Math.max(1000, config.channelTimeoutSeconds() * 1000L / 3);
         housekeeping.scheduleWithFixedDelay(this::keepAlive, every, every, TimeUnit.MILLISECONDS);
     }
@@ -286,10 +301,137 @@ public final class RedisEngine implements Engine {
         return config.channelTimeoutSeconds() * 1000L;
     }
 
+    // ------------------------------------------------------------------ the cluster's channels (max_channels)
+
+    /**
+     * max_channels for the cluster, as one node counts its table: a publish or /sign that would make
+     * a channel while the cluster holds max_channels is refused (429). The count is this node's
+     * latest (it recounts after each channel it makes, and every second), so only a channel another
+     * node made in the last second may be missing from it; the existence check costs a read only
+     * while the cluster is full.
+     */
+    private void refuseNewChannelWhenFull(String cname, long cap) {
+        if (channelCount < cap) {
+            return;
+        }
+        Long exists = await(link.commands().exists(base(cname) + ":m").toCompletableFuture(), "exists");
+        if (exists == null || exists == 0) {
+            broker.stats().addReject(Stats.Reject.TOO_MANY_CHANNELS);
+            throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
+        }
+    }
+
+    /**
+     * A script of this node made the channel in Redis: it is counted (kept in the channels set until
+     * it expires) and, when a publish or /sign made it, announced on every node's /psub as one node
+     * announces a channel it creates (a subscriber's channel is announced by presence instead).
+     */
+    private void created(String cname, long ttlMillis, boolean announce) {
+        created(cname, ttlMillis, announce, false);
+    }
+
+    /**
+     * With {@code wait} (a request thread, after a publish or /sign) the count is read before the
+     * answer, so this node's next publish sees the channel it just made; the message is published
+     * either way, so a slow count is no failure.
+     */
+    private void created(String cname, long ttlMillis, boolean announce, boolean wait) {
+        if (announce) {
+            link.publishAll(presenceChannel, "1\n" + cname);
+        }
+        link.commands().zadd(channelsKey, (double) (System.currentTimeMillis() + ttlMillis), cname);
+        CompletableFuture<Long> count = link.commands().zcard(channelsKey).toCompletableFuture().thenApply(n -> {
+            if (n != null) {
+                channelCount = n;
+            }
+            return n;
+        });
+        if (wait) {
+            try {
+                count.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.fine("jcomet: counting the cluster's channels after " + cname + ": " + e);
+            }
+        }
+    }
+
+    /** The cluster's channels now (one read); also refreshes {@link #channelCount}. */
+    private long countChannels() {
+        Long n = await(link.commands().zcard(channelsKey).toCompletableFuture(), "count channels");
+        long count = n == null ? 0 : n;
+        channelCount = count;
+        return count;
+    }
+
+    /** A recount is waiting for Redis (housekeeping starts no second one meanwhile). */
+    private final java.util.concurrent.atomic.AtomicBoolean recounting = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** How many expired entries one recount looks at (one node a second for the cluster, pipelined). */
+    static final int RECOUNT_BATCH = 2000;
+
+    /**
+     * Housekeeping, every second: entries whose expiry passed are checked against Redis (a publish
+     * extends a channel's life without touching the set): a channel still there is kept with its
+     * remaining time, a gone one (expired, flushed) is dropped; then the count is read. One node a
+     * second does the checks (whichever takes the recount key first); the others only read the count.
+     */
+    private void recountChannels() {
+        if (!recounting.compareAndSet(false, true)) {
+            return; // the last pass is still waiting for Redis
+        }
+        long now = System.currentTimeMillis();
+        // asynchronous throughout: the housekeeping thread also sends the heartbeat, which must not wait
+        link.commands().set(recountKey, nodeId, io.lettuce.core.SetArgs.Builder.nx().px(900)).toCompletableFuture()
+                .thenCompose(won -> "OK".equals(won)
+                        ? link.commands().zrangebyscore(channelsKey, io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now),
+                                io.lettuce.core.Limit.create(0, RECOUNT_BATCH)).toCompletableFuture()
+                        : CompletableFuture.completedFuture(List.<String>of()))
+                .thenCompose(due -> {
+                    List<CompletableFuture<Long>> ttls = new ArrayList<>(due.size());
+                    for (String cname : due) {
+                        ttls.add(link.commands().pttl(base(cname) + ":m").toCompletableFuture());
+                    }
+                    return CompletableFuture.allOf(ttls.toArray(new CompletableFuture<?>[0])).thenCompose(all -> {
+                        for (int i = 0; i < due.size(); i++) {
+                            Long ttl = ttls.get(i).join();
+                            if (ttl != null && ttl > 0) {
+                                link.commands().zadd(channelsKey, (double) (now + ttl), due.get(i));
+                            } else if (ttl != null && ttl == -1) {
+                                link.commands().zadd(channelsKey, (double) (now + defaultTtlMillis()), due.get(i));
+                            } else {
+                                link.commands().zrem(channelsKey, due.get(i));
+                            }
+                        }
+                        return link.commands().zcard(channelsKey).toCompletableFuture();
+                    });
+                }).orTimeout(3 * timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((n, e) -> {
+                    if (n != null) {
+                        channelCount = n;
+                    } else if (e != null) {
+                        LOG.fine("jcomet: counting the cluster's channels: " + e); // Redis away: the last count stands
+                    }
+                    recounting.set(false);
+                });
+    }
+
     // ------------------------------------------------------------------ operations
 
     @Override
     public boolean attach(String cname, boolean create) {
+        Listen held = listens.get(cname);
+        if (create && (held == null || !held.ready)) {
+            // a subscriber may make a channel only below max_channels - admin_reserved_channels,
+            // counted for the cluster now (one read): as on one node, never from the admin's slots
+            long count = countChannels();
+            if (count >= (long) config.maxChannels() - config.adminReservedChannels()) {
+                if (attach(cname, false)) {
+                    return true; // it exists: subscribing to it makes nothing
+                }
+                throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
+            }
+        }
         for (int tries = 0; tries < 3; tries++) {
             Listen l = listens.computeIfAbsent(cname, k -> {
                 String base = base(k);
@@ -350,14 +492,20 @@ public final class RedisEngine implements Engine {
             l.pending = new ArrayList<>(); // delivery thread: messages from now on wait for the state
         }
         CompletableFuture<List<Object>> read;
+        String candidate = epochCandidate();
         try {
-            read = evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), epochCandidate(),
+            read = evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), candidate,
                     create ? "1" : "0", Long.toString(defaultTtlMillis()));
         } catch (RuntimeException e) {
             read = CompletableFuture.failedFuture(e);
         }
-        read.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
-                .whenComplete((r, e) -> delivery[l.stripe].execute(() -> applySync(l, attempt, r, e)));
+        read.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+            if (e == null && r != null && !r.isEmpty() && candidate.equals(r.get(0))) {
+                // made for a subscriber: counted; announced by presence once a node holds it
+                created(l.cname, defaultTtlMillis(), false);
+            }
+            delivery[l.stripe].execute(() -> applySync(l, attempt, r, e));
+        });
     }
 
     /** Delivery thread of the channel. */
@@ -492,15 +640,20 @@ public final class RedisEngine implements Engine {
         String base = base(cname);
         boolean keyed = idempotencyKey != null && !idempotencyKey.isEmpty();
         String[] keys = {base + ":m", base + ":s", keyed ? idempotencyKey(base, idempotencyKey) : base + ":i"};
+        refuseNewChannelWhenFull(cname, config.maxChannels());
+        String candidate = epochCandidate();
         CompletableFuture<List<Object>> f;
         try {
-            f = evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(),
+            f = evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, candidate,
                     kind == Message.Kind.BROADCAST ? "b" : "d", content, Integer.toString(config.channelBufferSize()),
                     Long.toString(defaultTtlMillis()), base, keyed ? Long.toString(config.idempotencyWindowSeconds() * 1000L) : "0");
         } catch (RuntimeException e) {
             throw unavailable("publish: " + e.getMessage() + "; " + NOT_PUBLISHED);
         }
         List<Object> r = awaitPublish(f);
+        if (candidate.equals(r.get(1))) {
+            created(cname, defaultTtlMillis(), true, true); // this publish made the channel
+        }
         return (int) (long) (Long) r.get(0);
     }
 
@@ -538,7 +691,11 @@ public final class RedisEngine implements Engine {
     public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) {
         int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
         String base = base(cname);
-        List<Object> r = eval(Scripts.SIGN, keys(base), epochCandidate(), tokenIfNew, Long.toString(expires * 1000L), base);
+        refuseNewChannelWhenFull(cname, config.maxChannels());
+        String candidate = epochCandidate();
+        List<Object> r = eval(Scripts.SIGN, keys(base), candidate, tokenIfNew, Long.toString(expires * 1000L), base);
+        // made by this sign: announced as one node announces it; either way its lifetime is now `expires`
+        created(cname, expires * 1000L, r.size() > 3 && candidate.equals(r.get(3)), true);
         int lastSeq = (int) Long.parseLong((String) r.get(0));
         String oldest = r.size() > 2 ? (String) r.get(2) : "";
         // as on one node: the oldest buffered message, or the next seq when none is
@@ -549,7 +706,15 @@ public final class RedisEngine implements Engine {
     @Override
     public long close(String cname) {
         String base = base(cname);
-        Long next = eval(Scripts.CLOSE, ScriptOutputType.INTEGER, keys(base), base);
+        List<Object> r = eval(Scripts.CLOSE, new String[] {base + ":m", base + ":s", base + ":p"}, base);
+        long next = (Long) r.get(0);
+        if (next >= 0) {
+            link.commands().zrem(channelsKey, cname); // no longer counted against max_channels
+            if ((Long) r.get(1) == 0) {
+                // no node holds it, so none will report it offline: the closer does, as one node would
+                link.publishAll(presenceChannel, "0\n" + cname);
+            }
+        }
         return next;
     }
 
@@ -570,7 +735,44 @@ public final class RedisEngine implements Engine {
     public int broadcast(String content) {
         String id = epochCandidate();
         await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
-        return listens.size();
+        return listens.size() + broadcastToCounted(id, content);
+    }
+
+    /** Channels a broadcast reads from the channels set at once (one page of scripts in flight). */
+    private static final int BROADCAST_PAGE = 500;
+
+    /**
+     * As one node buffers a broadcast in every channel it has, this node buffers it in every channel
+     * of the cluster's channels set that has not expired, whether or not a node serves it (those
+     * that one does get it once: the same broadcast id). A channel that expired meanwhile is not made
+     * again. Returns the channels it reached this way.
+     */
+    private int broadcastToCounted(String id, String content) {
+        int reached = 0;
+        long offset = 0;
+        while (true) {
+            List<String> page = await(link.commands().zrangebyscore(channelsKey,
+                    io.lettuce.core.Range.create((double) System.currentTimeMillis(), Double.POSITIVE_INFINITY),
+                    io.lettuce.core.Limit.create(offset, BROADCAST_PAGE)).toCompletableFuture(), "broadcast");
+            List<CompletableFuture<List<Object>>> sent = new ArrayList<>(page.size());
+            for (String cname : page) {
+                String base = base(cname);
+                String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
+                sent.add(evalAsync(Scripts.PUBLISH_IF_EXISTS, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
+                        Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
+                        Long.toString(BROADCAST_DEDUP_MILLIS)));
+            }
+            for (CompletableFuture<List<Object>> f : sent) {
+                List<Object> r = await(f, "broadcast");
+                if (r != null && !r.isEmpty() && r.get(0) != null) {
+                    reached++;
+                }
+            }
+            if (page.size() < BROADCAST_PAGE) {
+                return reached;
+            }
+            offset += page.size();
+        }
     }
 
     /** How long a channel remembers a broadcast id: far longer than nodes take to hear one broadcast. */
@@ -682,11 +884,15 @@ public final class RedisEngine implements Engine {
     @Override
     public void presence(String cname, boolean online) {
         String base = base(cname);
-        CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER, new String[] {base + ":p"}, nodeId,
+        CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER,
+                new String[] {base + ":p", base + ":m", base + ":s"}, nodeId,
                 online ? "1" : "0", Long.toString(defaultTtlMillis()));
         f.thenAccept(changed -> {
-            if (changed != null && changed == 1L) {
+            if (changed != null && changed >= 1L) {
                 link.publishAll(presenceChannel, (online ? "1\n" : "0\n") + cname);
+            }
+            if (changed != null && changed == 2L) {
+                link.commands().zrem(channelsKey, cname); // a subscriber's channel gone with its last subscriber
             }
         });
     }

@@ -69,6 +69,10 @@ final class Scripts {
             + "redis.call('SPUBLISH', ARGV[6], ARGV[2] .. '\\n' .. seq .. '\\n' .. epoch .. '\\n' .. ARGV[3])\n"
             + "return {seq, epoch, 0}\n");
 
+    /** {@link #PUBLISH} to a channel that exists; false (nothing made, nothing sent) when it does not. */
+    static final Script PUBLISH_IF_EXISTS = new Script(
+            "if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n" + PUBLISH.text());
+
     /**
      * ARGV: epoch candidate, create (1/0), default ttl ms. Returns false when the channel does not exist
      * and create is 0, else {epoch, seq, token, ttl, stream entries}.
@@ -93,7 +97,7 @@ final class Scripts {
 
     /**
      * ARGV: epoch candidate, token candidate, ttl ms, shard channel. Returns {seq, token, id of the
-     * oldest buffered entry or ''}.
+     * oldest buffered entry or '', epoch} (the epoch is the candidate when this sign made the channel).
      */
     static final Script SIGN = new Script(ENSURE_EPOCH
             + "local made = redis.call('HSETNX', KEYS[1], 'token', ARGV[2])\n"
@@ -103,16 +107,20 @@ final class Scripts {
             + "if made == 1 then redis.call('SPUBLISH', ARGV[4], 't\\n0\\n' .. epoch .. '\\n') end\n"
             + "local m = redis.call('HMGET', KEYS[1], 'seq', 'token')\n"
             + "local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)\n"
-            + "return {m[1], m[2], first[1] and first[1][1] or ''}\n");
+            + "return {m[1], m[2], first[1] and first[1][1] or '', epoch}\n");
 
-    /** ARGV: shard channel. Deletes the channel; returns the next seq, or -1 when it did not exist. */
+    /**
+     * KEYS[3]: the channel's presence hash. ARGV: shard channel. Deletes the channel; returns {the
+     * next seq, 1 when a node holds the channel (it reports it offline once it closed it) else 0},
+     * or {-1, 0} when it did not exist.
+     */
     static final Script CLOSE = new Script(
             "local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')\n"
-            + "if not m[1] then return -1 end\n"
+            + "if not m[1] then return {-1, 0} end\n"
             + "redis.call('DEL', KEYS[1], KEYS[2])\n"
             + "local next = tonumber(m[2]) + 1\n"
             + "redis.call('SPUBLISH', ARGV[1], 'c\\n' .. next .. '\\n' .. m[1] .. '\\n')\n"
-            + "return next\n");
+            + "return {next, redis.call('EXISTS', KEYS[3])}\n");
 
     /** ARGV: shard channel. Drops the buffer; returns the next seq, or -1 when the channel does not exist. */
     static final Script CLEAR = new Script(
@@ -129,9 +137,13 @@ final class Scripts {
             + "return 1\n");
 
     /**
-     * KEYS[1]: the channel's presence hash (node id -> 1). ARGV: node id, 1/0, ttl ms. Returns 1 when
-     * the first node went online or the last went offline (the caller then tells every node, so
-     * /psub reports a channel once for the cluster), else 0.
+     * KEYS[1]: the channel's presence hash (node id -> 1), KEYS[2] and KEYS[3] the channel's meta hash
+     * and stream. ARGV: node id, 1/0, ttl ms. Returns 1 when the first node went online or the last
+     * went offline (the caller then tells every node, so /psub reports a channel once for the
+     * cluster), 2 when the last went offline and the channel was deleted, else 0. A channel is
+     * deleted when the last node goes offline from it and a subscriber made it and nothing was
+     * published to it nor signed (seq 0, no token): as on one node, such a channel goes with its
+     * last subscriber instead of living channel_timeout.
      */
     static final Script PRESENCE = new Script(
             "if ARGV[2] == '1' then\n"
@@ -139,6 +151,11 @@ final class Scripts {
             + "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
             + "  if redis.call('HLEN', KEYS[1]) == 1 then return 1 end\n"
             + "elseif redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 0 then\n"
+            + "  local m = redis.call('HMGET', KEYS[2], 'seq', 'token')\n"
+            + "  if m[1] == '0' and not m[2] then\n"
+            + "    redis.call('DEL', KEYS[2], KEYS[3])\n"
+            + "    return 2\n"
+            + "  end\n"
             + "  return 1\n"
             + "end\n"
             + "return 0\n");

@@ -28,11 +28,12 @@ import javax.net.ssl.SSLContext;
  * prints the difference per held request. The first run against a fresh server also pays one-time
  * costs (the TLS code compiled, heap pages first touched by the handshakes' garbage); a second run,
  * once the server has let the first run's requests go, measures warm ({@code bin/bench-tls memory}). With {@code --classes N}, also the N classes whose live
- * heap grew most, per held request ({@code jcmd PID GC.class_histogram} before and with them held).
+ * heap grew most, per held request; with {@code --also-pid}, the RSS of another process too (a proxy in
+ * front, whose port {@code --port} then is) ({@code jcmd PID GC.class_histogram} before and with them held).
  *
  * <pre>
  * java -cp target/test-classes:target/classes io.jcomet.bench.TlsHoldCost --pid PID --admin 8000 \
- *     --port 8100|8443 --mode plain|tls|h2 --count 2000 [--per-connection 250] [--classes 25]
+ *     --port 8100|8443 --mode plain|tls|h2 --count 2000 [--per-connection 250] [--classes 25] [--also-pid PID]
  * </pre>
  *
  * <p>Threads: main; HttpClient's threads in h2 mode.
@@ -42,7 +43,7 @@ public final class TlsHoldCost {
     }
 
     public static void main(String[] args) throws Exception {
-        long pid = 0;
+        long pid = 0, alsoPid = 0;
         int admin = 0, port = 0, count = 1000, perConnection = 250, classes = 0;
         String mode = "tls";
         for (int i = 0; i < args.length; i++) {
@@ -54,6 +55,7 @@ public final class TlsHoldCost {
                 case "--count" -> count = Integer.parseInt(args[++i]);
                 case "--per-connection" -> perConnection = Integer.parseInt(args[++i]);
                 case "--classes" -> classes = Integer.parseInt(args[++i]);
+                case "--also-pid" -> alsoPid = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -62,6 +64,7 @@ public final class TlsHoldCost {
         get(plain, "http://127.0.0.1:" + admin + "/sign?cname=" + cname);
         long heldBefore = held(plain, admin);
         long[] before = measure(pid);
+        long alsoBefore = alsoPid > 0 ? rss(alsoPid) : 0;
         Map<String, long[]> histoBefore = classes > 0 ? histogram(pid) : Map.of();
         SSLContext trust = Tls.trustingDevCertificate();
         List<AutoCloseable> open = new ArrayList<>();
@@ -98,9 +101,14 @@ public final class TlsHoldCost {
             Thread.sleep(100);
         }
         long[] with = measure(pid);
+        long alsoWith = alsoPid > 0 ? rss(alsoPid) : 0;
         System.out.printf("mode=%s count=%d%s: RSS +%.1f KB per held request, heap after full GC +%.1f KB per held request%n",
                 mode, count, mode.equals("h2") ? " (" + perConnection + " streams per connection)" : "",
                 (with[0] - before[0]) / (double) count, (with[1] - before[1]) / (double) count);
+        if (alsoPid > 0) {
+            System.out.printf("  and process %d (e.g. nginx's worker in front): RSS +%.1f KB per held request%n",
+                    alsoPid, (alsoWith - alsoBefore) / (double) count);
+        }
         if (classes > 0) {
             printHistogramDiff(histoBefore, histogram(pid), count, classes);
         }
@@ -157,13 +165,18 @@ public final class TlsHoldCost {
         while (m.find()) {
             heap += Long.parseLong(m.group(2));
         }
+        return new long[] {rss(pid), heap};
+    }
+
+    /** VmRSS (KB) of a process. */
+    private static long rss(long pid) throws IOException {
         long rss = 0;
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {
                 rss = Long.parseLong(line.replaceAll("\\D+", ""));
             }
         }
-        return new long[] {rss, heap};
+        return rss;
     }
 
     private static String jcmd(long pid, String command) throws IOException, InterruptedException {

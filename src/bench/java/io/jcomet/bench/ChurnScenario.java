@@ -40,6 +40,9 @@ final class ChurnScenario extends Scenario {
             }
             long connectsBefore = pool.connects.get();
             long errorsBefore = pool.errorCount();
+            long handshakesBefore = pool.tlsHandshakes.get();
+            long resumedBefore = pool.tlsResumed.get();
+            Map<String, Object> a = run.server.info(false);
             pool.closeAll();
             long tClose = System.nanoTime();
             long[] tConnected = {0};
@@ -61,11 +64,19 @@ final class ChurnScenario extends Scenario {
                     + " pushed " + fmtInt(pubs.ok.get() - k) + "/" + fmtInt(o.messages));
             boolean allConnected = run.waitUntil(() -> {
                 sample.run();
-                if (tConnected[0] == 0 && pool.connects.get() - connectsBefore >= n) {
+                // with --tls a subscriber has reconnected once its handshake is done
+                if (tConnected[0] == 0 && pool.connects.get() - connectsBefore >= n
+                        && (pool.tls == null || pool.tlsHandshakes.get() - handshakesBefore >= n)) {
                     tConnected[0] = System.nanoTime();
                 }
                 return tConnected[0] != 0;
             }, Math.max(30, o.drain));
+            Map<String, Object> atReconnected = run.server.info(false);
+            // the server's CPU from the close until all reconnected, per reconnection (with --tls: its handshake)
+            double cpuUsPerReconnect = ServerProbe.knowsCpu(a) ? ServerProbe.cpuNanos(a, atReconnected) / 1000.0 / n : -1;
+            double reconnectS = allConnected ? (tConnected[0] - tClose) / 1e9 : -1;
+            long handshakes = pool.tlsHandshakes.get() - handshakesBefore;
+            long resumed = pool.tlsResumed.get() - resumedBefore;
             run.waitUntil(() -> {
                 sample.run();
                 return !publisher.isAlive();
@@ -88,6 +99,13 @@ final class ChurnScenario extends Scenario {
             run.figures.put("published", pubs.toMap());
             run.figures.put("all_reconnected", allConnected);
             run.figures.put("reconnected_ms", allConnected ? round((tConnected[0] - tClose) / 1e6) : -1);
+            run.figures.put("reconnects_per_s", allConnected ? round(n / reconnectS) : -1);
+            run.figures.put("server_cpu_us_per_reconnect", round(cpuUsPerReconnect));
+            if (pool.tls != null) {
+                run.figures.put("tls", o.tls);
+                run.figures.put("tls_handshakes_during_churn", handshakes);
+                run.figures.put("tls_resumed_during_churn", resumed);
+            }
             run.figures.put("publishing_ms", round((tPublished - tClose) / 1e6));
             run.figures.put("all_held_and_caught_up", caughtUp);
             run.figures.put("held_again_ms", caughtUp ? round((tHeld - tClose) / 1e6) : -1);
@@ -105,6 +123,12 @@ final class ChurnScenario extends Scenario {
                     o.reconnectRate > 0 ? fmtInt((long) o.reconnectRate) + "/s" : "unlimited", fmtInt(pubs.ok.get() - k));
             out.printf(Locale.ROOT, "  all reconnected    %s%n",
                     allConnected ? String.format(Locale.ROOT, "%,.0f ms", (tConnected[0] - tClose) / 1e6) : "NO");
+            out.printf(Locale.ROOT, "  reconnects/s       %s; server CPU %,.1f us per reconnect (close to all reconnected)%n",
+                    allConnected ? String.format(Locale.ROOT, "%,.0f", n / reconnectS) : "-", cpuUsPerReconnect);
+            if (pool.tls != null) {
+                out.printf(Locale.ROOT, "  TLS handshakes     %s during the churn, %s of them resumed (--tls %s)%n",
+                        fmtInt(handshakes), fmtInt(resumed), o.tls);
+            }
             out.printf(Locale.ROOT, "  all held again     %s (caught up with every message)%n",
                     caughtUp ? String.format(Locale.ROOT, "%,.0f ms", (tHeld - tClose) / 1e6) : "NO");
             out.printf(Locale.ROOT, "  server subscribers %s at the end (stale closed ones may still count)%n",

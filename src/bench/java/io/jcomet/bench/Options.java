@@ -77,6 +77,10 @@ final class Options {
             "  --transport T       poll (long-poll /sub, re-polled after every answer) | stream",
             "                      (/stream: one request, messages as JSON lines) | sse (/sse)",
             "                      | ws (/ws WebSocket: one text frame per message) [poll]",
+            "  --tls MODE          off | resume | full: subscribers speak TLS HTTP/1.1 to --ports (an https",
+            "                      front, e.g. 8443; any certificate accepted): resume = each subscriber",
+            "                      resumes its own earlier session when it reconnects, full = every",
+            "                      connection a full handshake; handshakes and resumptions are counted [off]",
             "  --out FILE          JSON result [target/bench/<scenario>.json]",
             "  --svg FILE          SVG chart [target/bench/<scenario>.svg]",
             "  --timeout S         hard deadline for the whole run; the client exits by itself [300]",
@@ -87,7 +91,7 @@ final class Options {
 
     private static final Set<String> KEYS = Set.of("host", "ports", "admin", "sources", "connections", "rate",
             "reconnect-rate", "channels", "messages", "msg-rate", "publishers", "duration", "step", "idle", "drain",
-            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup", "transport", "attackers", "batch");
+            "threads", "prefix", "content-size", "out", "svg", "timeout", "server-pid", "warmup", "transport", "attackers", "batch", "tls");
 
     final String scenario;
     final String host;
@@ -122,6 +126,8 @@ final class Options {
     final boolean sse;
     /** Subscribers are WebSockets on /ws: one text frame per message (not an HTTP stream). */
     final boolean ws;
+    /** off, resume or full: see {@link TlsClient}. */
+    final String tls;
     final String out;
     final String svg;
     final double timeout;
@@ -196,6 +202,10 @@ final class Options {
             throw new UsageException("--transport: poll, stream, sse or ws, got '" + transport + "'");
         }
         ws = transport.equals("ws");
+        tls = kv.getOrDefault("tls", "off");
+        if (!tls.equals("off") && !tls.equals("resume") && !tls.equals("full")) {
+            throw new UsageException("--tls: off, resume or full, got '" + tls + "'");
+        }
         sse = transport.equals("sse");
         stream = sse || transport.equals("stream");
         out = kv.getOrDefault("out", "target/bench/" + scenario + ".json");
@@ -289,6 +299,7 @@ final class Options {
         m.put("connections_requested", connections);
         m.put("rate", rate);
         m.put("reconnect_rate", reconnectRate);
+        m.put("tls", tls);
         m.put("channels", channels == 0 ? "per-connection" : channels == 1 ? "one" : String.valueOf(channels));
         m.put("messages", messages);
         m.put("warmup", warmup);

@@ -30,6 +30,14 @@ final class PoolSubscriber {
     SocketChannel ch;
     SelectionKey key;
     ByteBuffer pending;
+    /** --tls: this connection's engine (null: plain, or not connected). */
+    javax.net.ssl.SSLEngine tls;
+    /** --tls: the handshake is done and requests may be written. */
+    boolean tlsReady;
+    /** --tls: when this connection's handshake began (ms), to tell a resumed session from a new one. */
+    long tlsStartMillis;
+    /** --tls: the start of a TLS record read without its end (null: none). */
+    ByteBuffer tlsLeft;
     byte state = CLOSED;
     /** A request is written and its answer (or, for streams, its end) has not come: held. */
     boolean outstanding;

@@ -48,6 +48,11 @@ final class Reactor implements Runnable {
     private final ArrayDeque<PoolSubscriber> connectQueue = new ArrayDeque<>();
     private final PriorityQueue<Delayed> delayed = new PriorityQueue<>((a, b) -> Long.compare(a.at - b.at, 0));
     private final ByteBuffer readBuf = ByteBuffer.allocateDirect(64 * 1024);
+    /** --tls: what one unwrap decrypts (a TLS record holds at most 16 KB of plaintext). */
+    private final ByteBuffer tlsPlain = ByteBuffer.allocate(64 * 1024);
+    /** --tls: what one wrap encrypts, copied out before the next. */
+    private final ByteBuffer tlsSealed = ByteBuffer.allocate(64 * 1024);
+    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
     private double connectRate; // per second, 0 = unlimited
     private long rateStart;
     private long rateIssued;
@@ -230,12 +235,14 @@ final class Reactor implements Runnable {
             s.decoder.reset();
             s.pending = null;
             s.outstanding = false;
+            s.tls = null;
+            s.tlsLeft = null;
             if (ch.connect(s.target)) {
                 s.key = ch.register(selector, SelectionKey.OP_READ, s);
                 s.state = CONNECTED;
                 pool.connected.incrementAndGet();
                 pool.connects.incrementAndGet();
-                sendRequest(s);
+                opened(s);
             } else {
                 s.key = ch.register(selector, SelectionKey.OP_CONNECT, s);
                 s.state = CONNECTING;
@@ -270,7 +277,104 @@ final class Reactor implements Runnable {
         pool.connects.incrementAndGet();
         s.state = CONNECTED;
         s.key.interestOps(SelectionKey.OP_READ);
-        sendRequest(s);
+        opened(s);
+    }
+
+    /** A connection is open: the subscribe request, or with --tls the handshake first. */
+    private void opened(PoolSubscriber s) {
+        if (pool.tls == null) {
+            sendRequest(s);
+            return;
+        }
+        s.tls = pool.tls.engine(s.id, s.target.getPort());
+        s.tlsReady = false;
+        s.tlsStartMillis = System.currentTimeMillis();
+        try {
+            s.tls.beginHandshake();
+            tlsPump(s, NOTHING);
+        } catch (IOException e) {
+            fail(s, pool.ioErrors, "TLS handshake with " + s.target + " failed: " + e, 200);
+        }
+    }
+
+    /**
+     * Drives the connection's engine over {@code in} (bytes read from the network): runs the
+     * handshake's tasks, writes what it wants written, hands decrypted bytes to the decoder, and
+     * sends the subscribe request once the handshake is done. Keeps an incomplete record's bytes.
+     */
+    private void tlsPump(PoolSubscriber s, ByteBuffer in) throws IOException {
+        javax.net.ssl.SSLEngine e = s.tls;
+        SocketChannel ch = s.ch;
+        while (s.ch == ch && s.tls == e && s.state == CONNECTED) {
+            javax.net.ssl.SSLEngineResult.HandshakeStatus hs = e.getHandshakeStatus();
+            if (!s.tlsReady && hs == javax.net.ssl.SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING) {
+                s.tlsReady = true;
+                pool.tlsHandshakes.incrementAndGet();
+                if (e.getSession().getCreationTime() < s.tlsStartMillis) {
+                    pool.tlsResumed.incrementAndGet(); // a resumed session keeps its first creation time
+                }
+                sendRequest(s);
+                continue;
+            }
+            if (hs == javax.net.ssl.SSLEngineResult.HandshakeStatus.NEED_TASK) {
+                Runnable task;
+                while ((task = e.getDelegatedTask()) != null) {
+                    task.run();
+                }
+                continue;
+            }
+            if (hs == javax.net.ssl.SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+                rawWrite(s, seal(s, NOTHING));
+                continue;
+            }
+            if (!in.hasRemaining()) {
+                break;
+            }
+            tlsPlain.clear();
+            javax.net.ssl.SSLEngineResult r = e.unwrap(in, tlsPlain);
+            if (r.getStatus() == javax.net.ssl.SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                break;
+            }
+            if (r.getStatus() == javax.net.ssl.SSLEngineResult.Status.CLOSED) {
+                in.position(in.limit());
+                eof(s);
+                return;
+            }
+            if (r.getStatus() == javax.net.ssl.SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                throw new IOException("TLS record larger than " + tlsPlain.capacity() + " bytes");
+            }
+            tlsPlain.flip();
+            if (tlsPlain.hasRemaining()) {
+                decode(s, tlsPlain);
+            }
+        }
+        if (s.ch == ch && s.tls == e && in.hasRemaining()) {
+            ByteBuffer left = ByteBuffer.allocate(in.remaining());
+            left.put(in).flip();
+            s.tlsLeft = left;
+        } else {
+            s.tlsLeft = null;
+        }
+    }
+
+    /** The TLS records of {@code plain} (a fresh buffer: a write may keep it as pending). */
+    private ByteBuffer seal(PoolSubscriber s, ByteBuffer plain) throws IOException {
+        ByteBuffer out = null;
+        do {
+            tlsSealed.clear();
+            javax.net.ssl.SSLEngineResult r = s.tls.wrap(plain, tlsSealed);
+            if (r.getStatus() != javax.net.ssl.SSLEngineResult.Status.OK) {
+                throw new IOException("TLS wrap: " + r.getStatus());
+            }
+            tlsSealed.flip();
+            ByteBuffer both = ByteBuffer.allocate((out == null ? 0 : out.remaining()) + tlsSealed.remaining());
+            if (out != null) {
+                both.put(out);
+            }
+            both.put(tlsSealed).flip();
+            out = both;
+        } while (plain.hasRemaining());
+        return out;
     }
 
     /** Writes the transport's subscribe request: the subscriber is held until it is answered. */
@@ -284,6 +388,22 @@ final class Reactor implements Runnable {
             s.outstanding = true;
             pool.outstanding.incrementAndGet();
             pool.requests.incrementAndGet();
+        }
+        if (s.tls != null) {
+            try {
+                b = seal(s, b);
+            } catch (IOException e) {
+                fail(s, pool.ioErrors, "TLS wrap for " + s.target + " failed: " + e, 200);
+                return;
+            }
+        }
+        rawWrite(s, b);
+    }
+
+    /** Writes bytes as they are; what the socket does not take now waits as pending. */
+    private void rawWrite(PoolSubscriber s, ByteBuffer b) {
+        if (s.ch == null) {
+            return;
         }
         try {
             if (s.pending != null) {
@@ -323,9 +443,23 @@ final class Reactor implements Runnable {
             return;
         }
         readBuf.flip();
+        if (s.tls != null) {
+            ByteBuffer in = readBuf;
+            if (s.tlsLeft != null) {
+                in = ByteBuffer.allocate(s.tlsLeft.remaining() + readBuf.remaining());
+                in.put(s.tlsLeft).put(readBuf).flip();
+            }
+            tlsPump(s, in);
+            return;
+        }
+        decode(s, readBuf);
+    }
+
+    /** Hands the bytes read (decrypted with --tls) to the connection's decoder, and acts on what it found. */
+    private void decode(PoolSubscriber s, ByteBuffer bytes) {
         SocketChannel ch = s.ch;
         long now = System.nanoTime();
-        for (Decoded d : s.decoder.feed(readBuf)) {
+        for (Decoded d : s.decoder.feed(bytes)) {
             if (s.ch != ch || s.state != CONNECTED) {
                 return; // an earlier event closed (or replaced) the connection: the rest was its
             }
@@ -377,6 +511,8 @@ final class Reactor implements Runnable {
         s.ch = null;
         s.key = null;
         s.pending = null;
+        s.tls = null;
+        s.tlsLeft = null;
         s.decoder.reset();
         if (s.state != DONE) {
             s.state = CLOSED;

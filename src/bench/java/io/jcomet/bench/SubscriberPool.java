@@ -63,6 +63,11 @@ final class SubscriberPool implements AutoCloseable {
     final AtomicLong badBody = new AtomicLong();
     final AtomicLong gaveUp = new AtomicLong();
     final AtomicLong lastDeliveryNanos = new AtomicLong();
+    /** --tls: handshakes completed, and how many of them resumed an earlier session. */
+    final AtomicLong tlsHandshakes = new AtomicLong();
+    final AtomicLong tlsResumed = new AtomicLong();
+    /** --tls resume|full: the client's TLS (null: plain TCP). */
+    final TlsClient tls;
     /** Count of non-data message types (429, 401, 404, close, reconnect, error...) and of HTTP statuses. */
     final Map<String, AtomicLong> other = new ConcurrentHashMap<>();
     private final AtomicLong firstError = new AtomicLong();
@@ -78,6 +83,7 @@ final class SubscriberPool implements AutoCloseable {
         this.opts = opts;
         this.startSeq = startSeq;
         this.hostHeader = opts.host;
+        this.tls = opts.tls.equals("off") ? null : new TlsClient(opts.tls.equals("resume"));
         reactors = new Reactor[opts.threads];
         for (int i = 0; i < reactors.length; i++) {
             reactors[i] = new Reactor(i, this, hostHeader);
@@ -250,6 +256,10 @@ final class SubscriberPool implements AutoCloseable {
         m.put("bad_status", badStatus.get());
         m.put("bad_body", badBody.get());
         m.put("gave_up", gaveUp.get());
+        if (tls != null) {
+            m.put("tls_handshakes", tlsHandshakes.get());
+            m.put("tls_resumed", tlsResumed.get());
+        }
         Map<String, Object> o = new java.util.TreeMap<>();
         other.forEach((k, v) -> o.put(k, v.get()));
         m.put("other_messages", o);

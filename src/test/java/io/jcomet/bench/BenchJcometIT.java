@@ -37,7 +37,7 @@ class BenchJcometIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 2)
+        server = EmbeddedJcomet.builder().host("127.0.0.1").adminPort(0).frontPorts(0, 2).tlsPort(0)
                 .set("max_subscribers_per_channel", "1000")
                 .set("polling_timeout", "2")
                 // larger than any run's message count: a subscriber slowed down by a loaded machine
@@ -55,7 +55,11 @@ class BenchJcometIT {
     }
 
     private int run(String args) throws Exception {
-        String all = args + " --ports " + server.frontPort(0) + "," + server.frontPort(1)
+        return run(args, server.frontPort(0) + "," + server.frontPort(1));
+    }
+
+    private int run(String args, String ports) throws Exception {
+        String all = args + " --ports " + ports
                 + " --admin http://127.0.0.1:" + server.adminPort()
                 + " --out " + dir.resolve("r.json") + " --svg " + dir.resolve("r.svg") + " --timeout 90";
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -183,6 +187,21 @@ class BenchJcometIT {
 
         assertEquals(0, run("hold --transport ws --connections 40 --step 20 --rate 0 --idle 1"), printed);
         assertEquals(40L, figures().get("held_at_end"));
+    }
+
+    /**
+     * --tls: subscribers over TLS HTTP/1.1 to the https front lose nothing through a churn; with
+     * {@code resume} each reconnecting subscriber resumes its own session, with {@code full} none does.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"resume", "full"})
+    void tlsChurnResumesWithoutLossAndCountsItsHandshakes(String mode) throws Exception {
+        assertEquals(0, run("churn --tls " + mode + " --transport stream --connections 20 --channels 5 --messages 20"
+                + " --publishers 1", String.valueOf(server.tlsPort())), printed);
+        assertEquals(Boolean.TRUE, verification().get("no_loss"), printed);
+        assertEquals(20L, figures().get("tls_handshakes_during_churn"), printed);
+        assertEquals(mode.equals("resume") ? 20L : 0L, figures().get("tls_resumed_during_churn"), printed);
+        assertTrue(printed.contains("TLS handshakes"), printed);
     }
 
     @Test

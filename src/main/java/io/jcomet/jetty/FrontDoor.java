@@ -18,6 +18,7 @@ import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 
 /**
@@ -31,7 +32,8 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
  *
  * <ul>
  *   <li>{@code request_head_timeout_ms}: every HTTP/1.1 connector, front and admin
- *       ({@link HeadDeadlineConnectionFactory});</li>
+ *       ({@link HeadDeadlineConnectionFactory}), and on TLS connectors the handshake before it
+ *       ({@link HandshakeDeadline});</li>
  *   <li>{@code max_connections_per_client}: the front connectors share one cap, the admin
  *       connector(s) have their own ({@link AddressConnectionCap}); {@code client_limits_exempt}
  *       addresses are not capped;</li>
@@ -108,6 +110,9 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
             HttpConnectionFactory http = sc.getConnectionFactory(HttpConnectionFactory.class);
             if (headTimeout > 0 && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
                 sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts));
+            }
+            if (headTimeout > 0 && sc.getConnectionFactory(SslConnectionFactory.class) != null) {
+                sc.addBean(new HandshakeDeadline(sc.getScheduler(), headTimeout, headTimeouts));
             }
         }
         int perClient = config.maxConnectionsPerClient();

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jcomet.support.TestServer;
+import io.jcomet.support.Tls;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -60,6 +62,28 @@ class ConnectionDeadlinesIT {
             assertTrue(readUntil(keptAlive, "\"type\":\"ping\"").contains("200"));
             held.close();
             keptAlive.close();
+        }
+    }
+
+    @Test
+    void trickledTlsHandshakesAreClosedAtTheDeadlineWhileTlsClientsAreServed() throws Exception {
+        try (TestServer s = TestServer.startWithTls("request_head_timeout_ms", "2000", "max_connections_per_client", "0",
+                "client_limits_exempt", NOBODY_EXEMPT, "polling_timeout", "20");
+             Trickle slow = new Trickle("127.0.0.2", s.tls(), 100, Trickle.TLS_RECORD_HEAD)) {
+            long t0 = System.nanoTime();
+            awaitTicking(slow, () -> slow.closedCount(), 100, Duration.ofSeconds(8));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 1500, "closed by the deadline, not at once: " + ms + " ms");
+            assertEquals(100, rejected(s.admin(), "head_timeout"), "every slow handshake counted");
+            // a TLS client that shakes hands and sends its head at once is served, and held past the deadline
+            try (Socket held = Tls.http11Socket(Tls.trustingDevCertificate(), s.tls(), InetAddress.getByName("127.0.0.3"))) {
+                held.getOutputStream().write("GET /sub?cname=tlsheld&seq=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                await("the TLS long-poll held", Duration.ofSeconds(5), () -> infoCount(s.admin(), "held_poll") == 1);
+                long heldAt = System.nanoTime();
+                await("held past the deadline", Duration.ofSeconds(5), () -> System.nanoTime() - heldAt > 3_000_000_000L);
+                assertEquals(200, s.admin("/push?cname=tlsheld&content=after").status());
+                assertTrue(readUntil(held, "after").contains("\"content\":\"after\""));
+            }
         }
     }
 
@@ -202,6 +226,15 @@ class ConnectionDeadlinesIT {
 
     static long rejected(int adminPort, String reason) throws Exception {
         return Http.jsonLong(Http.get(adminPort, "/info").body(), reason);
+    }
+
+    /** A number of the admin port's /info, or -1 while it cannot be read. */
+    static long infoCount(int adminPort, String name) {
+        try {
+            return rejected(adminPort, name);
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     /** Ticks the trickle every 200 ms until {@code count} reaches {@code want}; fails after {@code timeout}. */

@@ -19,6 +19,10 @@ import java.util.List;
 final class Trickle implements AutoCloseable {
     private static final byte[] HEAD = "GET /sub?cname=slow&seq=1 HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
 
+    /** What a TLS client sends first: a handshake record header announcing a 512-byte ClientHello. */
+    static final byte[] TLS_RECORD_HEAD = {0x16, 0x03, 0x01, 0x02, 0x00};
+
+    private final byte[] head;
     private final List<SocketChannel> channels = new ArrayList<>();
     private final List<Integer> sent = new ArrayList<>();
     private final boolean[] closed;
@@ -27,6 +31,12 @@ final class Trickle implements AutoCloseable {
 
     /** Opens {@code n} connections from {@code fromAddress} to 127.0.0.1:{@code port}; a refused connect counts as closed. */
     Trickle(String fromAddress, int port, int n) throws IOException {
+        this(fromAddress, port, n, HEAD);
+    }
+
+    /** The same, sending {@code head} one byte at a time, then 'a's. */
+    Trickle(String fromAddress, int port, int n, byte[] head) throws IOException {
+        this.head = head;
         closed = new boolean[n];
         for (int i = 0; i < n; i++) {
             SocketChannel c = SocketChannel.open();
@@ -54,7 +64,7 @@ final class Trickle implements AutoCloseable {
             }
             int k = sent.get(i);
             one.clear();
-            one.put(k < HEAD.length ? HEAD[k] : (byte) 'a').flip();
+            one.put(k < head.length ? head[k] : (byte) 'a').flip();
             try {
                 channels.get(i).write(one);
                 sent.set(i, k + 1);

@@ -3,6 +3,7 @@ package io.jcomet.servlet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jcomet.support.Engines;
 import io.jcomet.support.TestServer;
 import java.net.Socket;
 import java.net.http.HttpRequest;
@@ -10,14 +11,21 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Per-client-address caps on held subscribers and on new channels per second: 429 + Retry-After, counted. */
+/**
+ * Per-client-address caps on held subscribers and on new channels per second: 429 + Retry-After,
+ * counted; the caps are a node's (its clients' connections), checked on both engines.
+ */
 class ClientLimitsIT {
 
-    @Test
-    void oneAddressHoldsAtMostMaxHeldPerClientAndGetsBackInWhenOneLeaves() throws Exception {
-        try (TestServer t = TestServer.start("client_limits_exempt", "", "max_held_per_client", "3", "max_new_channels_per_client", "0")) {
-            t.admin("/sign?cname=lim");
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {Engines.MEMORY, Engines.REDIS})
+    void oneAddressHoldsAtMostMaxHeldPerClientAndGetsBackInWhenOneLeaves(String engine) throws Exception {
+        try (Engines e = Engines.start(engine, "client_limits_exempt", "", "max_held_per_client", "3", "max_new_channels_per_client", "0")) {
+            TestServer t = e.sub; // on Redis: the channel signed through the other node, held on this one
+            assertEquals(200, e.pub.admin("/sign?cname=lim").status());
             List<Socket> held = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 held.add(DisconnectIT.hold(t.front(), "/sub?cname=lim&seq=1"));
@@ -39,9 +47,11 @@ class ClientLimitsIT {
         }
     }
 
-    @Test
-    void newChannelsPerSecondAreCappedButSeqZeroQueriesAreFree() throws Exception {
-        try (TestServer t = TestServer.start("client_limits_exempt", "", "max_new_channels_per_client", "5", "polling_timeout", "1")) {
+    @ParameterizedTest(name = "{0} engine")
+    @ValueSource(strings = {Engines.MEMORY, Engines.REDIS})
+    void newChannelsPerSecondAreCappedButSeqZeroQueriesAreFree(String engine) throws Exception {
+        try (Engines e = Engines.start(engine, "client_limits_exempt", "", "max_new_channels_per_client", "5", "polling_timeout", "1")) {
+            TestServer t = e.sub;
             for (int i = 0; i < 50; i++) {
                 assertEquals(200, t.front("/sub?cname=ask" + i + "&seq=0").status(), "asking creates nothing, costs nothing");
             }

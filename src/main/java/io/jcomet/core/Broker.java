@@ -72,7 +72,6 @@ public final class Broker implements AutoCloseable {
     /** When a held subscriber hears {@link Subscriber#onHeldLong} (0: never, the servlet watches at once). */
     private final int heldLongMillis;
     private final Thread sweeper;
-    private final Idempotency idempotency;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
@@ -103,13 +102,12 @@ public final class Broker implements AutoCloseable {
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
         this.engine = Engine.create(config);
-        this.idempotency = new Idempotency(config.idempotencyWindowSeconds(), config.maxIdempotencyKeys(), nanoClock, stats);
         this.sweeper = sweeperThread ? new Thread(this::sweepLoop, "jcomet-sweeper") : null;
         if (sweeper != null) {
             sweeper.setDaemon(true);
             sweeper.start();
         }
-        engine.start(this);
+        engine.start(new Events());
     }
 
     public JcometConfig config() { return config; }
@@ -180,7 +178,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         while (true) {
-            if (engine.shared() && !attachShared(s, req)) {
+            if (!attach(s, req)) {
                 return;
             }
             Channel ch;
@@ -355,8 +353,11 @@ public final class Broker implements AutoCloseable {
         return true;
     }
 
-    /** Shared engine: makes the local channel a synced copy before the subscriber is served; false when refused. */
-    private boolean attachShared(Subscriber s, SubscribeRequest req) {
+    /**
+     * Asks the engine for the channel before the subscriber is served (a shared engine makes the
+     * local channel a synced copy); false when refused, and the subscriber was answered.
+     */
+    private boolean attach(Subscriber s, SubscribeRequest req) {
         String cname = req.cname();
         // a "where is the channel?" question (see subscribe) does not create it in the store either
         boolean probe = !s.transport().streaming() && (req.seq() != 1 || !epochIsUnset(req.epoch()))
@@ -447,10 +448,7 @@ public final class Broker implements AutoCloseable {
             return publish(cname, content, kind);
         }
         checkSize(content);
-        if (engine.shared()) {
-            return engine.publish(cname, kind, content, idempotencyKey);
-        }
-        return idempotency.publish(cname, idempotencyKey, () -> publish(cname, content, kind));
+        return engine.publish(cname, kind, content, idempotencyKey);
     }
 
     /**
@@ -459,9 +457,12 @@ public final class Broker implements AutoCloseable {
      */
     public int publish(String cname, String content, Message.Kind kind) {
         checkSize(content);
-        if (engine.shared()) {
-            return engine.publish(cname, kind, content); // comes back through deliverShared on every node
-        }
+        // comes back through EngineEvents: append (memory), or publication on every node (shared)
+        return engine.publish(cname, kind, content);
+    }
+
+    /** {@link EngineEvents#append}: this node numbers the publication. */
+    private int append(String cname, Message.Kind kind, String content) {
         // escape outside the lock; only the seq is filled in under it
         byte[] tail = Messages.contentTail(content);
         String type = kind == Message.Kind.BROADCAST ? "broadcast" : "data";
@@ -613,9 +614,11 @@ public final class Broker implements AutoCloseable {
     /** Sends {@code content} to every channel as a {@code broadcast} message with each channel's seq. */
     public int broadcast(String content) {
         checkSize(content);
-        if (engine.shared()) {
-            return engine.broadcast(content);
-        }
+        return engine.broadcast(content);
+    }
+
+    /** {@link EngineEvents#appendToAll}: a broadcast numbered by this node in each of its channels. */
+    private int appendToAll(String content) {
         byte[] tail = Messages.contentTail(content);
         int n = 0;
         int hw = table.highWater();
@@ -635,9 +638,11 @@ public final class Broker implements AutoCloseable {
 
     /** Creates the channel if needed and returns its token (made once, from SecureRandom). */
     public Signed sign(String cname, int expiresSeconds) {
-        if (engine.shared()) {
-            return engine.sign(cname, expiresSeconds, newToken());
-        }
+        return engine.sign(cname, expiresSeconds, newToken());
+    }
+
+    /** {@link EngineEvents#signed}: the channel and its token kept on this node. */
+    private Signed signHere(String cname, int expiresSeconds, String tokenIfNew) {
         while (true) {
             Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
             if (ch == null) {
@@ -651,7 +656,7 @@ public final class Broker implements AutoCloseable {
                 announceLocked(ch);
                 ch.madeByFront = false; // the back end knows it now
                 if (ch.token == null) {
-                    ch.token = newToken();
+                    ch.token = tokenIfNew;
                 }
                 int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
                 ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, expires * 1000L);
@@ -671,11 +676,11 @@ public final class Broker implements AutoCloseable {
 
     /** Closes the channel: every subscriber gets {@code close}; returns the next seq, or -1 if unknown. */
     public long close(String cname) {
-        return engine.shared() ? engine.close(cname) : closeLocal(cname);
+        return engine.close(cname);
     }
 
-    /** Closes the channel on this node only (a shared engine calls it on every node). */
-    public long closeLocal(String cname) {
+    /** {@link EngineEvents#closed}: closes the channel on this node. */
+    private long closeHere(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
@@ -721,11 +726,11 @@ public final class Broker implements AutoCloseable {
 
     /** Drops the buffered messages; returns the next seq, or -1 if unknown. */
     public long clear(String cname) {
-        return engine.shared() ? engine.clear(cname) : clearLocal(cname);
+        return engine.clear(cname);
     }
 
-    /** Drops the buffered messages on this node only (a shared engine calls it on every node). */
-    public long clearLocal(String cname) {
+    /** {@link EngineEvents#cleared}: drops the channel's buffer on this node. */
+    private long clearHere(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
@@ -740,10 +745,10 @@ public final class Broker implements AutoCloseable {
 
     /** Subscribers held on the channel (on every node with a shared engine), or -1 if it does not exist. */
     public int subscribers(String cname) {
-        return engine.shared() ? engine.subscribers(cname) : localSubscribers(cname);
+        return engine.subscribers(cname);
     }
 
-    /** Subscribers held on the channel on this node, or -1 if this node does not have it. */
+    /** Subscribers held on the channel on this node, or -1 if this node does not have it (diagnostics, tests). */
     public int localSubscribers(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
@@ -775,14 +780,74 @@ public final class Broker implements AutoCloseable {
                 + stats.held(Transport.WS);
     }
 
-    // ------------------------------------------------------------------ shared engine callbacks
+    // ------------------------------------------------------------------ what the engine tells the core
 
     /**
-     * A shared engine delivers a message it got from the store to this node's subscribers, with the
-     * seq and epoch the store assigned. Called on the engine's thread for this channel, in seq order;
-     * a channel this node no longer has is skipped.
+     * The broker's side of {@link EngineEvents}: private, so only the engine it started calls it.
      */
-    public void deliverShared(String cname, int seq, String epoch, Message.Kind kind, String content) {
+    private final class Events implements EngineEvents {
+        @Override
+        public void publication(String cname, int seq, String epoch, Message.Kind kind, String content) {
+            deliver(cname, seq, epoch, kind, content);
+        }
+
+        @Override
+        public int append(String cname, Message.Kind kind, String content) {
+            return Broker.this.append(cname, kind, content);
+        }
+
+        @Override
+        public int appendToAll(String content) {
+            return Broker.this.appendToAll(content);
+        }
+
+        @Override
+        public boolean resync(String cname, Engine.SharedState state) {
+            return Broker.this.resync(cname, state);
+        }
+
+        @Override
+        public Signed signed(String cname, int expiresSeconds, String tokenIfNew) {
+            return signHere(cname, expiresSeconds, tokenIfNew);
+        }
+
+        @Override
+        public long closed(String cname) {
+            return closeHere(cname);
+        }
+
+        @Override
+        public long cleared(String cname) {
+            return clearHere(cname);
+        }
+
+        @Override
+        public void presence(String cname, boolean online) {
+            tellPresence(cname, online);
+        }
+
+        @Override
+        public int localSubscribers(String cname) {
+            return Broker.this.localSubscribers(cname);
+        }
+
+        @Override
+        public Stats stats() {
+            return stats;
+        }
+
+        @Override
+        public long nanoTime() {
+            return nanoClock.getAsLong();
+        }
+    }
+
+    /**
+     * {@link EngineEvents#publication}: a message the store numbered, delivered to this node's
+     * subscribers. Called on the engine's thread for this channel, in seq order; a channel this node
+     * no longer has is skipped.
+     */
+    private void deliver(String cname, int seq, String epoch, Message.Kind kind, String content) {
         Channel ch = table.get(cname);
         if (ch != null) {
             publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, Messages.contentTail(content), seq, epoch);
@@ -794,33 +859,38 @@ public final class Broker implements AutoCloseable {
      * on the first subscriber, and again after the link to the store was lost, so messages this node
      * missed reach its subscribers in order. Returns false when the local table is full.
      */
-    public boolean syncShared(String cname, Engine.SharedState state) {
+    private boolean resync(String cname, Engine.SharedState state) {
         // nothing published, never signed: a channel a subscriber made (here or on another node),
         // which goes with its last subscriber as on one node, never from the admin's slots
         boolean subscribersOnly = state.nextSeq() == 1 && state.token() == null && state.timeoutSeconds() == 0
                 && state.buffered().isEmpty();
-        Channel ch = subscribersOnly
-                ? table.getOrCreate(cname, Math.min(1000, channelTimeoutMillis), now(), true)
-                : table.getOrCreate(cname, channelTimeoutMillis, now());
-        if (ch == null) {
-            stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
-            return false;
-        }
-        synchronized (ch) {
-            if (ch.removed) {
-                return syncShared(cname, state);
+        Channel ch;
+        while (true) {
+            ch = subscribersOnly
+                    ? table.getOrCreate(cname, Math.min(1000, channelTimeoutMillis), now(), true)
+                    : table.getOrCreate(cname, channelTimeoutMillis, now());
+            if (ch == null) {
+                stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
+                return false;
             }
-            if (!state.epoch().equals(ch.sharedEpoch)) {
-                int first = state.buffered().isEmpty() ? state.nextSeq() : state.buffered().get(0).seq();
-                resetSharedLocked(ch, state.epoch(), first);
+            synchronized (ch) {
+                if (!ch.removed) {
+                    if (!state.epoch().equals(ch.sharedEpoch)) {
+                        int first = state.buffered().isEmpty() ? state.nextSeq() : state.buffered().get(0).seq();
+                        resetSharedLocked(ch, state.epoch(), first);
+                    }
+                    if (state.token() != null) {
+                        ch.token = state.token();
+                    }
+                    if (state.timeoutSeconds() > 0) {
+                        ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, state.timeoutSeconds() * 1000L);
+                    }
+                    ch.lastActive = now();
+                    break;
+                }
             }
-            if (state.token() != null) {
-                ch.token = state.token();
-            }
-            if (state.timeoutSeconds() > 0) {
-                ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, state.timeoutSeconds() * 1000L);
-            }
-            ch.lastActive = now();
+            // removed between the lookup and the lock (closed, expired): look again with no lock held,
+            // since the table's lock and another channel's are never taken under a channel's
         }
         for (Engine.Stored m : state.buffered()) {
             String type = m.kind() == Message.Kind.BROADCAST ? "broadcast" : "data";
@@ -867,15 +937,11 @@ public final class Broker implements AutoCloseable {
     }
 
     private void firePresence(String cname, boolean online) {
-        if (engine.shared()) {
-            engine.presence(cname, online); // reported once for the cluster, through firePresenceShared
-            return;
-        }
-        firePresenceShared(cname, online);
+        engine.presence(cname, online); // told back through EngineEvents.presence (once per cluster)
     }
 
-    /** Tells this node's presence listeners (/psub); a shared engine calls it once per cluster-wide change. */
-    public void firePresenceShared(String cname, boolean online) {
+    /** {@link EngineEvents#presence}: tells this node's presence listeners (/psub). */
+    private void tellPresence(String cname, boolean online) {
         for (PresenceListener l : presence) {
             l.presence(cname, online);
         }

@@ -108,6 +108,47 @@ class LockOrderTest {
         }
     }
 
+    @Test
+    void aResyncThatFindsItsChannelRemovedLooksAgainWithNoLockHeld() throws Exception {
+        // the race made certain: the resync's thread waits on the channel's lock while this thread
+        // removes the channel (as a close does), so it finds it removed once it gets the lock
+        try (Broker b = new Broker(JcometConfig.from(Map.of()), System::nanoTime, false)) {
+            EngineEvents events = eventsOf(b);
+            Engine.SharedState state = new Engine.SharedState(1, "e1", null, 0, List.of());
+            assertTrue(events.resync("race", state));
+            Channel first = b.tableForTest().get("race");
+            java.util.concurrent.CompletableFuture<Boolean> resync;
+            synchronized (first) {
+                java.util.concurrent.atomic.AtomicReference<Thread> worker = new java.util.concurrent.atomic.AtomicReference<>();
+                resync = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    worker.set(Thread.currentThread());
+                    return events.resync("race", state);
+                });
+                Waits.await("the resync waits for the channel's lock", () -> worker.get() != null
+                        && worker.get().getState() == Thread.State.BLOCKED);
+                first.removed = true;
+                b.tableForTest().remove(first);
+            }
+            // before the fix it looked again under the lock: the table's lock under a channel's, an AssertionError
+            assertTrue(resync.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            Channel again = b.tableForTest().get("race");
+            assertTrue(again != first && !again.removed && again.madeByFront, "made again for subscribers");
+        }
+    }
+
+    /** Bounded waits without a server. */
+    private static final class Waits {
+        static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+            long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (!condition.getAsBoolean()) {
+                if (System.nanoTime() - until > 0) {
+                    throw new AssertionError("timed out waiting: " + what);
+                }
+                Thread.sleep(1);
+            }
+        }
+    }
+
     /** The broker's EngineEvents, as its engine was given them. */
     private static EngineEvents eventsOf(Broker b) throws Exception {
         MemoryEngine m = (MemoryEngine) b.engine();

@@ -112,7 +112,7 @@ public final class Broker implements AutoCloseable {
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
         this.engine = Engine.create(config);
-        this.presence = new Presence(engine);
+        this.presence = new Presence(engine, this::now);
         // when a held subscriber hears Subscriber.onHeldLong (0: never, the servlet watches at once)
         int heldLongMillis = config.detectDisconnects() ? config.detectDisconnectsAfterMillis() : 0;
         this.sweeper = new Sweeper(this, table, timers, stats, presence, pollingTimeoutMillis, channelTimeoutMillis,
@@ -301,7 +301,7 @@ public final class Broker implements AutoCloseable {
                 return false;
             }
             if (!ch.madeByFront) {
-                presence.onlineLocked(ch, now()); // a channel a subscriber made is announced once it holds one (below)
+                presence.onlineLocked(ch); // a channel a subscriber made is announced once it holds one (below)
             }
             if (config.auth() == JcometConfig.Auth.TOKEN && (ch.token == null || !ch.token.equals(req.token()))) {
                 refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", ch.name, "Token error"));
@@ -344,7 +344,7 @@ public final class Broker implements AutoCloseable {
             }
             ch.link(s, stats);
             timers.add(s, now() + pollingTimeoutMillis);
-            presence.onlineLocked(ch, now());
+            presence.onlineLocked(ch);
         }
         return true;
     }
@@ -498,7 +498,7 @@ public final class Broker implements AutoCloseable {
                 if (ch.removed) {
                     return CHANNEL_REMOVED;
                 }
-                presence.onlineLocked(ch, now());
+                presence.onlineLocked(ch);
                 if (sharedSeq != 0) {
                     if (sharedEpoch != null && !sharedEpoch.equals(ch.sharedEpoch)) {
                         resetSharedLocked(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
@@ -661,7 +661,7 @@ public final class Broker implements AutoCloseable {
                     if (ch.removed) {
                         continue;
                     }
-                    presence.onlineLocked(ch, now());
+                    presence.onlineLocked(ch);
                     ch.madeByFront = false; // the back end knows it now
                     if (ch.token == null) {
                         ch.token = tokenIfNew;

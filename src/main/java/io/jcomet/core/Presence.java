@@ -2,6 +2,7 @@ package io.jcomet.core;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntSupplier;
 
 /**
  * icomet's presence: {@code 1 cname} when a channel comes to life (created by sign, publish or
@@ -18,9 +19,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class Presence {
     private final List<PresenceListener> listeners = new CopyOnWriteArrayList<>();
     private final Engine engine;
+    /** The broker's clock (ms), read only when a channel comes online: not on every publish. */
+    private final IntSupplier now;
 
-    Presence(Engine engine) {
+    Presence(Engine engine, IntSupplier now) {
         this.engine = engine;
+        this.now = now;
     }
 
     void add(PresenceListener l) {
@@ -32,11 +36,11 @@ final class Presence {
     }
 
     /** The channel holds or was given something: reported online unless it already is. */
-    void onlineLocked(Channel ch, int now) {
+    void onlineLocked(Channel ch) {
         assert LockOrder.holdsChannel(ch);
         if (!ch.online) {
             ch.online = true;
-            ch.announcedAt = now;
+            ch.announcedAt = now.getAsInt();
             engine.presence(ch.name, true);
         }
     }

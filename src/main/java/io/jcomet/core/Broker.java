@@ -25,6 +25,7 @@ import java.util.function.LongSupplier;
  * which a private class of the broker implements; the broker never asks which engine runs.</li>
  * <li>{@link ReplayPlan}: what an arriving subscriber is sent for the seq it asks (next_seq, gap,
  * buffered messages), a pure function.</li>
+ * <li>{@link SharedCopy}: a shared engine's channel kept as a local copy (its publications and resyncs).</li>
  * <li>{@link Presence}: online/offline reports and the /psub listeners.</li>
  * <li>{@link Sweeper}: heartbeats (noops), channel expiry and presence repeats.</li>
  * <li>{@link Admission}, {@link HeldTimers}, {@link ChannelTable}, {@link Stats}.</li>
@@ -86,6 +87,7 @@ public final class Broker implements AutoCloseable {
     private final int pollingTimeoutMillis;
     private final int channelTimeoutMillis;
     private final Sweeper sweeper;
+    private final SharedCopy sharedCopy;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
@@ -118,6 +120,7 @@ public final class Broker implements AutoCloseable {
         this.sweeper = new Sweeper(this, table, timers, stats, presence, pollingTimeoutMillis, channelTimeoutMillis,
                 heldLongMillis, sweeperThread);
         sweeper.start();
+        this.sharedCopy = new SharedCopy(this, table, stats, channelTimeoutMillis);
         engine.start(new Events());
     }
 
@@ -484,7 +487,7 @@ public final class Broker implements AutoCloseable {
      * Appends to the channel and delivers. {@code sharedSeq} 0: this broker assigns the seq; otherwise
      * a shared engine assigned it (and {@code sharedEpoch} names the store's epoch).
      */
-    private long publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
+    long publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
         long t0 = System.nanoTime();
         Message m;
         Subscriber polls;
@@ -501,7 +504,7 @@ public final class Broker implements AutoCloseable {
                 presence.onlineLocked(ch);
                 if (sharedSeq != 0) {
                     if (sharedEpoch != null && !sharedEpoch.equals(ch.sharedEpoch)) {
-                        resetSharedLocked(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
+                        SharedCopy.resetLocked(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
                     } else if (Seq.diff(sharedSeq, ch.nextSeq) < 0) {
                         return Integer.toUnsignedLong(sharedSeq); // already have it (a resync and a live message crossed)
                     }
@@ -594,7 +597,7 @@ public final class Broker implements AutoCloseable {
 
     /** {@link #publish(Channel, String, Message.Kind, byte[], int, String)}: the channel went away under
      *  the caller (closed or expired after its lookup); look it up again. Seqs are returned unsigned. */
-    private static final long CHANNEL_REMOVED = -1;
+    static final long CHANNEL_REMOVED = -1;
 
     /** Per publisher thread: the streams a publish offered its message to, flushed after the lock. */
     private static final ThreadLocal<Subscriber[][]> SCRATCH = ThreadLocal.withInitial(() -> new Subscriber[1][16]);
@@ -814,7 +817,7 @@ public final class Broker implements AutoCloseable {
         @Override
         public void publication(String cname, int seq, String epoch, Message.Kind kind, String content) {
             assert LockOrder.holdsNoChannel();
-            deliver(cname, seq, epoch, kind, content);
+            sharedCopy.deliver(cname, seq, epoch, kind, content);
         }
 
         @Override
@@ -832,7 +835,7 @@ public final class Broker implements AutoCloseable {
         @Override
         public boolean resync(String cname, Engine.SharedState state) {
             assert LockOrder.holdsNoChannel();
-            return Broker.this.resync(cname, state);
+            return sharedCopy.resync(cname, state);
         }
 
         @Override
@@ -871,88 +874,6 @@ public final class Broker implements AutoCloseable {
         @Override
         public long nanoTime() {
             return nanoClock.getAsLong();
-        }
-    }
-
-    /**
-     * {@link EngineEvents#publication}: a message the store numbered, delivered to this node's
-     * subscribers. Called on the engine's thread for this channel, in seq order; a channel this node
-     * no longer has is skipped.
-     */
-    private void deliver(String cname, int seq, String epoch, Message.Kind kind, String content) {
-        Channel ch = table.get(cname);
-        if (ch != null) {
-            publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, Messages.contentTail(content), seq, epoch);
-        }
-    }
-
-    /**
-     * A shared engine copies the store's state of a channel into the local one (created if needed):
-     * on the first subscriber, and again after the link to the store was lost, so messages this node
-     * missed reach its subscribers in order. Returns false when the local table is full.
-     */
-    private boolean resync(String cname, Engine.SharedState state) {
-        // nothing published, never signed: a channel a subscriber made (here or on another node),
-        // which goes with its last subscriber as on one node, never from the admin's slots
-        boolean subscribersOnly = state.nextSeq() == 1 && state.token() == null && state.timeoutSeconds() == 0
-                && state.buffered().isEmpty();
-        Channel ch;
-        while (true) {
-            ch = subscribersOnly
-                    ? table.getOrCreate(cname, Math.min(1000, channelTimeoutMillis), now(), true)
-                    : table.getOrCreate(cname, channelTimeoutMillis, now());
-            if (ch == null) {
-                stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
-                return false;
-            }
-            synchronized (ch) {
-                assert LockOrder.enter(ch);
-                try {
-                    if (!ch.removed) {
-                        if (!state.epoch().equals(ch.sharedEpoch)) {
-                            int first = state.buffered().isEmpty() ? state.nextSeq() : state.buffered().get(0).seq();
-                            resetSharedLocked(ch, state.epoch(), first);
-                        }
-                        if (state.token() != null) {
-                            ch.token = state.token();
-                        }
-                        if (state.timeoutSeconds() > 0) {
-                            ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, state.timeoutSeconds() * 1000L);
-                        }
-                        ch.lastActive = now();
-                        break;
-                    }
-                } finally {
-                    assert LockOrder.exit(ch);
-                }
-            }
-            // removed between the lookup and the lock (closed, expired): look again with no lock held,
-            // since the table's lock and another channel's are never taken under a channel's
-        }
-        for (Engine.Stored m : state.buffered()) {
-            String type = m.kind() == Message.Kind.BROADCAST ? "broadcast" : "data";
-            publish(ch, type, m.kind(), Messages.contentTail(m.content()), m.seq(), state.epoch());
-        }
-        synchronized (ch) {
-            assert LockOrder.enter(ch);
-            try {
-                if (Seq.diff(state.nextSeq(), ch.nextSeq) > 0) {
-                    ch.nextSeq = state.nextSeq(); // messages past the store's buffer: gone for good
-                }
-            } finally {
-                assert LockOrder.exit(ch);
-            }
-        }
-        return true;
-    }
-
-    /** The store has another epoch for the channel: forget the old buffer. Caller holds the lock. */
-    private static void resetSharedLocked(Channel ch, String epoch, int nextSeq) {
-        assert LockOrder.holdsChannel(ch);
-        ch.sharedEpoch = epoch;
-        ch.nextSeq = nextSeq;
-        if (ch.ring != null) {
-            ch.ring.clear();
         }
     }
 

@@ -18,8 +18,10 @@ package io.jcomet.core;
  * presence change.</li>
  * </ul>
  *
- * <p>Threads: any thread, never holding a channel's lock; {@link #publication} and {@link #resync}
- * of one channel are called one at a time, in seq order. None of these calls blocks on I/O.
+ * <p>Threads: any thread, holding no channel's lock (checked under {@code -ea}), except
+ * {@link #presence}, which an engine may call from {@link Engine#presence} under the lock of the
+ * channel it reports; {@link #publication} and {@link #resync} of one channel are called one at a
+ * time, in seq order. None of these calls blocks on I/O.
  */
 public interface EngineEvents {
 

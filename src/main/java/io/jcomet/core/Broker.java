@@ -877,7 +877,7 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** The shared engine (memory when {@code engine=memory}). */
+    /** The engine this broker runs on (memory, or redis for several nodes): diagnostics and tests. */
     public Engine engine() {
         return engine;
     }

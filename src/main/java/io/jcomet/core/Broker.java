@@ -9,30 +9,47 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * The publish/subscribe core, independent of HTTP: the servlet layer turns requests into calls
- * here, and later transports (WebSocket) or fan-out (a Redis bridge calling {@link #publish}) plug
- * into the same seam.
+ * The publish/subscribe core, independent of HTTP: the servlet layer and the WebSocket transport
+ * turn requests into calls here.
+ *
+ * <h2>Parts</h2>
+ * The broker is the channel table's keeper and the one place that takes a channel's lock for a
+ * subscribe, a publish and the admin operations. Around it, each with one concern:
+ * <ul>
+ * <li>{@link Engine}: where seq, buffer and token live (this node: {@link MemoryEngine}; several
+ * nodes: the Redis engine). Every operation goes to it and it answers through {@link EngineEvents},
+ * which a private class of the broker implements; the broker never asks which engine runs.</li>
+ * <li>{@link ReplayPlan}: what an arriving subscriber is sent for the seq it asks (next_seq, gap,
+ * buffered messages), a pure function.</li>
+ * <li>{@link SharedCopy}: a shared engine's channel kept as a local copy (its publications and resyncs).</li>
+ * <li>{@link Presence}: online/offline reports and the /psub listeners.</li>
+ * <li>{@link Sweeper}: heartbeats (noops), channel expiry and presence repeats.</li>
+ * <li>{@link Admission}, {@link HeldTimers}, {@link ChannelTable}, {@link Stats}.</li>
+ * </ul>
  *
  * <h2>Threads</h2>
  * <ul>
  * <li>Request threads call {@link #subscribe}, {@link #publish} and the admin operations.</li>
  * <li>Container I/O threads call {@link #forget} (via {@link Subscriber#onClientGone}) when a client
  * goes away.</li>
- * <li>One sweeper thread ({@code jcomet-sweeper}) sends noops to subscribers whose
- * {@code polling_timeout} passed, expires idle channels (presence {@code 0 cname}) and repeats
- * {@code 1 cname} for live channels every {@code channel_timeout}.</li>
+ * <li>One sweeper thread ({@link Sweeper}, {@code jcomet-sweeper}).</li>
+ * <li>A shared engine's threads call {@link EngineEvents} (one at a time per channel).</li>
  * </ul>
  *
  * <h2>Lock order</h2>
  * channel, then subscriber ({@code HttpSubscriber}'s or a WebSocket connection's monitor), then
- * timer stripe ({@link HeldTimers}); the table's lock is never held with any of them. A thread
- * holds at most one channel lock. Methods named {@code ...Locked} run with the channel's lock held.
- * Under the channel lock the broker only <em>offers</em> a message to streams ({@link
+ * timer stripe ({@link HeldTimers}). The channel table's lock is never held with a channel's, in
+ * either order. A thread holds at most one channel lock (the same one may be taken again: an offer
+ * can re-enter the broker on the publishing thread). Methods named {@code ...Locked} run with the
+ * channel's lock held. {@link EngineEvents} are called with no channel lock held, except
+ * {@link EngineEvents#presence}, which an engine may call from {@link Engine#presence} under it.
+ * {@link LockOrder} checks the channel and table rules when assertions are on (the tests run so).
+ *
+ * <p>Under the channel lock the broker only <em>offers</em> a message to streams ({@link
  * Subscriber#offer}: a queue append that keeps seq order) and answers refusals; long-polls are
  * answered and streams {@link Subscriber#flush flushed} after the lock is released, so a slow
  * client never stretches it. Presence listeners (admin {@code /psub}) are still told under the
@@ -63,23 +80,18 @@ public final class Broker implements AutoCloseable {
     private final Stats stats = new Stats();
     private final Admission admission;
     private final SecureRandom random = new SecureRandom();
-    private final List<PresenceListener> presence = new CopyOnWriteArrayList<>();
+    private final Presence presence;
     private final LongSupplier nanoClock;
     private final long startNanos;
     private final String epochPrefix;
     private final int pollingTimeoutMillis;
     private final int channelTimeoutMillis;
-    /** When a held subscriber hears {@link Subscriber#onHeldLong} (0: never, the servlet watches at once). */
-    private final int heldLongMillis;
-    private final Thread sweeper;
-    private final Idempotency idempotency;
+    private final Sweeper sweeper;
+    private final SharedCopy sharedCopy;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
     private volatile int reconnectWindowMillis = MIN_RECONNECT_WINDOW_MS;
-    private int scanCursor; // sweeper thread only
-    /** Long-polls a sweep answered with a noop, ended after the sweep's writes (sweeper thread only). */
-    private final ArrayList<Subscriber> noopsToEnd = new ArrayList<>();
 
     public Broker(JcometConfig config) {
         this(config, System::nanoTime, true);
@@ -97,19 +109,19 @@ public final class Broker implements AutoCloseable {
         this.admission = new Admission(config, stats, this::exists, new MemoryBudget(config.memoryBudgetPercent()));
         this.pollingTimeoutMillis = config.pollingTimeoutSeconds() * 1000;
         this.channelTimeoutMillis = config.channelTimeoutSeconds() * 1000;
-        this.heldLongMillis = config.detectDisconnects() ? config.detectDisconnectsAfterMillis() : 0;
         // Names this server run; a channel's epoch is this plus its incarnation number, so a client
         // can tell a restarted server (or a re-created channel) from a gap in the same channel.
         this.epochPrefix = Long.toString((System.currentTimeMillis() / 1000) & 0xffffffffL, 36)
                 + Integer.toString(random.nextInt(36 * 36), 36) + ".";
         this.engine = Engine.create(config);
-        this.idempotency = new Idempotency(config.idempotencyWindowSeconds(), config.maxIdempotencyKeys(), nanoClock, stats);
-        this.sweeper = sweeperThread ? new Thread(this::sweepLoop, "jcomet-sweeper") : null;
-        if (sweeper != null) {
-            sweeper.setDaemon(true);
-            sweeper.start();
-        }
-        engine.start(this);
+        this.presence = new Presence(engine, this::now);
+        // when a held subscriber hears Subscriber.onHeldLong (0: never, the servlet watches at once)
+        int heldLongMillis = config.detectDisconnects() ? config.detectDisconnectsAfterMillis() : 0;
+        this.sweeper = new Sweeper(this, table, timers, stats, presence, pollingTimeoutMillis, channelTimeoutMillis,
+                heldLongMillis, sweeperThread);
+        sweeper.start();
+        this.sharedCopy = new SharedCopy(this, table, stats, channelTimeoutMillis);
+        engine.start(new Events());
     }
 
     public JcometConfig config() { return config; }
@@ -180,7 +192,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         while (true) {
-            if (engine.shared() && !attachShared(s, req)) {
+            if (!attach(s, req)) {
                 return;
             }
             Channel ch;
@@ -226,10 +238,15 @@ public final class Broker implements AutoCloseable {
         boolean done;
         ArrayList<Subscriber> ghosts = null;
         synchronized (ch) {
-            if (!ch.removed && ch.subscriberCount() >= config.maxSubscribersPerChannel()) {
-                ghosts = evictGoneLocked(ch); // before a newcomer is refused: a holder may have left unnoticed
+            assert LockOrder.enter(ch);
+            try {
+                if (!ch.removed && ch.subscriberCount() >= config.maxSubscribersPerChannel()) {
+                    ghosts = evictGoneLocked(ch); // before a newcomer is refused: a holder may have left unnoticed
+                }
+                done = subscribeLocked(ch, s, req);
+            } finally {
+                assert LockOrder.exit(ch);
             }
-            done = subscribeLocked(ch, s, req);
         }
         if (ghosts != null) {
             for (Subscriber g : ghosts) {
@@ -250,6 +267,7 @@ public final class Broker implements AutoCloseable {
      * told after the lock, {@link Subscriber#evicted}), or null when none was gone.
      */
     private ArrayList<Subscriber> evictGoneLocked(Channel ch) {
+        assert LockOrder.holdsChannel(ch);
         ArrayList<Subscriber> gone = null;
         int probed = 0;
         for (int list = 0; list < 2; list++) {
@@ -277,6 +295,7 @@ public final class Broker implements AutoCloseable {
     }
 
     private boolean subscribeLocked(Channel ch, Subscriber s, SubscribeRequest req) {
+        assert LockOrder.holdsChannel(ch);
         Message[] batch;
         int count;
         boolean streaming = s.transport().streaming();
@@ -285,7 +304,7 @@ public final class Broker implements AutoCloseable {
                 return false;
             }
             if (!ch.madeByFront) {
-                announceLocked(ch); // a channel a subscriber made is announced once it holds one (below)
+                presence.onlineLocked(ch); // a channel a subscriber made is announced once it holds one (below)
             }
             if (config.auth() == JcometConfig.Auth.TOKEN && (ch.token == null || !ch.token.equals(req.token()))) {
                 refuse(s, 401, Stats.Reject.TOKEN, Messages.status("401", ch.name, "Token error"));
@@ -295,45 +314,23 @@ public final class Broker implements AutoCloseable {
                 refuse(s, 429, Stats.Reject.TOO_MANY_SUBSCRIBERS, Messages.status("429", ch.name, "Too many subscribers"));
                 return true;
             }
-            int next = ch.nextSeq;
-            int from = req.seq();
             int ringSize = ch.ring == null ? 0 : ch.ring.size();
+            ReplayPlan plan = ReplayPlan.of(req.seq(), epochMatches(ch, req.epoch()), req.epoch() != null, ch.nextSeq,
+                    ringSize, ringSize > 0 ? ch.ring.oldestSeq() : 0, streaming, req.oneMessage());
             batch = new Message[ringSize + 2];
             count = 0;
             String epoch = epoch(ch);
-            if (!epochMatches(ch, req.epoch())) {
-                // The client last saw another incarnation (server restart, channel re-created): point it
-                // at the oldest message that survived instead of the newest seq, so it loses nothing more.
-                int resume = ringSize > 0 ? ch.ring.oldestSeq() : next;
-                batch[count++] = Message.control(Messages.nextSeq(ch.name, resume, epoch));
-                from = resume;
-                if (!streaming) {
-                    return answer(s, batch, count);
-                }
-            } else if (from == 0 || Seq.after(from, next)) {
-                batch[count++] = Message.control(Messages.nextSeq(ch.name, next, epoch));
-                from = next;
-                if (!streaming) {
-                    return answer(s, batch, count);
-                }
+            if (plan.nextSeq() != ReplayPlan.NONE) {
+                batch[count++] = Message.control(Messages.nextSeq(ch.name, plan.nextSeq(), epoch));
             }
-            if (Seq.diff(from, next) < 0) {
-                // the client is behind: replay what the buffer holds, saying first what it no longer holds
-                int oldest = ringSize > 0 ? ch.ring.oldestSeq() : next;
-                if (Seq.diff(from, oldest) < 0 && req.epoch() != null) {
-                    // only a jcomet client knows gap; icomet's clients get what is buffered (as from icomet)
-                    // or, with nothing buffered (after /clear), are held until the next message
-                    int lastLost = oldest - 1 == 0 ? -1 : oldest - 1; // seq 0 is never used
-                    batch[count++] = Message.control(Messages.gap(ch.name, from, lastLost, epoch));
-                }
-                if (ringSize > 0) {
-                    count += ch.ring.copyFrom(from, batch, count);
-                }
+            if (plan.gapFrom() != ReplayPlan.NONE) {
+                batch[count++] = Message.control(Messages.gap(ch.name, plan.gapFrom(), plan.gapLastLost(), epoch));
             }
-            if (req.oneMessage() && !streaming && count > 1) {
-                count = 1;
+            if (plan.replayFrom() != ReplayPlan.NONE) {
+                count += ch.ring.copyFrom(plan.replayFrom(), batch, count);
             }
-            if (!streaming && count > 0) {
+            count = plan.sent(count);
+            if (plan.answersAtOnce(count)) {
                 return answer(s, batch, count);
             }
             if (streaming && count > 0) {
@@ -350,13 +347,16 @@ public final class Broker implements AutoCloseable {
             }
             ch.link(s, stats);
             timers.add(s, now() + pollingTimeoutMillis);
-            announceLocked(ch);
+            presence.onlineLocked(ch);
         }
         return true;
     }
 
-    /** Shared engine: makes the local channel a synced copy before the subscriber is served; false when refused. */
-    private boolean attachShared(Subscriber s, SubscribeRequest req) {
+    /**
+     * Asks the engine for the channel before the subscriber is served (a shared engine makes the
+     * local channel a synced copy); false when refused, and the subscriber was answered.
+     */
+    private boolean attach(Subscriber s, SubscribeRequest req) {
         String cname = req.cname();
         // a "where is the channel?" question (see subscribe) does not create it in the store either
         boolean probe = !s.transport().streaming() && (req.seq() != 1 || !epochIsUnset(req.epoch()))
@@ -391,9 +391,14 @@ public final class Broker implements AutoCloseable {
     private void releaseIfUnused(Channel ch) {
         boolean remove = false;
         synchronized (ch) {
-            if (!ch.removed && ch.madeByFront && ch.subscriberCount() == 0 && !ch.online) {
-                markRemovedLocked(ch);
-                remove = true;
+            assert LockOrder.enter(ch);
+            try {
+                if (!ch.removed && ch.madeByFront && ch.subscriberCount() == 0 && !ch.online) {
+                    markRemovedLocked(ch);
+                    remove = true;
+                }
+            } finally {
+                assert LockOrder.exit(ch);
             }
         }
         if (remove) {
@@ -447,10 +452,7 @@ public final class Broker implements AutoCloseable {
             return publish(cname, content, kind);
         }
         checkSize(content);
-        if (engine.shared()) {
-            return engine.publish(cname, kind, content, idempotencyKey);
-        }
-        return idempotency.publish(cname, idempotencyKey, () -> publish(cname, content, kind));
+        return engine.publish(cname, kind, content, idempotencyKey);
     }
 
     /**
@@ -459,9 +461,12 @@ public final class Broker implements AutoCloseable {
      */
     public int publish(String cname, String content, Message.Kind kind) {
         checkSize(content);
-        if (engine.shared()) {
-            return engine.publish(cname, kind, content); // comes back through deliverShared on every node
-        }
+        // comes back through EngineEvents: append (memory), or publication on every node (shared)
+        return engine.publish(cname, kind, content);
+    }
+
+    /** {@link EngineEvents#append}: this node numbers the publication. */
+    private int append(String cname, Message.Kind kind, String content) {
         // escape outside the lock; only the seq is filled in under it
         byte[] tail = Messages.contentTail(content);
         String type = kind == Message.Kind.BROADCAST ? "broadcast" : "data";
@@ -482,7 +487,7 @@ public final class Broker implements AutoCloseable {
      * Appends to the channel and delivers. {@code sharedSeq} 0: this broker assigns the seq; otherwise
      * a shared engine assigned it (and {@code sharedEpoch} names the store's epoch).
      */
-    private long publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
+    long publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
         long t0 = System.nanoTime();
         Message m;
         Subscriber polls;
@@ -491,57 +496,62 @@ public final class Broker implements AutoCloseable {
         int offered = 0;
         List<Subscriber> slow = null;
         synchronized (ch) {
-            if (ch.removed) {
-                return CHANNEL_REMOVED;
-            }
-            announceLocked(ch);
-            if (sharedSeq != 0) {
-                if (sharedEpoch != null && !sharedEpoch.equals(ch.sharedEpoch)) {
-                    resetSharedLocked(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
-                } else if (Seq.diff(sharedSeq, ch.nextSeq) < 0) {
-                    return Integer.toUnsignedLong(sharedSeq); // already have it (a resync and a live message crossed)
+            assert LockOrder.enter(ch);
+            try {
+                if (ch.removed) {
+                    return CHANNEL_REMOVED;
                 }
-                ch.nextSeq = sharedSeq;
-            }
-            if (ch.madeByFront) {
-                ch.madeByFront = false; // published to: kept for channel_timeout like any other
-                ch.timeoutMillis = channelTimeoutMillis;
-            }
-            int seq = ch.nextSeq;
-            ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
-            m = new Message(kind, seq, Messages.published(type, ch.name, seq, epoch(ch), tail));
-            if (ch.ring == null) {
-                ch.ring = new MessageRing(config.channelBufferSize());
-            }
-            ch.ring.add(m);
-            ch.lastActive = now();
-            polls = ch.detachPolls(stats);
-            // a snapshot first: an offer that makes a subscriber leave (re-entering the broker on this
-            // thread) must not cut the walk of the list short
-            int n = ch.streamCount;
-            streams = n == 0 ? null : scratch(n);
-            int i = 0;
-            for (Subscriber s = ch.streams; s != null; s = s.next) {
-                streams[i++] = s;
-            }
-            taken = i; // n, unless the list and the count disagree
-            for (int k = 0; k < taken; k++) {
-                Subscriber s = streams[k];
-                streams[k] = null;
-                if (s.isEnded() || s.channel != ch) {
-                    continue; // left while we walked
-                }
-                if (s.offer(m)) {
-                    streams[offered++] = s;
-                } else {
-                    ch.unlink(s, stats);
-                    if (slow == null) {
-                        slow = new ArrayList<>(2);
+                presence.onlineLocked(ch);
+                if (sharedSeq != 0) {
+                    if (sharedEpoch != null && !sharedEpoch.equals(ch.sharedEpoch)) {
+                        SharedCopy.resetLocked(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
+                    } else if (Seq.diff(sharedSeq, ch.nextSeq) < 0) {
+                        return Integer.toUnsignedLong(sharedSeq); // already have it (a resync and a live message crossed)
                     }
-                    slow.add(s);
+                    ch.nextSeq = sharedSeq;
                 }
+                if (ch.madeByFront) {
+                    ch.madeByFront = false; // published to: kept for channel_timeout like any other
+                    ch.timeoutMillis = channelTimeoutMillis;
+                }
+                int seq = ch.nextSeq;
+                ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
+                m = new Message(kind, seq, Messages.published(type, ch.name, seq, epoch(ch), tail));
+                if (ch.ring == null) {
+                    ch.ring = new MessageRing(config.channelBufferSize());
+                }
+                ch.ring.add(m);
+                ch.lastActive = now();
+                polls = ch.detachPolls(stats);
+                // a snapshot first: an offer that makes a subscriber leave (re-entering the broker on this
+                // thread) must not cut the walk of the list short
+                int n = ch.streamCount;
+                streams = n == 0 ? null : scratch(n);
+                int i = 0;
+                for (Subscriber s = ch.streams; s != null; s = s.next) {
+                    streams[i++] = s;
+                }
+                taken = i; // n, unless the list and the count disagree
+                for (int k = 0; k < taken; k++) {
+                    Subscriber s = streams[k];
+                    streams[k] = null;
+                    if (s.isEnded() || s.channel != ch) {
+                        continue; // left while we walked
+                    }
+                    if (s.offer(m)) {
+                        streams[offered++] = s;
+                    } else {
+                        ch.unlink(s, stats);
+                        if (slow == null) {
+                            slow = new ArrayList<>(2);
+                        }
+                        slow.add(s);
+                    }
+                }
+                stats.addPublished();
+            } finally {
+                assert LockOrder.exit(ch);
             }
-            stats.addPublished();
         }
         // streams: written now, outside the lock, each from its own ordered queue
         for (int i = 0; i < offered; i++) {
@@ -587,7 +597,7 @@ public final class Broker implements AutoCloseable {
 
     /** {@link #publish(Channel, String, Message.Kind, byte[], int, String)}: the channel went away under
      *  the caller (closed or expired after its lookup); look it up again. Seqs are returned unsigned. */
-    private static final long CHANNEL_REMOVED = -1;
+    static final long CHANNEL_REMOVED = -1;
 
     /** Per publisher thread: the streams a publish offered its message to, flushed after the lock. */
     private static final ThreadLocal<Subscriber[][]> SCRATCH = ThreadLocal.withInitial(() -> new Subscriber[1][16]);
@@ -613,9 +623,11 @@ public final class Broker implements AutoCloseable {
     /** Sends {@code content} to every channel as a {@code broadcast} message with each channel's seq. */
     public int broadcast(String content) {
         checkSize(content);
-        if (engine.shared()) {
-            return engine.broadcast(content);
-        }
+        return engine.broadcast(content);
+    }
+
+    /** {@link EngineEvents#appendToAll}: a broadcast numbered by this node in each of its channels. */
+    private int appendToAll(String content) {
         byte[] tail = Messages.contentTail(content);
         int n = 0;
         int hw = table.highWater();
@@ -635,9 +647,11 @@ public final class Broker implements AutoCloseable {
 
     /** Creates the channel if needed and returns its token (made once, from SecureRandom). */
     public Signed sign(String cname, int expiresSeconds) {
-        if (engine.shared()) {
-            return engine.sign(cname, expiresSeconds, newToken());
-        }
+        return engine.sign(cname, expiresSeconds, newToken());
+    }
+
+    /** {@link EngineEvents#signed}: the channel and its token kept on this node. */
+    private Signed signHere(String cname, int expiresSeconds, String tokenIfNew) {
         while (true) {
             Channel ch = table.getOrCreate(cname, channelTimeoutMillis, now());
             if (ch == null) {
@@ -645,20 +659,25 @@ public final class Broker implements AutoCloseable {
                 throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
             }
             synchronized (ch) {
-                if (ch.removed) {
-                    continue;
+                assert LockOrder.enter(ch);
+                try {
+                    if (ch.removed) {
+                        continue;
+                    }
+                    presence.onlineLocked(ch);
+                    ch.madeByFront = false; // the back end knows it now
+                    if (ch.token == null) {
+                        ch.token = tokenIfNew;
+                    }
+                    int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
+                    ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, expires * 1000L);
+                    ch.lastActive = now();
+                    // icomet: the seq of the oldest message still buffered, so a client starting there misses nothing
+                    int oldest = ch.ring != null && ch.ring.size() > 0 ? ch.ring.oldestSeq() : ch.nextSeq;
+                    return new Signed(ch.name, oldest, ch.token, expires);
+                } finally {
+                    assert LockOrder.exit(ch);
                 }
-                announceLocked(ch);
-                ch.madeByFront = false; // the back end knows it now
-                if (ch.token == null) {
-                    ch.token = newToken();
-                }
-                int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
-                ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, expires * 1000L);
-                ch.lastActive = now();
-                // icomet: the seq of the oldest message still buffered, so a client starting there misses nothing
-                int oldest = ch.ring != null && ch.ring.size() > 0 ? ch.ring.oldestSeq() : ch.nextSeq;
-                return new Signed(ch.name, oldest, ch.token, expires);
             }
         }
     }
@@ -671,11 +690,11 @@ public final class Broker implements AutoCloseable {
 
     /** Closes the channel: every subscriber gets {@code close}; returns the next seq, or -1 if unknown. */
     public long close(String cname) {
-        return engine.shared() ? engine.close(cname) : closeLocal(cname);
+        return engine.close(cname);
     }
 
-    /** Closes the channel on this node only (a shared engine calls it on every node). */
-    public long closeLocal(String cname) {
+    /** {@link EngineEvents#closed}: closes the channel on this node. */
+    private long closeHere(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
@@ -684,13 +703,18 @@ public final class Broker implements AutoCloseable {
         Subscriber streams;
         int next;
         synchronized (ch) {
-            if (ch.removed) {
-                return -1;
+            assert LockOrder.enter(ch);
+            try {
+                if (ch.removed) {
+                    return -1;
+                }
+                next = ch.nextSeq;
+                polls = ch.detachPolls(stats);
+                streams = ch.detachStreams(stats);
+                markRemovedLocked(ch);
+            } finally {
+                assert LockOrder.exit(ch);
             }
-            next = ch.nextSeq;
-            polls = ch.detachPolls(stats);
-            streams = ch.detachStreams(stats);
-            markRemovedLocked(ch);
         }
         table.remove(ch);
         Message close = Message.control(Messages.close(ch.name, next, epoch(ch)));
@@ -699,13 +723,12 @@ public final class Broker implements AutoCloseable {
         return Integer.toUnsignedLong(next);
     }
 
-    private void markRemovedLocked(Channel ch) {
+    /** The channel goes (closed, expired, unused): the engine stops listening and presence reports it offline. */
+    void markRemovedLocked(Channel ch) {
+        assert LockOrder.holdsChannel(ch);
         ch.removed = true;
         engine.released(ch.name);
-        if (ch.online) {
-            ch.online = false;
-            firePresence(ch.name, false);
-        }
+        presence.offlineLocked(ch);
     }
 
     private void endChain(Subscriber head, Message last) {
@@ -721,36 +744,46 @@ public final class Broker implements AutoCloseable {
 
     /** Drops the buffered messages; returns the next seq, or -1 if unknown. */
     public long clear(String cname) {
-        return engine.shared() ? engine.clear(cname) : clearLocal(cname);
+        return engine.clear(cname);
     }
 
-    /** Drops the buffered messages on this node only (a shared engine calls it on every node). */
-    public long clearLocal(String cname) {
+    /** {@link EngineEvents#cleared}: drops the channel's buffer on this node. */
+    private long clearHere(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
         }
         synchronized (ch) {
-            if (ch.ring != null) {
-                ch.ring.clear();
+            assert LockOrder.enter(ch);
+            try {
+                if (ch.ring != null) {
+                    ch.ring.clear();
+                }
+                return Integer.toUnsignedLong(ch.nextSeq);
+            } finally {
+                assert LockOrder.exit(ch);
             }
-            return Integer.toUnsignedLong(ch.nextSeq);
         }
     }
 
     /** Subscribers held on the channel (on every node with a shared engine), or -1 if it does not exist. */
     public int subscribers(String cname) {
-        return engine.shared() ? engine.subscribers(cname) : localSubscribers(cname);
+        return engine.subscribers(cname);
     }
 
-    /** Subscribers held on the channel on this node, or -1 if this node does not have it. */
+    /** Subscribers held on the channel on this node, or -1 if this node does not have it (diagnostics, tests). */
     public int localSubscribers(String cname) {
         Channel ch = table.get(cname);
         if (ch == null) {
             return -1;
         }
         synchronized (ch) {
-            return ch.removed ? -1 : ch.subscriberCount();
+            assert LockOrder.enter(ch);
+            try {
+                return ch.removed ? -1 : ch.subscriberCount();
+            } finally {
+                assert LockOrder.exit(ch);
+            }
         }
     }
 
@@ -775,75 +808,76 @@ public final class Broker implements AutoCloseable {
                 + stats.held(Transport.WS);
     }
 
-    // ------------------------------------------------------------------ shared engine callbacks
+    // ------------------------------------------------------------------ what the engine tells the core
 
     /**
-     * A shared engine delivers a message it got from the store to this node's subscribers, with the
-     * seq and epoch the store assigned. Called on the engine's thread for this channel, in seq order;
-     * a channel this node no longer has is skipped.
+     * The broker's side of {@link EngineEvents}: private, so only the engine it started calls it.
      */
-    public void deliverShared(String cname, int seq, String epoch, Message.Kind kind, String content) {
-        Channel ch = table.get(cname);
-        if (ch != null) {
-            publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, Messages.contentTail(content), seq, epoch);
+    private final class Events implements EngineEvents {
+        @Override
+        public void publication(String cname, int seq, String epoch, Message.Kind kind, String content) {
+            assert LockOrder.holdsNoChannel();
+            sharedCopy.deliver(cname, seq, epoch, kind, content);
+        }
+
+        @Override
+        public int append(String cname, Message.Kind kind, String content) {
+            assert LockOrder.holdsNoChannel();
+            return Broker.this.append(cname, kind, content);
+        }
+
+        @Override
+        public int appendToAll(String content) {
+            assert LockOrder.holdsNoChannel();
+            return Broker.this.appendToAll(content);
+        }
+
+        @Override
+        public boolean resync(String cname, Engine.SharedState state) {
+            assert LockOrder.holdsNoChannel();
+            return sharedCopy.resync(cname, state);
+        }
+
+        @Override
+        public Signed signed(String cname, int expiresSeconds, String tokenIfNew) {
+            assert LockOrder.holdsNoChannel();
+            return signHere(cname, expiresSeconds, tokenIfNew);
+        }
+
+        @Override
+        public long closed(String cname) {
+            assert LockOrder.holdsNoChannel();
+            return closeHere(cname);
+        }
+
+        @Override
+        public long cleared(String cname) {
+            assert LockOrder.holdsNoChannel();
+            return clearHere(cname);
+        }
+
+        @Override
+        public void presence(String cname, boolean online) {
+            presence.tell(cname, online);
+        }
+
+        @Override
+        public int localSubscribers(String cname) {
+            return Broker.this.localSubscribers(cname);
+        }
+
+        @Override
+        public Stats stats() {
+            return stats;
+        }
+
+        @Override
+        public long nanoTime() {
+            return nanoClock.getAsLong();
         }
     }
 
-    /**
-     * A shared engine copies the store's state of a channel into the local one (created if needed):
-     * on the first subscriber, and again after the link to the store was lost, so messages this node
-     * missed reach its subscribers in order. Returns false when the local table is full.
-     */
-    public boolean syncShared(String cname, Engine.SharedState state) {
-        // nothing published, never signed: a channel a subscriber made (here or on another node),
-        // which goes with its last subscriber as on one node, never from the admin's slots
-        boolean subscribersOnly = state.nextSeq() == 1 && state.token() == null && state.timeoutSeconds() == 0
-                && state.buffered().isEmpty();
-        Channel ch = subscribersOnly
-                ? table.getOrCreate(cname, Math.min(1000, channelTimeoutMillis), now(), true)
-                : table.getOrCreate(cname, channelTimeoutMillis, now());
-        if (ch == null) {
-            stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
-            return false;
-        }
-        synchronized (ch) {
-            if (ch.removed) {
-                return syncShared(cname, state);
-            }
-            if (!state.epoch().equals(ch.sharedEpoch)) {
-                int first = state.buffered().isEmpty() ? state.nextSeq() : state.buffered().get(0).seq();
-                resetSharedLocked(ch, state.epoch(), first);
-            }
-            if (state.token() != null) {
-                ch.token = state.token();
-            }
-            if (state.timeoutSeconds() > 0) {
-                ch.timeoutMillis = (int) Math.min(Integer.MAX_VALUE / 2, state.timeoutSeconds() * 1000L);
-            }
-            ch.lastActive = now();
-        }
-        for (Engine.Stored m : state.buffered()) {
-            String type = m.kind() == Message.Kind.BROADCAST ? "broadcast" : "data";
-            publish(ch, type, m.kind(), Messages.contentTail(m.content()), m.seq(), state.epoch());
-        }
-        synchronized (ch) {
-            if (Seq.diff(state.nextSeq(), ch.nextSeq) > 0) {
-                ch.nextSeq = state.nextSeq(); // messages past the store's buffer: gone for good
-            }
-        }
-        return true;
-    }
-
-    /** The store has another epoch for the channel: forget the old buffer. Caller holds the lock. */
-    private static void resetSharedLocked(Channel ch, String epoch, int nextSeq) {
-        ch.sharedEpoch = epoch;
-        ch.nextSeq = nextSeq;
-        if (ch.ring != null) {
-            ch.ring.clear();
-        }
-    }
-
-    /** The shared engine (memory when {@code engine=memory}). */
+    /** The engine this broker runs on (memory, or redis for several nodes): diagnostics and tests. */
     public Engine engine() {
         return engine;
     }
@@ -852,34 +886,6 @@ public final class Broker implements AutoCloseable {
 
     public void addPresenceListener(PresenceListener l) { presence.add(l); }
     public void removePresenceListener(PresenceListener l) { presence.remove(l); }
-
-    /**
-     * icomet's presence: {@code 1 cname} when a channel is created (by sign, publish or subscribe),
-     * again every {@code channel_timeout} while it lives (the sweeper), {@code 0 cname} when it is
-     * freed. Called under the channel's lock on every operation that may have created it.
-     */
-    private void announceLocked(Channel ch) {
-        if (!ch.online) {
-            ch.online = true;
-            ch.announcedAt = now();
-            firePresence(ch.name, true);
-        }
-    }
-
-    private void firePresence(String cname, boolean online) {
-        if (engine.shared()) {
-            engine.presence(cname, online); // reported once for the cluster, through firePresenceShared
-            return;
-        }
-        firePresenceShared(cname, online);
-    }
-
-    /** Tells this node's presence listeners (/psub); a shared engine calls it once per cluster-wide change. */
-    public void firePresenceShared(String cname, boolean online) {
-        for (PresenceListener l : presence) {
-            l.presence(cname, online);
-        }
-    }
 
     // ------------------------------------------------------------------ departures
 
@@ -898,22 +904,27 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private void unlinkFromChannel(Subscriber s) {
+    void unlinkFromChannel(Subscriber s) {
         Channel ch = s.channel; // racy read: rechecked under the lock
         if (ch == null) {
             return;
         }
         synchronized (ch) {
-            if (ch.unlink(s, stats)) {
-                if (ch.subscriberCount() == 0) {
-                    ch.lastActive = now();
+            assert LockOrder.enter(ch);
+            try {
+                if (ch.unlink(s, stats)) {
+                    if (ch.subscriberCount() == 0) {
+                        ch.lastActive = now();
+                    }
                 }
+            } finally {
+                assert LockOrder.exit(ch);
             }
         }
     }
 
     /** A stream that could not take a message under the channel lock; the caller unlinked it. */
-    private void dropSlow(Subscriber s) {
+    void dropSlow(Subscriber s) {
         if (!s.claim()) {
             return; // its departure ended it first, and was counted there
         }
@@ -926,106 +937,9 @@ public final class Broker implements AutoCloseable {
         s.end(null);
     }
 
-    // ------------------------------------------------------------------ sweeper
-
-    private void sweepLoop() {
-        Subscriber[] scratch = new Subscriber[256];
-        while (!closed) {
-            try {
-                Thread.sleep(100);
-                sweepOnce(scratch);
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException | Error e) {
-                // one bad subscriber must not stop heartbeats for all: report and go on
-                System.err.println("jcomet-sweeper: " + e);
-                e.printStackTrace();
-            }
-        }
-    }
-
-    /** One sweeper pass (also called by tests). */
+    /** One sweeper pass (tests drive it on a broker made without the sweeper thread). */
     void sweepOnce(Subscriber[] scratch) {
-        int now = now();
-        timers.expire(now, scratch, this::expired);
-        // as a publish does: every noop written first, the responses ended after (see sendDeferringEnd)
-        for (int i = 0, n = noopsToEnd.size(); i < n; i++) {
-            noopsToEnd.get(i).endDeferred();
-        }
-        noopsToEnd.clear();
-        if (heldLongMillis > 0) {
-            timers.age(now + pollingTimeoutMillis - heldLongMillis, scratch, Subscriber::onHeldLong);
-        }
-        scanChannels(now);
-    }
-
-    private void expired(Subscriber s) {
-        if (s.transport().streaming()) {
-            if (s.isEnded()) {
-                return;
-            }
-            Channel ch = s.channel;
-            String cname = ch == null ? "" : ch.name;
-            if (s.send(Message.control(Messages.noop(cname, s.noopSeq++, ch == null ? null : epoch(ch))))) {
-                stats.addNoop();
-                timers.add(s, now() + pollingTimeoutMillis);
-                if (s.isEnded()) {
-                    // it ended while the noop was written (client gone, channel closed): whoever ended it
-                    // removed its timer before this add, so take the new one out again
-                    timers.remove(s);
-                }
-            } else {
-                unlinkFromChannel(s);
-                dropSlow(s);
-            }
-            return;
-        }
-        if (!s.claim()) {
-            return; // a publish or a departure got there first
-        }
-        Channel ch = s.channel;
-        String cname = ch == null ? "" : ch.name;
-        String epoch = ch == null ? null : epoch(ch);
-        unlinkFromChannel(s);
-        stats.addNoop();
-        if (s.sendDeferringEnd(Message.control(Messages.noop(cname, s.noopSeq, epoch)))) {
-            noopsToEnd.add(s);
-        }
-    }
-
-    /** Scans a slice of the slot table for channels to expire; a full pass every ~2 s at most. */
-    private void scanChannels(int now) {
-        int hw = table.highWater();
-        if (hw == 0) {
-            return;
-        }
-        int chunk = Math.max(1024, hw / 20);
-        for (int k = 0; k < chunk && k < hw; k++) {
-            if (scanCursor >= hw) {
-                scanCursor = 0;
-            }
-            Channel ch = table.slot(scanCursor++);
-            if (ch == null) {
-                continue;
-            }
-            boolean remove = false;
-            synchronized (ch) {
-                if (!ch.removed && ch.subscriberCount() == 0) {
-                    if (now - ch.lastActive >= ch.timeoutMillis) {
-                        markRemovedLocked(ch);
-                        remove = true;
-                    }
-                }
-                if (!remove && !ch.removed && ch.online && now - ch.announcedAt >= channelTimeoutMillis) {
-                    // icomet repeats "1 cname" every channel_timeout while the channel lives
-                    ch.announcedAt = now;
-                    firePresence(ch.name, true);
-                }
-            }
-            if (remove) {
-                table.remove(ch);
-            }
-        }
+        sweeper.sweepOnce(scratch);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -1041,12 +955,8 @@ public final class Broker implements AutoCloseable {
         }
         reconnectWindowMillis = reconnectWindowMillis(heldSubscribers());
         closed = true;
-        if (sweeper != null) {
-            sweeper.interrupt();
-        }
-        for (PresenceListener l : presence) {
-            l.brokerClosed(); // admin /psub streams end now, not when the container gives up on them
-        }
+        sweeper.interrupt();
+        presence.brokerClosed();
         int hw = table.highWater();
         for (int i = 0; i < hw; i++) {
             Channel ch = table.slot(i);
@@ -1056,17 +966,20 @@ public final class Broker implements AutoCloseable {
             Subscriber polls;
             Subscriber streams;
             synchronized (ch) {
-                polls = ch.detachPolls(stats);
-                streams = ch.detachStreams(stats);
+                assert LockOrder.enter(ch);
+                try {
+                    polls = ch.detachPolls(stats);
+                    streams = ch.detachStreams(stats);
+                } finally {
+                    assert LockOrder.exit(ch);
+                }
             }
             Message bye = Message.control(Messages.reconnect(ch.name, reconnectWindowMillis));
             endChain(polls, bye);
             endChain(streams, bye);
         }
         try {
-            if (sweeper != null) {
-                sweeper.join(2000);
-            }
+            sweeper.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

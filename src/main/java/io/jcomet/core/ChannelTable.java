@@ -16,6 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The incarnation counter is a {@code long} (never wraps in practice) and printed unsigned.
  *
+ * <p>Lock order: the table's lock is never taken with a channel's held, nor the reverse (checked by
+ * {@link LockOrder} under {@code -ea}).
+ *
  * <p>The sweeper reads {@code slots} without the lock to scan for expired channels; it then takes
  * the channel's own lock and checks {@code removed}, so a stale read is harmless.
  */
@@ -71,41 +74,51 @@ final class ChannelTable {
             return c;
         }
         synchronized (this) {
-            c = byName.get(name);
-            if (c != null) {
+            assert LockOrder.enterTable();
+            try {
+                c = byName.get(name);
+                if (c != null) {
+                    return c;
+                }
+                if (front && used >= frontLimit) {
+                    return null;
+                }
+                int slot;
+                if (freeTop > 0) {
+                    slot = free[--freeTop];
+                } else if (highWater < slots.length) {
+                    slot = highWater++;
+                } else {
+                    return null;
+                }
+                if (++incarnations == 0) {
+                    incarnations = 1; // 0 is the epoch of "not created yet" (Broker)
+                }
+                c = new Channel(name, slot, incarnations, timeoutMillis, now);
+                c.madeByFront = front;
+                used++;
+                slots[slot] = c;
+                byName.put(name, c);
                 return c;
+            } finally {
+                assert LockOrder.exitTable();
             }
-            if (front && used >= frontLimit) {
-                return null;
-            }
-            int slot;
-            if (freeTop > 0) {
-                slot = free[--freeTop];
-            } else if (highWater < slots.length) {
-                slot = highWater++;
-            } else {
-                return null;
-            }
-            if (++incarnations == 0) {
-                incarnations = 1; // 0 is the epoch of "not created yet" (Broker)
-            }
-            c = new Channel(name, slot, incarnations, timeoutMillis, now);
-            c.madeByFront = front;
-            used++;
-            slots[slot] = c;
-            byName.put(name, c);
-            return c;
         }
     }
 
     /** Frees the channel's slot; the caller has marked it removed under the channel's lock. */
     void remove(Channel c) {
         synchronized (this) {
-            if (slots[c.slot] == c) {
-                slots[c.slot] = null;
-                free[freeTop++] = c.slot;
-                used--;
-                byName.remove(c.name, c);
+            assert LockOrder.enterTable();
+            try {
+                if (slots[c.slot] == c) {
+                    slots[c.slot] = null;
+                    free[freeTop++] = c.slot;
+                    used--;
+                    byName.remove(c.name, c);
+                }
+            } finally {
+                assert LockOrder.exitTable();
             }
         }
     }

@@ -5,39 +5,42 @@ import java.util.List;
 
 /**
  * Where a channel's seq, buffer and token live, and how a publish reaches other nodes: the one seam
- * between the {@link Broker} and a store shared by several jcomet nodes.
+ * between the {@link Broker} and its store. The broker calls these operations whichever engine runs
+ * and never asks which one it is; the engine answers through the {@link EngineEvents} it was given
+ * at {@link #start}.
  *
- * <p>{@link MemoryEngine} ({@code engine=memory}, the default) is not shared: the broker keeps
- * everything in its own channel table exactly as a single node always has. A shared engine
- * ({@code engine=redis}) owns the truth: the broker asks it to publish and to {@link #attach}
- * a channel before serving a subscriber, and the engine calls back {@link Broker#syncShared} and
- * {@link Broker#deliverShared} so the local channel is a faithful copy (seq, epoch, buffer, token)
- * while this node has subscribers on it. The servlet layer and the transports do not know which
- * engine runs.
+ * <p>{@link MemoryEngine} ({@code engine=memory}, the default) keeps everything in this node's
+ * channel table: it has the core {@link EngineEvents#append append} a publication (the seq is
+ * assigned under the channel's lock) and answers from this node alone. A shared engine
+ * ({@code engine=redis}) owns the truth: it assigns seqs in its store, has the broker's local channel
+ * {@link EngineEvents#resync resynced} when it {@link #attach}es it, and hands over every
+ * {@link EngineEvents#publication publication} so the local channel is a faithful copy (seq,
+ * epoch, buffer, token) while this node has subscribers on it. The servlet layer and the
+ * transports do not know which engine runs.
  *
- * <p>Threads: request threads call the operations; the engine calls the broker back from its own
- * threads (one at a time per channel, in seq order). Implementations are thread-safe.
+ * <p>Threads: request threads call the operations; the engine calls {@link EngineEvents} from
+ * request threads or its own (one at a time per channel, in seq order). Implementations are
+ * thread-safe.
  */
 public interface Engine extends AutoCloseable {
 
-    /** True when channels live in a store shared with other nodes. */
-    boolean shared();
-
     /** Called once by the broker's constructor, before any request. */
-    void start(Broker broker);
+    void start(EngineEvents events);
 
     /**
-     * Makes the local channel {@code cname} a synced copy of the shared one and keeps it so while it
-     * exists locally. Returns false when the channel does not exist and {@code create} is false
-     * (token auth: only /sign creates channels). Throws {@link CometException} 503 when the store
-     * cannot answer in time.
+     * Before a subscriber is served: a shared engine makes the local channel {@code cname} a synced
+     * copy of the store's and keeps it so while it exists locally. Returns false when the channel
+     * does not exist and {@code create} is false (token auth: only /sign creates channels; a
+     * question about a channel creates nothing); the memory engine's table is the store, so it
+     * answers true and the broker looks at its table. Throws {@link CometException} 503 when the
+     * store cannot answer in time.
      */
     boolean attach(String cname, boolean create);
 
     /** The local channel was removed (closed, expired): stop listening for it. */
     void released(String cname);
 
-    /** Assigns the seq in the shared store and sends the message to every node listening; returns the seq. */
+    /** Assigns the message its seq and delivers it (to every node listening); returns the seq. 429 when full. */
     int publish(String cname, Message.Kind kind, String content);
 
     /**
@@ -46,32 +49,33 @@ public interface Engine extends AutoCloseable {
      */
     int publish(String cname, Message.Kind kind, String content, String idempotencyKey);
 
-    /** /sign across nodes: the token is made once and kept in the shared store. */
+    /** /sign: the token is made once ({@code tokenIfNew}) and kept with the channel. */
     Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew);
 
-    /** /close across nodes; returns the next seq, or -1 when the channel is unknown. */
+    /** /close (on every node); returns the next seq, or -1 when the channel is unknown. */
     long close(String cname);
 
-    /** /clear across nodes; returns the next seq, or -1 when the channel is unknown. */
+    /** /clear (on every node); returns the next seq, or -1 when the channel is unknown. */
     long clear(String cname);
 
-    /** /broadcast across nodes; returns the number of channels it reached on this node. */
+    /** /broadcast (to every node); returns the number of channels it reached on this node. */
     int broadcast(String content);
 
-    /** Subscribers held on the channel on every node, or -1 when no node has it. */
+    /** Subscribers held on the channel (on every node), or -1 when no node has it. */
     int subscribers(String cname);
 
     /**
      * This node's channel went online (first subscriber) or offline (a second after the last left).
-     * Called under the channel's lock: must not block. The engine reports cluster-wide changes back
-     * through {@link Broker#firePresenceShared}, once per cluster.
+     * Called under the channel's lock: must not block. The engine reports the change through
+     * {@link EngineEvents#presence} once (once per cluster for a shared engine), keeping the order
+     * of one channel's changes.
      */
     void presence(String cname, boolean online);
 
     /** One buffered message as the shared store holds it. */
     record Stored(int seq, Message.Kind kind, String content) {}
 
-    /** A channel's shared state: what {@link Broker#syncShared} copies into the local channel. */
+    /** A channel's shared state: what {@link EngineEvents#resync} copies into the local channel. */
     record SharedState(int nextSeq, String epoch, String token, int timeoutSeconds, List<Stored> buffered) {}
 
     @Override
@@ -83,7 +87,7 @@ public interface Engine extends AutoCloseable {
      */
     static Engine create(JcometConfig config) {
         if (config.engine().equals("memory")) {
-            return MemoryEngine.INSTANCE;
+            return new MemoryEngine(config);
         }
         try {
             return (Engine) Class.forName("io.jcomet.engine.redis.RedisEngine")

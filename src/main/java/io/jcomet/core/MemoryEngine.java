@@ -1,30 +1,82 @@
 package io.jcomet.core;
 
+import io.jcomet.config.JcometConfig;
+
 /**
- * {@code engine=memory}: nothing is shared, the {@link Broker} keeps seq, buffer and token in its
- * own channel table (the single-node behaviour). The broker never calls the operations below when
- * {@link #shared()} is false; they refuse loudly if it ever did. Stateless, any thread.
+ * {@code engine=memory}: nothing is shared, a channel's seq, buffer and token live in this node's
+ * channel table (the single-node behaviour). Each operation is this node's own answer: a publish is
+ * {@link EngineEvents#append appended} (its seq assigned under the channel's lock, then delivered by
+ * the same path a shared engine's publications take), idempotency keys are remembered here
+ * ({@link Idempotency}), and presence, counts, close and clear are this node's.
+ *
+ * <p>Threads: request threads and the sweeper call it; it holds no state but the idempotency keys
+ * (thread-safe) and the events, set once by {@link #start} before any request.
  */
 public final class MemoryEngine implements Engine {
-    public static final MemoryEngine INSTANCE = new MemoryEngine();
+    private final JcometConfig config;
+    private EngineEvents events;
+    private Idempotency idempotency;
 
-    private MemoryEngine() {}
-
-    @Override public boolean shared() { return false; }
-    @Override public void start(Broker broker) {}
-    @Override public boolean attach(String cname, boolean create) { throw notShared(); }
-    @Override public void released(String cname) {}
-    @Override public int publish(String cname, Message.Kind kind, String content) { throw notShared(); }
-    @Override public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) { throw notShared(); }
-    @Override public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) { throw notShared(); }
-    @Override public long close(String cname) { throw notShared(); }
-    @Override public long clear(String cname) { throw notShared(); }
-    @Override public int broadcast(String content) { throw notShared(); }
-    @Override public int subscribers(String cname) { throw notShared(); }
-    @Override public void presence(String cname, boolean online) { throw notShared(); }
-    @Override public void close() {}
-
-    private static IllegalStateException notShared() {
-        return new IllegalStateException("the memory engine keeps channels in the broker");
+    MemoryEngine(JcometConfig config) {
+        this.config = config;
     }
+
+    @Override
+    public void start(EngineEvents events) {
+        this.events = events;
+        this.idempotency = new Idempotency(config.idempotencyWindowSeconds(), config.maxIdempotencyKeys(),
+                events::nanoTime, events.stats());
+    }
+
+    /** The table is the store: nothing to copy; the broker looks the channel up itself. */
+    @Override
+    public boolean attach(String cname, boolean create) {
+        return true;
+    }
+
+    @Override
+    public void released(String cname) {}
+
+    @Override
+    public int publish(String cname, Message.Kind kind, String content) {
+        return events.append(cname, kind, content);
+    }
+
+    @Override
+    public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
+        return idempotency.publish(cname, idempotencyKey, () -> events.append(cname, kind, content));
+    }
+
+    @Override
+    public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) {
+        return events.signed(cname, expiresSeconds, tokenIfNew);
+    }
+
+    @Override
+    public long close(String cname) {
+        return events.closed(cname);
+    }
+
+    @Override
+    public long clear(String cname) {
+        return events.cleared(cname);
+    }
+
+    @Override
+    public int broadcast(String content) {
+        return events.appendToAll(content);
+    }
+
+    @Override
+    public int subscribers(String cname) {
+        return events.localSubscribers(cname);
+    }
+
+    @Override
+    public void presence(String cname, boolean online) {
+        events.presence(cname, online);
+    }
+
+    @Override
+    public void close() {}
 }

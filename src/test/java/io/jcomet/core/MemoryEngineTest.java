@@ -46,7 +46,7 @@ class MemoryEngineTest {
     @Test
     void theSingleNodeBrokerUsesTheMemoryEngine() {
         try (Broker b = new Broker(JcometConfig.defaults())) {
-            assertFalse(b.engine().shared());
+            assertTrue(b.engine() instanceof MemoryEngine);
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jcomet.support.Engines;
 import io.jcomet.support.RawStream;
 import io.jcomet.support.TestServer;
 import io.jcomet.support.TestServer.Response;
@@ -12,28 +13,43 @@ import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Admin /batch: one request, many publishes, each answered and delivered as if pushed alone. */
+/**
+ * Admin /batch: one request, many publishes, each answered and delivered as if pushed alone. On
+ * both engines (support/Engines): on Redis the batch goes to one node and the subscribers are held
+ * on the other, so each message crosses nodes in order.
+ */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = {Engines.MEMORY, Engines.REDIS})
 class BatchPublishIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static TestServer server;
+    private static Engines e;
+    /** The engine of this run (memory or redis), which {@link #start} also receives. */
+    @Parameter
+    String engine;
 
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start("polling_timeout", "5", "max_batch_lines", "5", "max_batch_bytes", "2048",
+    @BeforeParameterizedClassInvocation
+    static void start(String engine) throws Exception {
+        e = Engines.start(engine, "polling_timeout", "5", "max_batch_lines", "5", "max_batch_bytes", "2048",
                 "max_message_size", "64");
     }
 
-    @AfterAll
-    static void stop() {
-        server.close();
+    @AfterParameterizedClassInvocation
+    static void stop() throws Exception {
+        if (e != null) {
+            e.close();
+            e = null;
+        }
     }
 
     private static Response batch(String body) throws Exception {
-        return server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/batch"))
+        return e.pub.send(HttpRequest.newBuilder(e.pub.uri(e.pub.admin(), "/batch"))
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
@@ -60,7 +76,7 @@ class BatchPublishIT {
         assertEquals("missing content", a.get(2).get("reason").asText(), "what /push answers for the same line");
         assertTrue(a.get(3).get("reason").asText().contains("max_message_size"), a.get(3).toString());
         assertEquals("{\"type\":\"ok\",\"seq\":2}", a.get(4).toString(), "a refused line takes no seq");
-        JsonNode got = JSON.readTree(server.front("/sub?cname=ba&seq=1").body());
+        JsonNode got = JSON.readTree(e.sub.front("/sub?cname=ba&seq=1").body());
         assertEquals("one", got.get(0).get("content").asText());
         assertEquals("two \u2713", got.get(1).get("content").asText());
         assertEquals(2, got.size());
@@ -68,11 +84,11 @@ class BatchPublishIT {
 
     @Test
     void subscribersOfEveryTransportGetEachMessageAsIfPushedAlone() throws Exception {
-        server.admin("/push?cname=bs&content=before"); // seq 1
-        CompletableFuture<Response> poll = server.getAsync(server.front(), "/sub?cname=bs&seq=2");
-        try (RawStream stream = new RawStream(server.front(), "/stream?cname=bs&seq=2");
-                RawStream sse = new RawStream(server.front(), "/sse?cname=bs&seq=2")) {
-            TestServer.awaitIo("3 held on bs", java.time.Duration.ofSeconds(5), () -> server.subscribers("bs") == 3);
+        e.pub.admin("/push?cname=bs&content=before"); // seq 1
+        CompletableFuture<Response> poll = e.sub.getAsync(e.sub.front(), "/sub?cname=bs&seq=2");
+        try (RawStream stream = new RawStream(e.sub.front(), "/stream?cname=bs&seq=2");
+                RawStream sse = new RawStream(e.sub.front(), "/sse?cname=bs&seq=2")) {
+            TestServer.awaitIo("3 held on bs", java.time.Duration.ofSeconds(5), () -> e.pub.subscribers("bs") == 3);
             Response r = batch("cname=bs&content=m2\ncname=bs&content=m3\ncname=bs&content=m4\n");
             assertEquals(3, answers(r).size(), r.body());
             String body = stream.awaitBody("\"seq\":4", 5000);
@@ -90,15 +106,15 @@ class BatchPublishIT {
 
     @Test
     void tooManyLinesOrBytesAreRefusedWholeBeforeAnythingIsPublished() throws Exception {
-        long tooLarge = server.info("too_large");
+        long tooLarge = e.pub.info("too_large");
         Response lines = batch("cname=bt&content=1\n".repeat(6));
         assertEquals(413, lines.status());
         assertTrue(JSON.readTree(lines.body()).get("reason").asText().contains("max_batch_lines"), lines.body());
         Response bytes = batch("cname=bt&content=" + "z".repeat(2100) + "\n");
         assertEquals(413, bytes.status());
         assertTrue(JSON.readTree(bytes.body()).get("reason").asText().contains("max_batch_bytes"), bytes.body());
-        assertEquals(tooLarge + 2, server.info("too_large"), "each refusal counted");
-        assertEquals("{\"type\":\"ok\",\"seq\":1}\n", server.admin("/push?cname=bt&content=first").body(),
+        assertEquals(tooLarge + 2, e.pub.info("too_large"), "each refusal counted");
+        assertEquals("{\"type\":\"ok\",\"seq\":1}\n", e.pub.admin("/push?cname=bt&content=first").body(),
                 "nothing of a refused batch was published");
     }
 
@@ -108,7 +124,7 @@ class BatchPublishIT {
         Response first = batch(body);
         Response retry = batch(body); // the publisher did not see the first answer and sends it again
         assertEquals(first.body(), retry.body(), "a retry answers the first publishes' seqs");
-        assertEquals("{\"type\":\"ok\",\"seq\":3}\n", server.admin("/push?cname=bi&content=c").body(),
+        assertEquals("{\"type\":\"ok\",\"seq\":3}\n", e.pub.admin("/push?cname=bi&content=c").body(),
                 "the retry published nothing");
     }
 
@@ -117,8 +133,8 @@ class BatchPublishIT {
         Response empty = batch("\n\n");
         assertEquals(400, empty.status());
         assertEquals("error", JSON.readTree(empty.body()).get("type").asText());
-        assertEquals(404, server.get(server.front(), "/batch").status());
-        Response badUtf8 = server.send(HttpRequest.newBuilder(server.uri(server.admin(), "/batch"))
+        assertEquals(404, e.sub.get(e.sub.front(), "/batch").status());
+        Response badUtf8 = e.pub.send(HttpRequest.newBuilder(e.pub.uri(e.pub.admin(), "/batch"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'c', '=', (byte) 0xC3, '\n'})));
         assertEquals(400, badUtf8.status(), badUtf8.body());
     }

@@ -4,6 +4,7 @@ import io.jcomet.config.JcometConfig;
 import io.jcomet.core.Broker;
 import io.jcomet.core.CometException;
 import io.jcomet.core.Engine;
+import io.jcomet.core.EngineEvents;
 import io.jcomet.core.Message;
 import io.jcomet.core.Stats;
 import io.lettuce.core.ClientOptions;
@@ -72,8 +73,8 @@ import java.util.logging.Logger;
  * Request threads call the operations and wait for Redis at most redis_timeout. Lettuce's I/O
  * threads only parse a PUB/SUB message and hand it to the channel's delivery thread
  * ({@code jcomet-redis-delivery-N}, chosen by channel name, so one channel is always delivered by
- * one thread in seq order). Delivery threads call back {@link Broker#deliverShared} /
- * {@link Broker#syncShared} and do the (rare) reads a gap or a resync needs. {@link Listen#attempt}
+ * one thread in seq order). Delivery threads call back {@link EngineEvents#publication} /
+ * {@link EngineEvents#resync} and do the (rare) reads a gap or a resync needs. {@link Listen#attempt}
  * is guarded by its Listen; {@code expectedNext} and {@code epoch} belong to the delivery thread;
  * {@code queued[i]} is incremented by the I/O thread and decremented by delivery thread i.
  */
@@ -109,7 +110,7 @@ public final class RedisEngine implements Engine {
     private final String nodeId;
     private final String replyChannel;
     private final ConcurrentHashMap<String, Gather> gathers = new ConcurrentHashMap<>();
-    private volatile Broker broker;
+    private volatile EngineEvents broker;
 
     /** This node's interest in one channel. */
     private static final class Listen {
@@ -223,12 +224,7 @@ public final class RedisEngine implements Engine {
     }
 
     @Override
-    public boolean shared() {
-        return true;
-    }
-
-    @Override
-    public void start(Broker broker) {
+    public void start(EngineEvents broker) {
         this.broker = broker;
         for (String ch : List.of(broadcastChannel, presenceChannel, askChannel, replyChannel)) {
             await(link.subscribeAll(ch).toCompletableFuture(), "subscribe " + ch);
@@ -538,7 +534,7 @@ public final class RedisEngine implements Engine {
                 }
                 return;
             }
-            if (!broker.syncShared(l.cname, state)) {
+            if (!broker.resync(l.cname, state)) {
                 throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
             }
             if (!epoch.equals(l.epoch) || lastSeq + 1 - l.expectedNext > 0) {
@@ -916,7 +912,7 @@ public final class RedisEngine implements Engine {
             if (payload.length() > 2) {
                 String cname = payload.substring(2);
                 delivery[Math.floorMod(cname.hashCode(), delivery.length)]
-                        .execute(() -> broker.firePresenceShared(cname, payload.charAt(0) == '1'));
+                        .execute(() -> broker.presence(cname, payload.charAt(0) == '1'));
             }
             return;
         }
@@ -953,7 +949,7 @@ public final class RedisEngine implements Engine {
      * were dropped meanwhile); a later live message's seq jump may fill it even sooner.
      */
     private void overflowed(Listen l) {
-        Broker b = broker;
+        EngineEvents b = broker;
         if (b != null) {
             b.stats().addReject(Stats.Reject.REDIS_DELIVERY_OVERFLOW);
         }
@@ -1091,11 +1087,11 @@ public final class RedisEngine implements Engine {
                         }
                     }
                     l.epoch = epoch;
-                    broker.deliverShared(l.cname, seq, epoch, k, content);
+                    broker.publication(l.cname, seq, epoch, k, content);
                     l.expectedNext = seq + 1;
                 }
-                case 'c' -> broker.closeLocal(l.cname);
-                case 'x' -> broker.clearLocal(l.cname);
+                case 'c' -> broker.closed(l.cname);
+                case 'x' -> broker.cleared(l.cname);
                 case 't' -> sync(l, null, true);
                 default -> LOG.warning("jcomet: unknown message kind '" + kind + "' on " + l.shardChannel);
             }
@@ -1148,7 +1144,7 @@ public final class RedisEngine implements Engine {
         }
         for (Stored m : entries(r.get(1))) {
             if (m.seq() - l.expectedNext >= 0 && m.seq() - seq < 0) {
-                broker.deliverShared(l.cname, m.seq(), l.epoch, m.kind(), m.content());
+                broker.publication(l.cname, m.seq(), l.epoch, m.kind(), m.content());
                 l.expectedNext = m.seq() + 1;
             }
         }
@@ -1248,7 +1244,7 @@ public final class RedisEngine implements Engine {
     }
 
     private CometException unavailable(String why) {
-        Broker b = broker;
+        EngineEvents b = broker;
         if (b != null) {
             b.stats().addReject(Stats.Reject.ENGINE_UNAVAILABLE);
         }

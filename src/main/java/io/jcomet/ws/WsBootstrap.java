@@ -44,7 +44,7 @@ public final class WsBootstrap implements ServletContextListener {
         }
         if (broker == null || container == null) {
             LOG.info("jcomet: WebSocket /ws off: " + (broker == null ? "no broker"
-                    : "the container offers no Jakarta WebSocket (Jetty: enable the ee10-websocket-jakarta module)"));
+                    : "the container offers neither Jetty's WebSocket core nor Jakarta WebSocket (jetty-base: enable the jcomet-websocket module)"));
             return;
         }
         WsHub hub = new WsHub(broker);

@@ -237,8 +237,8 @@ public final class EmbeddedJcomet implements AutoCloseable {
             webapp.setAttribute(io.jcomet.config.JcometConfig.class.getName(), effective);
             // head deadline, connections per client address, open files kept for the admin port
             server.addBean(new io.jcomet.jetty.FrontDoor(effective, server, fronts));
-            // Jakarta WebSocket for /ws, as jetty-base's ee10-websocket-jakarta module gives it
-            org.eclipse.jetty.ee10.websocket.jakarta.server.config.JakartaWebSocketServletContainerInitializer.configure(webapp, null);
+            // /ws: the web app registers itself with Jetty's WebSocket core (io.jcomet.ws.JettyWsDeployer,
+            // as in jetty-base's jcomet-websocket module); no Jakarta WebSocket container here
             server.setHandler(webapp);
             // what Jetty refuses before the web app (bad path encoding, oversized URI) answers as jcomet does
             server.setErrorHandler(new JsonErrorHandler(

@@ -8,11 +8,13 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Turns on {@code /ws} when the container offers Jakarta WebSocket (the attribute
- * {@code jakarta.websocket.server.ServerContainer}: Tomcat always, Jetty with its
- * {@code ee10-websocket-jakarta} module). Without it the web app runs as before and says so in one
- * log line. Declared in web.xml after {@code JcometBootstrap}, whose broker it uses. Deploying
- * thread only.
+ * Turns on {@code /ws}. On Jetty, through Jetty's own WebSocket core ({@link JettyWsDeployer}) when
+ * the web app sees its classes (jetty-base's {@code jcomet-websocket} module, the embedded
+ * launcher, {@code mvn jetty:run}); elsewhere (Tomcat), or on a Jetty that hides them, through
+ * Jakarta WebSocket when the container offers it (the attribute
+ * {@code jakarta.websocket.server.ServerContainer}). Both adapters serve the same
+ * {@link WsConnection}. Without either the web app runs as before and says so in one log line.
+ * Declared in web.xml after {@code JcometBootstrap}, whose broker it uses. Deploying thread only.
  */
 public final class WsBootstrap implements ServletContextListener {
     private static final Logger LOG = Logger.getLogger("io.jcomet");
@@ -23,9 +25,26 @@ public final class WsBootstrap implements ServletContextListener {
         ServletContext ctx = event.getServletContext();
         Broker broker = (Broker) ctx.getAttribute(Broker.class.getName());
         Object container = ctx.getAttribute(SERVER_CONTAINER);
+        String jettyRefused = null;
+        if (broker != null && ctx.getClass().getName().startsWith("org.eclipse.jetty.")) {
+            WsHub hub = new WsHub(broker);
+            try {
+                LOG.info("jcomet: " + JettyWsDeployer.deploy(ctx, broker, hub));
+                ctx.setAttribute(WsHub.ATTRIBUTE, hub);
+                return;
+            } catch (Exception | LinkageError e) {
+                hub.close();
+                jettyRefused = e.toString();
+            }
+        }
+        if (jettyRefused != null) {
+            LOG.warning("jcomet: WebSocket /ws: Jetty's WebSocket core is not visible to the web app (" + jettyRefused
+                    + "); jetty-base: enable the jcomet-websocket module. "
+                    + (container == null ? "" : "Using Jakarta WebSocket instead (more memory per socket: docs/BENCHMARKS.md)"));
+        }
         if (broker == null || container == null) {
             LOG.info("jcomet: WebSocket /ws off: " + (broker == null ? "no broker"
-                    : "the container offers no Jakarta WebSocket (Jetty: enable the ee10-websocket-jakarta module)"));
+                    : "the container offers neither Jetty's WebSocket core nor Jakarta WebSocket (jetty-base: enable the jcomet-websocket module)"));
             return;
         }
         WsHub hub = new WsHub(broker);

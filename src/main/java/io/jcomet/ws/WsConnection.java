@@ -4,14 +4,8 @@ import io.jcomet.core.Broker;
 import io.jcomet.protocol.BadRequestException;
 import io.jcomet.protocol.Json;
 import io.jcomet.protocol.Params;
-import jakarta.websocket.CloseReason;
-import jakarta.websocket.MessageHandler;
-import jakarta.websocket.PongMessage;
-import jakarta.websocket.RemoteEndpoint;
-import jakarta.websocket.SendHandler;
-import jakarta.websocket.SendResult;
-import jakarta.websocket.Session;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -23,35 +17,46 @@ import java.util.Map;
  * frames it accepts ({@code sub}, {@code unsub}).
  *
  * <h2>Output</h2>
- * Every message is one text frame holding exactly the JSON of a {@code /stream} line. Sends are
- * asynchronous and one at a time (what every Jakarta implementation supports); what arrives while
+ * Every message is one text frame holding exactly the JSON of a {@code /stream} line: the message's
+ * one UTF-8 array, shared by every socket it goes to (the adapter frames it, nothing is re-encoded
+ * per socket). Sends are asynchronous and one at a time (what every container supports); what arrives while
  * one is in flight waits in {@code queue} (made only when needed, so an idle socket holds none) up
  * to {@code max_pending_bytes}. Past that the socket is unable to take more: the broker drops the
  * subscription it was delivering for, and this socket is closed (1008) with all its subscriptions,
  * exactly the /stream rule, since all of them share the queue.
  *
+ * <h2>Containers</h2>
+ * This class holds every rule of {@code /ws}: admission of the socket and of each subscription,
+ * client frames, rate, ping/pong, binary refusal, close codes. The container is reached only through
+ * {@link WsSocket}, which one of two adapters implements: {@link JettyWsSocket} (Jetty's own WebSocket
+ * core, on Jetty) or {@link WsEndpoint} (Jakarta WebSocket, on Tomcat). They only carry frames.
+ *
  * <h2>Threads</h2>
  * {@link #offer} is called by publishers under a channel lock and {@link #flush} by them after it;
  * {@link #enqueue} (both at once) by the sweeper (noops) and the
- * container's thread for this socket (replays on {@code sub}); {@link #onResult} by whichever
+ * container's thread for this socket (replays on {@code sub}); {@link #sent} by whichever
  * thread completes a send (possibly inside {@code sendText}, on the caller's thread). All of them
  * synchronize on this object, which guards every mutable field but the ping state ({@code pingPending}
  * volatile, {@code pingCounter} jcomet-ws only) and the frame rate (this socket's container thread). Lock order
  * is channel, then connection: nothing here calls into the broker while holding this lock.
- * {@link #onMessage} runs on one container thread at a time (the Jakarta WebSocket rule).
+ * {@link #onMessage}, {@link #pong}, {@link #binary} run on one container thread at a time for a
+ * socket (both containers' rule).
  */
-final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
+final class WsConnection {
     private static final WsSubscriber[] NONE = new WsSubscriber[0];
     /** How long a dropped socket may take to accept its close frame before it is cut. */
     private static final long DROP_TIMEOUT_MILLIS = 2000;
 
-    /** Decoding the shared UTF-8 JSON once per message and thread, not once per socket (fan-out). */
-    private static final ThreadLocal<Object[]> LAST_DECODED = ThreadLocal.withInitial(() -> new Object[2]);
+    // RFC 6455 close codes used here
+    static final int GOING_AWAY = 1001;
+    static final int CANNOT_ACCEPT = 1003;
+    static final int VIOLATED_POLICY = 1008;
+    static final int TOO_BIG = 1009;
+    static final int TRY_AGAIN_LATER = 1013;
 
     private final WsHub hub;
     private final Broker broker;
-    private final Session session;
-    private final RemoteEndpoint.Async remote;
+    private final WsSocket socket;
     /** This socket's client in the admission policy ({@link io.jcomet.core.Admission#bucket}). */
     private final int bucket;
 
@@ -74,24 +79,55 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
     private volatile long pingPending;
     private long pingCounter; // jcomet-ws thread only
 
-    WsConnection(WsHub hub, Session session, int bucket) {
+    private WsConnection(WsHub hub, WsSocket socket, int bucket) {
         this.hub = hub;
         this.broker = hub.broker;
-        this.session = session;
-        this.remote = session.getAsyncRemote();
+        this.socket = socket;
         this.bucket = bucket;
     }
 
-    // ------------------------------------------------------------------ output
-
-    private static String text(byte[] json) {
-        Object[] last = LAST_DECODED.get();
-        if (last[0] != json) {
-            last[1] = new String(json, StandardCharsets.UTF_8);
-            last[0] = json;
+    /**
+     * A socket just opened (after the handshake): the admission rules for the socket itself. On the
+     * admin port (where the container says which port it is), or refused by the admission policy
+     * (ws_max_sockets_per_client, memory budget), the socket is closed (1008, or 1013 when the server
+     * is overloaded) and null returned. Otherwise the connection is made, its idle timeout set and
+     * the hub told; the adapter keeps it (send completions go to it), then calls
+     * {@link #subscribeFromQuery} and routes the socket's frames and close to it.
+     *
+     * @param local  the local address the socket arrived on, null when the container does not say
+     * @param remote the peer's address, null when the container does not say (then: not limited per address)
+     * @param forwardedFor the upgrade request's X-Forwarded-For, or null
+     */
+    static WsConnection open(WsHub hub, WsSocket socket, InetSocketAddress local, InetSocketAddress remote,
+            String forwardedFor) {
+        Broker broker = hub.broker;
+        if (local != null && local.getPort() == broker.config().adminPort()) {
+            hub.reject(WsHub.Reject.WRONG_PORT);
+            socket.close(VIOLATED_POLICY, "front endpoint: not on the admin port");
+            return null;
         }
-        return (String) last[1];
+        // the admission policy, as for HTTP: the address from the upgrade request (X-Forwarded-For
+        // only from a trusted proxy); a container that does not say who the peer is: not limited per address
+        io.jcomet.core.Admission admission = broker.admission();
+        int bucket = io.jcomet.core.Admission.NOT_LIMITED;
+        if (remote != null && remote.getAddress() != null) {
+            bucket = admission.bucket(admission.client(remote.getAddress().getHostAddress(), forwardedFor));
+        }
+        io.jcomet.core.Admission.Refusal refused = admission.admitSocket(bucket);
+        if (refused != null) {
+            socket.close(refused.overloaded() ? TRY_AGAIN_LATER : VIOLATED_POLICY, refused.reason());
+            return null;
+        }
+        // the socket lives while it has noops (polling_timeout) or pongs (ws_ping_interval) going
+        // through; twice the longer of the two, plus slack, is surely dead
+        int beat = Math.max(broker.config().pollingTimeoutSeconds(), broker.config().wsPingIntervalSeconds());
+        socket.setIdleTimeoutMillis((beat * 2L + 10) * 1000L);
+        WsConnection conn = new WsConnection(hub, socket, bucket);
+        hub.opened(conn);
+        return conn;
     }
+
+    // ------------------------------------------------------------------ output
 
     /** Queues one text frame and sends what is queued; false when the socket is gone or over max_pending_bytes. */
     synchronized boolean enqueue(byte[] json) {
@@ -136,13 +172,13 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
      * sendText). A send that completes later continues in {@link #onResult}. This loop, rather than
      * recursion from the completion callback, keeps the stack flat however long the queue.
      */
-    private void sendLoop(String first) {
-        String next = first;
+    private void sendLoop(byte[] first) {
+        byte[] next = first;
         while (next != null) {
             sendingThread = Thread.currentThread();
             completedInline = false;
             try {
-                remote.sendText(next, this);
+                socket.sendText(next);
             } catch (RuntimeException e) { // IllegalStateException: closed or closing
                 sendingThread = null;
                 failed();
@@ -156,7 +192,7 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         }
     }
 
-    private String poll() {
+    private byte[] poll() {
         byte[] b = queue == null ? null : queue.poll();
         if (b == null) {
             queuedBytes = 0;
@@ -164,13 +200,13 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
             return null;
         }
         queuedBytes -= b.length;
-        return text(b); // the same message to many sockets: decoded once per thread
+        return b;
     }
 
-    @Override
-    public void onResult(SendResult result) {
+    /** The adapter's report that the send under way ended: {@code ok} false when the socket failed. */
+    void sent(boolean ok) {
         synchronized (this) {
-            if (!result.isOK()) {
+            if (!ok) {
                 failed();
                 return;
             }
@@ -181,7 +217,7 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
             if (gone) {
                 return;
             }
-            String next = poll();
+            byte[] next = poll();
             if (next != null) {
                 sendLoop(next);
             }
@@ -217,21 +253,9 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         hub.later(() -> {
             // A reader that stopped reading cannot take the close frame either: a short idle timeout
             // makes the container give up on the stuck write and drop the connection.
-            try {
-                session.setMaxIdleTimeout(DROP_TIMEOUT_MILLIS);
-            } catch (RuntimeException closedAlready) {
-                // nothing to shorten
-            }
-            close(CloseReason.CloseCodes.VIOLATED_POLICY, why);
+            socket.setIdleTimeoutMillis(DROP_TIMEOUT_MILLIS);
+            socket.close(VIOLATED_POLICY, why);
         });
-    }
-
-    private void close(CloseReason.CloseCode code, String why) {
-        try {
-            session.close(new CloseReason(code, why));
-        } catch (IOException | RuntimeException e) {
-            // already closed or closing
-        }
     }
 
     // ------------------------------------------------------------------ subscriptions
@@ -369,8 +393,8 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         return epoch;
     }
 
-    @Override
-    public void onMessage(String frame) {
+    /** One whole text message from the client (the adapter joined its fragments and checked its UTF-8). */
+    void onMessage(String frame) {
         hub.frameIn();
         if (!withinRate()) {
             hub.reject(WsHub.Reject.RATE);
@@ -422,7 +446,7 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
      */
     boolean ping() {
         if (pingPending != 0) {
-            close(CloseReason.CloseCodes.GOING_AWAY, "no pong to the last ping");
+            socket.close(GOING_AWAY, "no pong to the last ping");
             return false;
         }
         synchronized (this) {
@@ -436,7 +460,7 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         }
         pingPending = payload;
         try {
-            remote.sendPing(ByteBuffer.allocate(8).putLong(0, payload));
+            socket.sendPing(payload);
         } catch (IOException | RuntimeException e) {
             // closing (onClose follows), or the container refused a ping next to a send just begun:
             // not the client's fault, so no pong is owed for it
@@ -445,8 +469,8 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
         return true;
     }
 
-    void pong(PongMessage p) {
-        ByteBuffer data = p.getApplicationData();
+    /** A pong from the client, its application data as received. */
+    void pong(ByteBuffer data) {
         long owed = pingPending;
         if (owed != 0 && data != null && data.remaining() == 8 && data.getLong(data.position()) == owed) {
             pingPending = 0;
@@ -456,11 +480,11 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
     /** A binary frame: jcomet speaks text only (docs/PROTOCOL.md), so the socket is closed with 1003. */
     void binary(ByteBuffer ignored) {
         hub.reject(WsHub.Reject.BINARY);
-        close(CloseReason.CloseCodes.CANNOT_ACCEPT, "binary frames are not accepted: send JSON text frames");
+        socket.close(CANNOT_ACCEPT, "binary frames are not accepted: send JSON text frames");
     }
 
-    /** The socket closed (either side) or failed: every subscription of it ends. Container thread. */
-    void closed(CloseReason reason) {
+    /** The socket closed (either side, this close code; -1 when none) or failed: every subscription of it ends. Container thread. */
+    void closed(int code) {
         WsSubscriber[] mine;
         synchronized (this) {
             gone = true;
@@ -473,7 +497,7 @@ final class WsConnection implements SendHandler, MessageHandler.Whole<String> {
             subs = NONE;
         }
         broker.admission().releaseSocket(bucket);
-        if (reason != null && reason.getCloseCode().getCode() == CloseReason.CloseCodes.TOO_BIG.getCode()) {
+        if (code == TOO_BIG) {
             hub.reject(WsHub.Reject.FRAME_TOO_LARGE);
         }
         for (WsSubscriber s : mine) {

@@ -5,16 +5,24 @@ import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.MessageHandler;
 import jakarta.websocket.PongMessage;
+import jakarta.websocket.RemoteEndpoint;
+import jakarta.websocket.SendHandler;
+import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
- * {@code /ws}: one instance per socket (made by {@link WsDeployer}'s configurator), holding only
- * its {@link WsConnection}. The container calls {@link #onOpen}, {@link #onClose} and
- * {@link #onError} on its own threads, one at a time for a given socket.
+ * {@code /ws} through Jakarta WebSocket: the adapter for Tomcat and any container but Jetty (on
+ * Jetty, {@link JettyWsSocket} serves {@code /ws}). One instance per socket (made by
+ * {@link WsDeployer}'s configurator); it only carries frames between the session and its
+ * {@link WsConnection}, which holds every rule. The container calls {@link #onOpen},
+ * {@link #onClose} and {@link #onError} on its own threads, one at a time for a given socket;
+ * {@link #onResult} on whichever thread completes a send.
  */
-public final class WsEndpoint extends Endpoint {
+public final class WsEndpoint extends Endpoint implements WsSocket, SendHandler {
     /** Where Jetty (not Tomcat) tells an endpoint which local address the socket arrived on. */
     static final String LOCAL_ADDRESS = "jakarta.websocket.endpoint.localAddress";
     /** Where Jetty tells an endpoint the peer's address (a container that does not: no per-address limits on /ws). */
@@ -22,8 +30,13 @@ public final class WsEndpoint extends Endpoint {
     /** Where {@link WsDeployer}'s configurator keeps the upgrade request's X-Forwarded-For. */
     static final String FORWARDED_FOR = "io.jcomet.ws.forwardedFor";
 
+    /** Decoding the shared UTF-8 JSON once per message and thread, not once per socket (fan-out): the Jakarta API sends Strings. */
+    private static final ThreadLocal<Object[]> LAST_DECODED = ThreadLocal.withInitial(() -> new Object[2]);
+
     private final WsHub hub;
-    private WsConnection conn;
+    private Session session;
+    private RemoteEndpoint.Async remote;
+    private volatile WsConnection conn;
 
     WsEndpoint(WsHub hub) {
         this.hub = hub;
@@ -31,58 +44,75 @@ public final class WsEndpoint extends Endpoint {
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
+        this.session = session;
+        this.remote = session.getAsyncRemote();
         Object local = session.getUserProperties().get(LOCAL_ADDRESS);
-        if (local instanceof InetSocketAddress
-                && ((InetSocketAddress) local).getPort() == hub.broker.config().adminPort()) {
-            hub.reject(WsHub.Reject.WRONG_PORT);
-            try {
-                session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "front endpoint: not on the admin port"));
-            } catch (IOException e) {
-                // gone already
-            }
-            return;
+        Object peer = session.getUserProperties().get(REMOTE_ADDRESS);
+        Object xff = session.getUserProperties().get(FORWARDED_FOR);
+        WsConnection c = WsConnection.open(hub, this,
+                local instanceof InetSocketAddress ? (InetSocketAddress) local : null,
+                peer instanceof InetSocketAddress ? (InetSocketAddress) peer : null,
+                xff instanceof String ? (String) xff : null);
+        if (c == null) {
+            return; // refused and closed
         }
-        // the admission policy, as for HTTP: the address from the upgrade request (X-Forwarded-For
-        // only from a trusted proxy); a container that does not say who the peer is: not limited per address
-        io.jcomet.core.Admission admission = hub.broker.admission();
-        Object remote = session.getUserProperties().get(REMOTE_ADDRESS);
-        int bucket = io.jcomet.core.Admission.NOT_LIMITED;
-        if (remote instanceof InetSocketAddress && ((InetSocketAddress) remote).getAddress() != null) {
-            Object xff = session.getUserProperties().get(FORWARDED_FOR);
-            bucket = admission.bucket(admission.client(((InetSocketAddress) remote).getAddress().getHostAddress(),
-                    xff instanceof String ? (String) xff : null));
-        }
-        io.jcomet.core.Admission.Refusal refused = admission.admitSocket(bucket);
-        if (refused != null) {
-            try {
-                session.close(new CloseReason(refused.overloaded() ? CloseReason.CloseCodes.TRY_AGAIN_LATER
-                        : CloseReason.CloseCodes.VIOLATED_POLICY, refused.reason()));
-            } catch (IOException e) {
-                // gone already
-            }
-            return;
-        }
-        // the socket lives while it has noops (polling_timeout) or pongs (ws_ping_interval) going
-        // through; twice the longer of the two, plus slack, is surely dead
-        int beat = Math.max(hub.broker.config().pollingTimeoutSeconds(), hub.broker.config().wsPingIntervalSeconds());
-        session.setMaxIdleTimeout((beat * 2L + 10) * 1000L);
-        conn = new WsConnection(hub, session, bucket);
-        session.addMessageHandler(String.class, conn);
-        session.addMessageHandler(PongMessage.class, (MessageHandler.Whole<PongMessage>) conn::pong);
-        session.addMessageHandler(java.nio.ByteBuffer.class, (MessageHandler.Whole<java.nio.ByteBuffer>) conn::binary);
-        hub.opened(conn);
-        conn.subscribeFromQuery(session.getQueryString());
+        conn = c;
+        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) c::onMessage);
+        session.addMessageHandler(PongMessage.class, (MessageHandler.Whole<PongMessage>) p -> c.pong(p.getApplicationData()));
+        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) c::binary);
+        c.subscribeFromQuery(session.getQueryString());
     }
 
     @Override
     public void onClose(Session session, CloseReason reason) {
-        if (conn != null) {
-            conn.closed(reason);
+        WsConnection c = conn;
+        if (c != null) {
+            c.closed(reason == null ? -1 : reason.getCloseCode().getCode());
         }
     }
 
     @Override
     public void onError(Session session, Throwable t) {
         // the container closes the session after this and calls onClose; nothing to add per error
+    }
+
+    // ------------------------------------------------------------------ WsSocket
+
+    @Override
+    public void sendText(byte[] json) {
+        Object[] last = LAST_DECODED.get();
+        if (last[0] != json) {
+            last[1] = new String(json, StandardCharsets.UTF_8);
+            last[0] = json;
+        }
+        remote.sendText((String) last[1], this);
+    }
+
+    @Override
+    public void onResult(SendResult result) {
+        conn.sent(result.isOK());
+    }
+
+    @Override
+    public void sendPing(long payload) throws IOException {
+        remote.sendPing(ByteBuffer.allocate(8).putLong(0, payload));
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        try {
+            session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), reason));
+        } catch (IOException | RuntimeException e) {
+            // already closed or closing
+        }
+    }
+
+    @Override
+    public void setIdleTimeoutMillis(long millis) {
+        try {
+            session.setMaxIdleTimeout(millis);
+        } catch (RuntimeException closedAlready) {
+            // nothing to shorten
+        }
     }
 }

@@ -61,7 +61,11 @@ class JettyDistIT {
             assertEquals(404, pushOnFront.statusCode(), "the admin API must not answer on a front port: " + pushOnFront.body());
 
             CometRoundTrip.run(server, ports.admin(), List.of(ports.front(), ports.lastFront()));
-            WsRoundTrip.run(server, ports.admin(), ports.lastFront()); // the base enables ee10-websocket-jakarta
+            WsRoundTrip.run(server, ports.admin(), ports.lastFront());
+            // the base's jcomet-websocket module and the WAR's jetty-ee10-web.xml: /ws runs on Jetty's
+            // WebSocket core, not on the Jakarta layer (about half the memory per idle socket)
+            assertTrue(server.logText().contains("WebSocket /ws on the front ports (Jetty WebSocket core)"),
+                    "/ws through Jetty's WebSocket core; log:\n" + server.tail(30));
 
             long s0 = System.nanoTime();
             ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));

@@ -5,23 +5,17 @@ import io.jcomet.core.Broker;
 import io.jcomet.protocol.Transport;
 import io.jcomet.support.JsonFrames;
 import io.jcomet.support.Wire;
-import jakarta.websocket.CloseReason;
-import jakarta.websocket.RemoteEndpoint;
-import jakarta.websocket.SendHandler;
-import jakarta.websocket.SendResult;
-import jakarta.websocket.Session;
-import java.io.IOException;
-import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link WsConnection} over a scripted session (tests): the real subscription, queue and send
+ * A {@link WsConnection} over a scripted socket (tests): the real subscription, queue and send
  * loop of a WebSocket, no socket. Sends complete inline (as a container does when the socket
  * takes the frame at once) or fail when told. The hub's worker is stopped, so what it would run
  * later (closing a dropped socket) runs at once, on the calling thread.
  */
-public final class WsWire implements Wire {
+public final class WsWire implements Wire, WsSocket {
     private final List<String> frames = new ArrayList<>();
     private volatile boolean failing;
     private Runnable duringSend;
@@ -39,55 +33,45 @@ public final class WsWire implements Wire {
         if (conn == null) {
             hub = new WsHub(broker);
             hub.close(); // later() now runs inline: deterministic
-            RemoteEndpoint.Async remote = (RemoteEndpoint.Async) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {RemoteEndpoint.Async.class}, (p, m, a) -> {
-                        if (m.getName().equals("sendText") && a.length == 2) {
-                            send((String) a[0], (SendHandler) a[1]);
-                        }
-                        return null;
-                    });
-            Session session = (Session) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {Session.class}, (p, m, a) -> {
-                        switch (m.getName()) {
-                            case "getAsyncRemote":
-                                return remote;
-                            case "close":
-                                onServerClose(a == null || a.length == 0 ? null : (CloseReason) a[0]);
-                                return null;
-                            case "isOpen":
-                                return closes == 0;
-                            default:
-                                return null;
-                        }
-                    });
-            conn = new WsConnection(hub, session, io.jcomet.core.Admission.NOT_LIMITED);
-            hub.opened(conn);
+            conn = WsConnection.open(hub, this, null, null, null);
         }
         conn.subscribe(cname, seq, null, null, 0);
     }
 
-    private void send(String text, SendHandler handler) {
+    @Override
+    public void sendText(byte[] json) {
         if (failing) {
-            handler.onResult(new SendResult(new IOException("connection reset by peer")));
+            conn.sent(false); // connection reset by peer
             return;
         }
         synchronized (frames) {
-            frames.add(text);
+            frames.add(new String(json, StandardCharsets.UTF_8));
         }
         Runnable r = duringSend;
         duringSend = null;
         if (r != null) {
             r.run();
         }
-        handler.onResult(new SendResult());
+        conn.sent(true);
+    }
+
+    @Override
+    public void sendPing(long payload) {
+        // no pings in these tests
     }
 
     /** The server closed the socket: the container then reports it closed, as onClose would. */
-    private void onServerClose(CloseReason reason) {
+    @Override
+    public void close(int code, String reason) {
         synchronized (this) {
             closes++;
         }
-        conn.closed(reason);
+        conn.closed(code);
+    }
+
+    @Override
+    public void setIdleTimeoutMillis(long millis) {
+        // no timeouts here
     }
 
     @Override
@@ -102,7 +86,7 @@ public final class WsWire implements Wire {
 
     @Override
     public void clientLeaves() {
-        conn.closed(new CloseReason(CloseReason.CloseCodes.CLOSED_ABNORMALLY, "client gone"));
+        conn.closed(1006); // closed abnormally: the client is gone
     }
 
     @Override

@@ -46,6 +46,28 @@ public interface Engine extends AutoCloseable {
      */
     int publish(String cname, Message.Kind kind, String content, String idempotencyKey);
 
+    /** One publish of a /batch: what /push would publish. A null or empty key: none. */
+    record Publish(String cname, Message.Kind kind, String content, String idempotencyKey) {}
+
+    /**
+     * Several publishes (a /batch's lines, in order), each published exactly as
+     * {@link #publish(String, Message.Kind, String, String)} would publish it alone; a shared engine
+     * may send them together (one round trip instead of one per message). Returns one outcome per
+     * publish, in order: its seq (an {@link Integer}) or the {@link CometException} that refused it.
+     */
+    default Object[] publishAll(List<Publish> publishes) {
+        Object[] out = new Object[publishes.size()];
+        for (int i = 0; i < out.length; i++) {
+            Publish p = publishes.get(i);
+            try {
+                out[i] = publish(p.cname(), p.kind(), p.content(), p.idempotencyKey());
+            } catch (CometException e) {
+                out[i] = e;
+            }
+        }
+        return out;
+    }
+
     /** /sign across nodes: the token is made once and kept in the shared store. */
     Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew);
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jcomet.support.Engines;
 import io.jcomet.support.RawStream;
 import io.jcomet.support.TestServer;
 import io.jcomet.support.TestServer.Response;
@@ -12,24 +13,44 @@ import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Admin /batch: one request, many publishes, each answered and delivered as if pushed alone. */
+/**
+ * Admin /batch: one request, many publishes, each answered and delivered as if pushed alone. On
+ * Redis the batch goes to one node and the subscribers are on the other.
+ */
+@ParameterizedClass(name = "{0}")
+@ValueSource(strings = {Engines.MEMORY, Engines.REDIS})
 class BatchPublishIT {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static Engines e;
+    /** Where /batch and /push go. */
     private static TestServer server;
+    /** Where subscribers are: the other node on Redis. */
+    private static TestServer front;
+    /** The engine of this run (memory or redis), which {@link #start} also receives. */
+    @Parameter
+    String engine;
 
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start("polling_timeout", "5", "max_batch_lines", "5", "max_batch_bytes", "2048",
+    @BeforeParameterizedClassInvocation
+    static void start(String engine) throws Exception {
+        e = Engines.start(engine, "polling_timeout", "5", "max_batch_lines", "5", "max_batch_bytes", "2048",
                 "max_message_size", "64");
+        server = e.pub;
+        front = e.sub;
     }
 
-    @AfterAll
-    static void stop() {
-        server.close();
+    @AfterParameterizedClassInvocation
+    static void stop() throws Exception {
+        if (e != null) {
+            e.close();
+            e = null;
+        }
     }
 
     private static Response batch(String body) throws Exception {
@@ -60,7 +81,7 @@ class BatchPublishIT {
         assertEquals("missing content", a.get(2).get("reason").asText(), "what /push answers for the same line");
         assertTrue(a.get(3).get("reason").asText().contains("max_message_size"), a.get(3).toString());
         assertEquals("{\"type\":\"ok\",\"seq\":2}", a.get(4).toString(), "a refused line takes no seq");
-        JsonNode got = JSON.readTree(server.front("/sub?cname=ba&seq=1").body());
+        JsonNode got = JSON.readTree(front.front("/sub?cname=ba&seq=1").body());
         assertEquals("one", got.get(0).get("content").asText());
         assertEquals("two \u2713", got.get(1).get("content").asText());
         assertEquals(2, got.size());
@@ -69,10 +90,10 @@ class BatchPublishIT {
     @Test
     void subscribersOfEveryTransportGetEachMessageAsIfPushedAlone() throws Exception {
         server.admin("/push?cname=bs&content=before"); // seq 1
-        CompletableFuture<Response> poll = server.getAsync(server.front(), "/sub?cname=bs&seq=2");
-        try (RawStream stream = new RawStream(server.front(), "/stream?cname=bs&seq=2");
-                RawStream sse = new RawStream(server.front(), "/sse?cname=bs&seq=2")) {
-            TestServer.awaitIo("3 held on bs", java.time.Duration.ofSeconds(5), () -> server.subscribers("bs") == 3);
+        CompletableFuture<Response> poll = front.getAsync(front.front(), "/sub?cname=bs&seq=2");
+        try (RawStream stream = new RawStream(front.front(), "/stream?cname=bs&seq=2");
+                RawStream sse = new RawStream(front.front(), "/sse?cname=bs&seq=2")) {
+            TestServer.awaitIo("3 held on bs", java.time.Duration.ofSeconds(5), () -> front.subscribers("bs") == 3);
             Response r = batch("cname=bs&content=m2\ncname=bs&content=m3\ncname=bs&content=m4\n");
             assertEquals(3, answers(r).size(), r.body());
             String body = stream.awaitBody("\"seq\":4", 5000);
@@ -110,6 +131,46 @@ class BatchPublishIT {
         assertEquals(first.body(), retry.body(), "a retry answers the first publishes' seqs");
         assertEquals("{\"type\":\"ok\",\"seq\":3}\n", server.admin("/push?cname=bi&content=c").body(),
                 "the retry published nothing");
+    }
+
+    @Test
+    void aLongBatchOverSeveralChannelsKeepsEachChannelsOrderAndEveryKey() throws Exception {
+        // 150 lines on one channel (more than one script call's worth on Redis) interleaved with
+        // another channel's, one key repeated: every answer is what /push one after the other gives
+        try (Engines big = e.with("max_batch_lines", "400", "max_batch_bytes", "65536", "polling_timeout", "5");
+                RawStream stream = new RawStream(big.sub.front(), "/stream?cname=long&seq=1")) {
+            TestServer.awaitIo("held on long", java.time.Duration.ofSeconds(5), () -> big.pub.subscribers("long") == 1);
+            StringBuilder body = new StringBuilder();
+            for (int i = 1; i <= 150; i++) {
+                body.append("cname=long&content=L").append(i).append('\n');
+                if (i % 10 == 0) {
+                    body.append("cname=other&content=O").append(i / 10).append("&idempotency_key=same\n");
+                }
+            }
+            Response r = big.pub.send(HttpRequest.newBuilder(big.pub.uri(big.pub.admin(), "/batch"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+            assertEquals(200, r.status(), r.body());
+            List<JsonNode> a = answers(r);
+            assertEquals(165, a.size());
+            int longSeq = 0;
+            for (int i = 0, line = 1; i < a.size(); i++) {
+                if (line % 11 == 0) {
+                    assertEquals(1, a.get(i).get("seq").asInt(), "a repeated key answers its first seq: " + a.get(i));
+                } else {
+                    assertEquals(++longSeq, a.get(i).get("seq").asInt(), "line " + line + ": " + a.get(i));
+                }
+                line++;
+            }
+            String got = stream.awaitBody("\"L150\"", 10_000);
+            int last = -1;
+            for (int i = 1; i <= 150; i++) {
+                int at = got.indexOf("\"seq\":" + i + ",");
+                assertTrue(at > last, "seq " + i + " once and in order on the other node");
+                last = at;
+            }
+            assertEquals("{\"type\":\"ok\",\"seq\":2}\n", big.pub.admin("/push?cname=other&content=next").body(),
+                    "the repeated key published once");
+        }
     }
 
     @Test

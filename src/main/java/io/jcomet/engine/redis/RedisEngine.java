@@ -4,6 +4,7 @@ import io.jcomet.config.JcometConfig;
 import io.jcomet.core.Broker;
 import io.jcomet.core.CometException;
 import io.jcomet.core.Engine;
+import io.jcomet.core.Engine.Publish;
 import io.jcomet.core.Message;
 import io.jcomet.core.Stats;
 import io.lettuce.core.ClientOptions;
@@ -262,7 +263,7 @@ public final class RedisEngine implements Engine {
     }
 
     static String[] keys(String base) {
-        return new String[] {base + ":m", base + ":s"};
+        return new String[] {base + ":m", base + ":b"};
     }
 
     /** The channel name in a shard channel name, or null if it is not one of ours. */
@@ -293,8 +294,12 @@ public final class RedisEngine implements Engine {
     }
 
     private String epochCandidate() {
-        // a new epoch: base 36, distinct per creation (the client only compares it for equality)
-        return Long.toString(System.currentTimeMillis() / 1000, 36) + "r" + Long.toString(random.nextLong() >>> 24, 36);
+        // a new epoch: base 36, distinct per creation (the client only compares it for equality; it
+        // is no secret, every subscriber gets it). Made for every publish, used only by the one that
+        // creates an epoch: a thread-local generator, not SecureRandom (a lock and a read of the
+        // OS's entropy per call)
+        return Long.toString(System.currentTimeMillis() / 1000, 36) + "r"
+                + Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 24, 36);
     }
 
     private long defaultTtlMillis() {
@@ -591,28 +596,23 @@ public final class RedisEngine implements Engine {
         }
     }
 
-    private static List<Stored> entries(Object raw) {
+    /** Buffer entries as the scripts return them: {@code "<seq> <kind letter><content>"}, oldest first. */
+    static List<Stored> entries(Object raw) {
         if (!(raw instanceof List<?> list) || list.isEmpty()) {
             return Collections.emptyList();
         }
         List<Stored> out = new ArrayList<>(list.size());
         for (Object o : list) {
-            List<?> entry = (List<?>) o;
-            String id = (String) entry.get(0);
-            List<?> fields = (List<?>) entry.get(1);
-            String kind = null;
-            String content = null;
-            for (int i = 0; i + 1 < fields.size(); i += 2) {
-                if ("k".equals(fields.get(i))) {
-                    kind = (String) fields.get(i + 1);
-                } else if ("c".equals(fields.get(i))) {
-                    content = (String) fields.get(i + 1);
-                }
-            }
-            int seq = (int) Long.parseLong(id.substring(0, id.indexOf('-')));
-            out.add(new Stored(seq, "b".equals(kind) ? Message.Kind.BROADCAST : Message.Kind.DATA, content == null ? "" : content));
+            out.add(entry((String) o));
         }
         return out;
+    }
+
+    static Stored entry(String e) {
+        int sp = e.indexOf(' ');
+        int seq = (int) Long.parseLong(e.substring(0, sp));
+        Message.Kind kind = sp + 1 < e.length() && e.charAt(sp + 1) == 'b' ? Message.Kind.BROADCAST : Message.Kind.DATA;
+        return new Stored(seq, kind, sp + 2 <= e.length() ? e.substring(sp + 2) : "");
     }
 
     @Override
@@ -639,7 +639,7 @@ public final class RedisEngine implements Engine {
     public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
         String base = base(cname);
         boolean keyed = idempotencyKey != null && !idempotencyKey.isEmpty();
-        String[] keys = {base + ":m", base + ":s", keyed ? idempotencyKey(base, idempotencyKey) : base + ":i"};
+        String[] keys = {base + ":m", base + ":b", keyed ? idempotencyKey(base, idempotencyKey) : base + ":i"};
         refuseNewChannelWhenFull(cname, config.maxChannels());
         String candidate = epochCandidate();
         CompletableFuture<List<Object>> f;
@@ -655,6 +655,98 @@ public final class RedisEngine implements Engine {
             created(cname, defaultTtlMillis(), true, true); // this publish made the channel
         }
         return (int) (long) (Long) r.get(0);
+    }
+
+    /** At most this many messages of one channel go in one script call (a call blocks its shard while it runs). */
+    static final int PUBLISH_MANY_LINES = 64;
+
+    /**
+     * A /batch: one {@link Scripts#PUBLISH_MANY} call per channel (its lines in order, up to
+     * {@link #PUBLISH_MANY_LINES} per call), the calls of every channel sent without waiting for
+     * each other (Lettuce pipelines them on the connection), so the batch costs about one round trip
+     * and each call one incarnation check. A channel with more lines sends its next call once the
+     * last one answered, which keeps its lines in order even when Redis first lacks the script.
+     * Each message is published as {@link #publish} would publish it alone.
+     */
+    @Override
+    public Object[] publishAll(List<Publish> publishes) {
+        Object[] out = new Object[publishes.size()];
+        java.util.Map<String, List<Integer>> byChannel = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < out.length; i++) {
+            byChannel.computeIfAbsent(publishes.get(i).cname(), k -> new ArrayList<>()).add(i);
+        }
+        List<String> channels = new ArrayList<>(byChannel.keySet());
+        for (int from = 0; !channels.isEmpty(); from += PUBLISH_MANY_LINES) {
+            List<CompletableFuture<List<Object>>> sent = new ArrayList<>(channels.size());
+            List<List<Integer>> lines = new ArrayList<>(channels.size());
+            List<String> candidates = new ArrayList<>(channels.size());
+            for (String cname : channels) {
+                List<Integer> all = byChannel.get(cname);
+                List<Integer> these = all.subList(from, Math.min(all.size(), from + PUBLISH_MANY_LINES));
+                lines.add(these);
+                String candidate = epochCandidate();
+                candidates.add(candidate);
+                try {
+                    refuseNewChannelWhenFull(cname, config.maxChannels());
+                    sent.add(publishMany(cname, candidate, publishes, these));
+                } catch (CometException e) {
+                    sent.add(CompletableFuture.failedFuture(e));
+                } catch (RuntimeException e) {
+                    sent.add(CompletableFuture.failedFuture(unavailable("publish: " + e.getMessage() + "; " + NOT_PUBLISHED)));
+                }
+            }
+            List<String> next = new ArrayList<>();
+            for (int c = 0; c < sent.size(); c++) {
+                String cname = channels.get(c);
+                List<Integer> these = lines.get(c);
+                try {
+                    List<Object> r = awaitPublish(sent.get(c));
+                    boolean made = false;
+                    for (int j = 0; j < these.size(); j++) {
+                        out[these.get(j)] = (int) (long) (Long) r.get(3 * j);
+                        made |= candidates.get(c).equals(r.get(3 * j + 1));
+                    }
+                    if (made) {
+                        created(cname, defaultTtlMillis(), true, true); // this call made the channel
+                    }
+                    if (byChannel.get(cname).size() > from + PUBLISH_MANY_LINES) {
+                        next.add(cname);
+                    }
+                } catch (CometException e) {
+                    // this call failed: its lines and the channel's later ones get the same answer
+                    List<Integer> all = byChannel.get(cname);
+                    for (int i : all.subList(from, all.size())) {
+                        out[i] = e;
+                    }
+                }
+            }
+            channels = next;
+        }
+        return out;
+    }
+
+    private CompletableFuture<List<Object>> publishMany(String cname, String candidate, List<Publish> publishes, List<Integer> these) {
+        String base = base(cname);
+        String[] keys = new String[2 + these.size()];
+        keys[0] = base + ":m";
+        keys[1] = base + ":b";
+        String[] args = new String[7 + 3 * these.size()];
+        args[0] = candidate;
+        args[1] = "";
+        args[2] = "";
+        args[3] = Integer.toString(config.channelBufferSize());
+        args[4] = Long.toString(defaultTtlMillis());
+        args[5] = base;
+        args[6] = Long.toString(config.idempotencyWindowSeconds() * 1000L);
+        for (int j = 0; j < these.size(); j++) {
+            Publish p = publishes.get(these.get(j));
+            boolean keyed = p.idempotencyKey() != null && !p.idempotencyKey().isEmpty();
+            keys[2 + j] = keyed ? idempotencyKey(base, p.idempotencyKey()) : base + ":i";
+            args[7 + 3 * j] = p.kind() == Message.Kind.BROADCAST ? "b" : "d";
+            args[8 + 3 * j] = p.content();
+            args[9 + 3 * j] = keyed ? "1" : "0";
+        }
+        return evalAsync(Scripts.PUBLISH_MANY, ScriptOutputType.MULTI, keys, args);
     }
 
     static final String NOT_PUBLISHED = "the message was not published";
@@ -675,6 +767,9 @@ public final class RedisEngine implements Engine {
             throw unavailable("publish: no answer within redis_timeout (" + timeoutMillis + " ms); " + OUTCOME_UNKNOWN);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
+            if (c instanceof CometException ce) {
+                throw ce; // refused before anything was sent (a /batch channel over max_channels)
+            }
             String msg = c == null ? String.valueOf(e) : String.valueOf(c.getMessage());
             // Lettuce refuses a command at once while disconnected (it never reached Redis); a script
             // error is Redis refusing it before any write
@@ -699,14 +794,14 @@ public final class RedisEngine implements Engine {
         int lastSeq = (int) Long.parseLong((String) r.get(0));
         String oldest = r.size() > 2 ? (String) r.get(2) : "";
         // as on one node: the oldest buffered message, or the next seq when none is
-        int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : (int) Long.parseLong(oldest.substring(0, oldest.indexOf('-')));
+        int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : entry(oldest).seq();
         return new Broker.Signed(cname, seq, (String) r.get(1), expires);
     }
 
     @Override
     public long close(String cname) {
         String base = base(cname);
-        List<Object> r = eval(Scripts.CLOSE, new String[] {base + ":m", base + ":s", base + ":p"}, base);
+        List<Object> r = eval(Scripts.CLOSE, new String[] {base + ":m", base + ":b", base + ":p"}, base);
         long next = (Long) r.get(0);
         if (next >= 0) {
             link.commands().zrem(channelsKey, cname); // no longer counted against max_channels
@@ -757,7 +852,7 @@ public final class RedisEngine implements Engine {
             List<CompletableFuture<List<Object>>> sent = new ArrayList<>(page.size());
             for (String cname : page) {
                 String base = base(cname);
-                String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
+                String[] keys = {base + ":m", base + ":b", base + ":i:b:" + id};
                 sent.add(evalAsync(Scripts.PUBLISH_IF_EXISTS, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
                         Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
                         Long.toString(BROADCAST_DEDUP_MILLIS)));
@@ -788,7 +883,7 @@ public final class RedisEngine implements Engine {
         // one script per channel, sent without waiting: this thread also delivers channels' messages
         for (Listen l : listens.values()) {
             String base = base(l.cname);
-            String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
+            String[] keys = {base + ":m", base + ":b", base + ":i:b:" + id};
             evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
                     Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
                     Long.toString(BROADCAST_DEDUP_MILLIS))
@@ -885,7 +980,7 @@ public final class RedisEngine implements Engine {
     public void presence(String cname, boolean online) {
         String base = base(cname);
         CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER,
-                new String[] {base + ":p", base + ":m", base + ":s"}, nodeId,
+                new String[] {base + ":p", base + ":m", base + ":b"}, nodeId,
                 online ? "1" : "0", Long.toString(defaultTtlMillis()));
         f.thenAccept(changed -> {
             if (changed != null && changed >= 1L) {
@@ -1206,26 +1301,16 @@ public final class RedisEngine implements Engine {
     }
 
     private <T> CompletableFuture<T> evalAsync(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
-        CompletableFuture<T> out = new CompletableFuture<>();
-        RedisFuture<T> f = link.commands().evalsha(s.sha(), type, keys, args);
-        f.whenComplete((v, e) -> {
-            if (e instanceof RedisNoScriptException || (e != null && String.valueOf(e.getMessage()).startsWith("NOSCRIPT"))) {
+        // Lettuce's command is itself the future: no second one unless Redis lacks the script
+        CompletableFuture<T> f = link.commands().<T>evalsha(s.sha(), type, keys, args).toCompletableFuture();
+        return f.exceptionallyCompose(e -> {
+            Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (c instanceof RedisNoScriptException || String.valueOf(c.getMessage()).startsWith("NOSCRIPT")) {
                 // first use on this server (or it restarted): send the text once, Redis caches it
-                RedisFuture<T> g = link.commands().eval(s.text(), type, keys, args);
-                g.whenComplete((v2, e2) -> {
-                    if (e2 != null) {
-                        out.completeExceptionally(e2);
-                    } else {
-                        out.complete(v2);
-                    }
-                });
-            } else if (e != null) {
-                out.completeExceptionally(e);
-            } else {
-                out.complete(v);
+                return link.commands().<T>eval(s.text(), type, keys, args).toCompletableFuture();
             }
+            return CompletableFuture.failedFuture(c);
         });
-        return out;
     }
 
     /** Waits for Redis at most redis_timeout; anything else than an answer is a 503. */

@@ -31,8 +31,16 @@ class RedisKeysTest {
             org.junit.jupiter.api.Assertions.assertFalse(hashTag(base).isEmpty(), "an empty tag would hash the whole key: " + cname);
             assertEquals(cname, RedisEngine.cnameOf("jcomet:", base), "round trip of " + cname);
         }
-        assertArrayEquals(new String[] {"p:{c}:m", "p:{c}:s"}, RedisEngine.keys(RedisEngine.base("p:", "c")));
+        assertArrayEquals(new String[] {"p:{c}:m", "p:{c}:b"}, RedisEngine.keys(RedisEngine.base("p:", "c")));
         assertNull(RedisEngine.cnameOf("jcomet:", "other:{c}"));
+    }
+
+    @Test
+    void bufferEntriesCarryTheirSeqKindAndContentVerbatim() {
+        assertEquals(new io.jcomet.core.Engine.Stored(12, io.jcomet.core.Message.Kind.DATA, "hello world\n 7 b"),
+                RedisEngine.entry("12 dhello world\n 7 b"));
+        assertEquals(new io.jcomet.core.Engine.Stored(3, io.jcomet.core.Message.Kind.BROADCAST, ""), RedisEngine.entry("3 b"));
+        assertEquals(List.of(1, 2), RedisEngine.entries(List.of("1 da", "2 d")).stream().map(io.jcomet.core.Engine.Stored::seq).toList());
     }
 
     @Test

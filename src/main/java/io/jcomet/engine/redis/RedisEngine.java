@@ -39,7 +39,7 @@ import java.util.logging.Logger;
  *
  * <ul>
  * <li><b>Seq and buffer</b>: one Lua script per publish increments the channel's seq, appends the
- * message to the channel's stream (capped at channel_buffer_size, expiring after channel_timeout of
+ * message to the channel's buffer (a list capped at channel_buffer_size, expiring after channel_timeout of
  * quiet) and SPUBLISHes it, atomically on the channel's shard ({@link Scripts}).</li>
  * <li><b>Epoch</b>: made by the first script that finds the channel's meta hash missing, or
  * written by another Redis incarnation (a restart, a promoted replica that may lag), so it changes
@@ -49,10 +49,10 @@ import java.util.logging.Logger;
  * so it hears only channels it serves. Every node, the publishing one included, delivers what it
  * hears, so all nodes see a channel's messages in the one order Redis assigned.</li>
  * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one, or that
- * opens a new epoch past its seq 1, is preceded by the missing ones read from the stream; after a
+ * opens a new epoch past its seq 1, is preceded by the missing ones read from the buffer; after a
  * reconnect (Lettuce re-subscribes) and after a Redis Cluster topology change (this engine
  * re-subscribes, see {@link ClusterLink}) every channel is re-read, so nothing published while the
- * link was down is skipped if the stream still holds it.</li>
+ * link was down is skipped if the buffer still holds it.</li>
  * <li><b>Publisher retries</b>: an idempotency key is kept per channel by the publish script
  * (idempotency_window); broadcast ids the same way, so a channel served by several nodes gets
  * each broadcast once. A publish 503 says whether the script may have run.</li>
@@ -61,8 +61,8 @@ import java.util.logging.Logger;
  * what max_channels counts and what /broadcast reaches, as one node's table is.</li>
  * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
  * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
- * its channel is re-read from the stream once the thread gets to it, so subscribers still get the
- * message in order (or a gap, if the stream no longer holds it): nothing is lost silently. Control
+ * its channel is re-read from the buffer once the thread gets to it, so subscribers still get the
+ * message in order (or a gap, if the buffer no longer holds it): nothing is lost silently. Control
  * messages (close, clear, broadcast, presence, counts) are rare and never dropped.</li>
  * <li><b>Faults</b>: every command has redis_timeout; while Redis is unreachable commands are refused
  * at once (Lettuce's REJECT_COMMANDS), so a publish answers 503 fast, and held subscribers are left
@@ -124,12 +124,12 @@ public final class RedisEngine implements Engine {
         List<String> pending;                // delivery thread: messages that arrived while the first sync ran
         /**
          * Delivery thread: a hole (a seq jump, a new epoch's first messages) could not be filled, so
-         * live messages wait in {@link #pending} for the resync that reads the stream: nothing is
+         * live messages wait in {@link #pending} for the resync that reads the buffer: nothing is
          * delivered past a hole.
          */
         boolean stale;
         int resyncFailures;                  // delivery thread: failed resyncs in a row after a reconnect
-        /** A live message was dropped and the re-read from the stream is not done yet. */
+        /** A live message was dropped and the re-read from the buffer is not done yet. */
         final java.util.concurrent.atomic.AtomicBoolean resyncDue = new java.util.concurrent.atomic.AtomicBoolean();
 
         Listen(String cname, String shardChannel, int stripe) {
@@ -452,7 +452,7 @@ public final class RedisEngine implements Engine {
                     attempt = new CompletableFuture<>();
                     l.attempt = attempt;
                     CompletableFuture<Boolean> a = attempt;
-                    // subscribe first, then read the stream: a message published in between is in both,
+                    // subscribe first, then read the buffer: a message published in between is in both,
                     // and the seq check drops the copy
                     link.ssubscribe(l.shardChannel).whenComplete((v, e) -> {
                         if (e != null) {
@@ -1043,7 +1043,7 @@ public final class RedisEngine implements Engine {
 
     /**
      * Lettuce I/O thread: the channel's delivery thread is redis_delivery_queue messages behind, so
-     * this one was dropped. Counted, and the channel is re-read from its stream once the delivery
+     * this one was dropped. Counted, and the channel is re-read from its buffer once the delivery
      * thread has worked through what is queued before it (one re-read per channel however many
      * were dropped meanwhile); a later live message's seq jump may fill it even sooner.
      */
@@ -1060,7 +1060,7 @@ public final class RedisEngine implements Engine {
     /** Delivery thread of the channel. */
     private void resyncAfterOverflow(Listen l) {
         if (listens.get(l.cname) != l) {
-            l.resyncDue.set(false); // released: a new subscriber attaches afresh from the stream
+            l.resyncDue.set(false); // released: a new subscriber attaches afresh from the buffer
             return;
         }
         if (!l.ready) {
@@ -1076,7 +1076,7 @@ public final class RedisEngine implements Engine {
      * The cluster's topology changed (a master failed over, slots moved): a shard subscription may
      * still sit on a node that no longer owns the slot (or is dead), where it hears nothing. Every
      * channel this node serves, and the cluster-wide channels, are subscribed again (routed to the
-     * slot's current master); each channel is then re-read from its stream, so what was published
+     * slot's current master); each channel is then re-read from its buffer, so what was published
      * meanwhile is delivered in order, or as a new epoch when the promoted replica had not got it.
      * A re-subscription that fails is retried until it succeeds or the channel is released.
      */
@@ -1148,7 +1148,7 @@ public final class RedisEngine implements Engine {
                 l.pending = new ArrayList<>();
             }
             if (l.pending.size() < queueLimit) {
-                l.pending.add(payload); // applied after the resync; past the bound the stream has them
+                l.pending.add(payload); // applied after the resync; past the bound the buffer has them
             }
             return;
         }
@@ -1173,7 +1173,7 @@ public final class RedisEngine implements Engine {
                         }
                     } else if (seq != 1) {
                         // a new epoch whose first messages this node did not hear (its link came back
-                        // after them): they are delivered first, from the stream
+                        // after them): they are delivered first, from the buffer
                         String was = l.epoch;
                         int wasNext = l.expectedNext;
                         l.epoch = epoch;
@@ -1201,7 +1201,7 @@ public final class RedisEngine implements Engine {
 
     /**
      * A publication was missed (seq jumped, or a new epoch began before this node heard it): deliver
-     * what the stream of the same epoch still holds before {@code seq}. What it no longer holds shows
+     * what the buffer of the same epoch still holds before {@code seq}. What it no longer holds shows
      * as a seq jump (a gap to a jcomet client). A failed read is retried for a few seconds (the
      * command link may come back after the PUB/SUB link), then left to a resync.
      */
@@ -1252,8 +1252,8 @@ public final class RedisEngine implements Engine {
 
     /**
      * Delivery thread: a hole before {@code payload} could not be filled. The channel holds its live
-     * messages (this one first) until a resync has read the stream; the resync then delivers what
-     * the stream holds and applies the held messages after it (dropping those it already read).
+     * messages (this one first) until a resync has read the buffer; the resync then delivers what
+     * the buffer holds and applies the held messages after it (dropping those it already read).
      */
     private void held(Listen l, String payload) {
         l.stale = true;

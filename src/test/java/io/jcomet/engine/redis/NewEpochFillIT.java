@@ -31,7 +31,7 @@ class NewEpochFillIT {
     void aNewEpochWhoseFirstMessageTheNodeMissedIsDeliveredFromItsStart() throws Exception {
         RedisProcess.assumeAvailable();
         String cname = "epoch";
-        String base = RedisEngine.base("jcomet:", cname);
+        String base = RedisKeys.base("jcomet:", cname);
         try (RedisProcess redis = RedisProcess.launch();
                 TestServer node = TestServer.start("engine", "redis", "redis_uri", redis.uri());
                 RawStream stream = new RawStream(node.front(), "/stream?cname=" + cname + "&seq=1&epoch=")) {

@@ -469,27 +469,103 @@ public final class RedisEngine implements Engine {
      * with the same key on the same channel within idempotency_window answers the first one's seq
      * and sends nothing. A 503 says whether the message was certainly not published (the command
      * never left this node) or the outcome is unknown (sent, no answer in time).
+     *
+     * <p>Group commit per channel: while a call for the channel is on its way to Redis, the
+     * publishes that arrive for it wait in its {@link Outbox} and go together in the next call
+     * ({@link Scripts#PUBLISH_MANY}, each message as if published alone). A lone publish goes at
+     * once; a busy channel pays one round trip and one incarnation check per call instead of per
+     * message, and its messages still go to Redis one call at a time, in the order they came.
      */
     @Override
     public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
-        String base = base(cname);
-        boolean keyed = idempotencyKey != null && !idempotencyKey.isEmpty();
-        String[] keys = {base + ":m", base + ":b", keyed ? RedisKeys.idempotencyKey(base, idempotencyKey) : base + ":i"};
         channels.refuseNewChannelWhenFull(cname, config.maxChannels());
-        String candidate = epochCandidate();
-        CompletableFuture<List<Object>> f;
-        try {
-            f = calls.evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, candidate,
-                    kind == Message.Kind.BROADCAST ? "b" : "d", content, Integer.toString(config.channelBufferSize()),
-                    Long.toString(defaultTtlMillis()), base, keyed ? Long.toString(config.idempotencyWindowSeconds() * 1000L) : "0");
-        } catch (RuntimeException e) {
-            throw calls.unavailable("publish: " + e.getMessage() + "; " + RedisCalls.NOT_PUBLISHED);
+        Pending p = new Pending(new Publish(cname, kind, content, idempotencyKey));
+        Outbox box = outboxes.computeIfAbsent(cname, k -> new Outbox());
+        boolean send;
+        synchronized (box) {
+            box.waiting.add(p);
+            send = !box.sending;
+            box.sending |= send;
         }
-        List<Object> r = calls.awaitPublish(f);
-        if (candidate.equals(r.get(1))) {
+        if (send) {
+            sendNext(cname, box);
+        }
+        List<Object> r = calls.awaitPublish(p.done);
+        if (p.made) {
             channels.created(cname, defaultTtlMillis(), true, true); // this publish made the channel
         }
         return (int) (long) (Long) r.get(0);
+    }
+
+    /** Publishes of one channel waiting for the call in flight to answer. */
+    private static final class Outbox {
+        final java.util.ArrayDeque<Pending> waiting = new java.util.ArrayDeque<>(); // guarded by this
+        boolean sending;                                                            // guarded by this
+    }
+
+    /** One publish in an {@link Outbox}: completed with its {seq, epoch, retry flag}. */
+    private static final class Pending {
+        final Publish publish;
+        final CompletableFuture<List<Object>> done = new CompletableFuture<>();
+        /** The call that carried it made the channel, and this is the first of that call's messages. */
+        volatile boolean made;
+
+        Pending(Publish publish) {
+            this.publish = publish;
+        }
+    }
+
+    /** Channels with publishes on their way to Redis (an entry goes once its outbox is empty). */
+    private final ConcurrentHashMap<String, Outbox> outboxes = new ConcurrentHashMap<>();
+
+    /**
+     * Sends what waits in the outbox as one call, and again when it answers, until the outbox is
+     * empty. Runs on the publishing request thread first, then on Lettuce's I/O thread, which only
+     * sends and never waits.
+     */
+    private void sendNext(String cname, Outbox box) {
+        List<Pending> batch;
+        synchronized (box) {
+            if (box.waiting.isEmpty()) {
+                box.sending = false;
+                outboxes.remove(cname, box); // a publisher that still holds it sends itself
+                return;
+            }
+            batch = new ArrayList<>(Math.min(box.waiting.size(), PUBLISH_MANY_LINES));
+            while (!box.waiting.isEmpty() && batch.size() < PUBLISH_MANY_LINES) {
+                batch.add(box.waiting.poll());
+            }
+        }
+        String candidate = epochCandidate();
+        List<Publish> publishes = new ArrayList<>(batch.size());
+        List<Integer> these = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            these.add(publishes.size());
+            publishes.add(p.publish);
+        }
+        CompletableFuture<List<Object>> f;
+        try {
+            f = publishMany(cname, candidate, publishes, these);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(new IllegalStateException(
+                    "not connected: " + e.getMessage())); // never sent: awaitPublish says not published
+        }
+        f.whenComplete((r, e) -> {
+            boolean first = true;
+            for (int j = 0; j < batch.size(); j++) {
+                Pending p = batch.get(j);
+                if (e != null) {
+                    p.done.completeExceptionally(e);
+                } else {
+                    if (first && candidate.equals(r.get(3 * j + 1))) {
+                        p.made = true; // before done completes: its request thread reads it after
+                        first = false;
+                    }
+                    p.done.complete(r.subList(3 * j, 3 * j + 3));
+                }
+            }
+            sendNext(cname, box);
+        });
     }
 
     /** At most this many messages of one channel go in one script call (a call blocks its shard while it runs). */

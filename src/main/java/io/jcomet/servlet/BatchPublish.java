@@ -31,9 +31,9 @@ import java.util.Map;
  * exactly what /push would have answered for that message: {@code {"type":"ok","seq":N}} or its
  * {@code {"type":"error","reason":...}}. A bad line does not sink the others. Every line is checked
  * first, then the good ones are published in order, each as if pushed alone, so seq, epoch, buffer,
- * fan-out, presence and the gap rules are the same. On engine=redis they go to Redis together: one
- * script call per channel's lines (up to a bound), all channels' calls pipelined, so a batch costs
- * about one round trip instead of one per line. Empty lines are skipped; a line may end with CRLF.
+ * fan-out, presence and the gap rules are the same. On engine=redis they go to Redis together, in
+ * script calls of up to 64 messages (the engine's group commit), so a batch costs about one round
+ * trip instead of one per line. Empty lines are skipped; a line may end with CRLF.
  *
  * <p>A body over {@code max_batch_bytes} or with more than {@code max_batch_lines} messages is
  * refused whole with a 413 before anything is published (counted as {@code too_large}).

@@ -56,8 +56,8 @@ import java.util.logging.Logger;
  * <li><b>The cluster's channels</b>: a sorted set of channel names scored by expiry, written when a
  * script made a channel and checked every second (expired names dropped, live ones rescored), is
  * what max_channels counts and what /broadcast reaches, as one node's table is ({@link ClusterChannels}).</li>
- * <li><b>/batch</b>: one script call per channel's lines, the channels' calls pipelined
- * ({@link #publishAll}).</li>
+ * <li><b>Group commit</b>: publishes (and a /batch's lines) that arrive while a call is on its way
+ * to Redis go together in the next one, each message as if published alone ({@link #publish}).</li>
  * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
  * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
  * its channel is re-read from the buffer once the thread gets to it, so subscribers still get the
@@ -470,34 +470,61 @@ public final class RedisEngine implements Engine {
      * and sends nothing. A 503 says whether the message was certainly not published (the command
      * never left this node) or the outcome is unknown (sent, no answer in time).
      *
-     * <p>Group commit per channel: while a call for the channel is on its way to Redis, the
-     * publishes that arrive for it wait in its {@link Outbox} and go together in the next call
-     * ({@link Scripts#PUBLISH_MANY}, each message as if published alone). A lone publish goes at
-     * once; a busy channel pays one round trip and one incarnation check per call instead of per
-     * message, and its messages still go to Redis one call at a time, in the order they came.
+     * <p>Group commit: while a call is on its way to Redis, the publishes that arrive (for any
+     * channel on the same Redis; on a Cluster, in the same hash slot) wait in its {@link Outbox} and
+     * go together in the next call ({@link Scripts#PUBLISH_MANY}: each message as if published
+     * alone, one incarnation check per call). A lone publish goes at once; under load the node pays
+     * one round trip per call instead of per message, and each channel's messages reach Redis in
+     * the order they came.
      */
     @Override
     public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
         channels.refuseNewChannelWhenFull(cname, config.maxChannels());
-        Pending p = new Pending(new Publish(cname, kind, content, idempotencyKey));
-        Outbox box = outboxes.computeIfAbsent(cname, k -> new Outbox());
-        boolean send;
-        synchronized (box) {
-            box.waiting.add(p);
-            send = !box.sending;
-            box.sending |= send;
-        }
-        if (send) {
-            sendNext(cname, box);
-        }
-        List<Object> r = calls.awaitPublish(p.done);
+        Pending p = enqueue(new Publish(cname, kind, content, idempotencyKey));
+        return published(p, calls.awaitPublish(p.done));
+    }
+
+    /** A publish answered: the channel is counted (and announced) when its call made it. */
+    private int published(Pending p, List<Object> r) {
         if (p.made) {
-            channels.created(cname, defaultTtlMillis(), true, true); // this publish made the channel
+            channels.created(p.publish.cname(), defaultTtlMillis(), true, true); // this publish made the channel
         }
         return (int) (long) (Long) r.get(0);
     }
 
-    /** Publishes of one channel waiting for the call in flight to answer. */
+    /**
+     * A /batch: each line is queued as a publish of its own ({@link #publish}'s group commit), so a
+     * batch goes to Redis in as few calls as its lines fit in ({@link #PUBLISH_MANY_LINES} each, one
+     * call at a time per outbox, its channels' lines in order), then each line's answer is read.
+     */
+    @Override
+    public Object[] publishAll(List<Publish> publishes) {
+        Object[] out = new Object[publishes.size()];
+        Pending[] sent = new Pending[out.length];
+        for (int i = 0; i < out.length; i++) {
+            try {
+                channels.refuseNewChannelWhenFull(publishes.get(i).cname(), config.maxChannels());
+                sent[i] = enqueue(publishes.get(i));
+            } catch (CometException e) {
+                out[i] = e;
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (sent[i] != null) {
+                try {
+                    out[i] = published(sent[i], calls.awaitPublish(sent[i].done));
+                } catch (CometException e) {
+                    out[i] = e;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** At most this many messages go in one script call (a call blocks its shard while it runs). */
+    static final int PUBLISH_MANY_LINES = 64;
+
+    /** Publishes waiting for the call in flight on their outbox to answer. */
     private static final class Outbox {
         final java.util.ArrayDeque<Pending> waiting = new java.util.ArrayDeque<>(); // guarded by this
         boolean sending;                                                            // guarded by this
@@ -506,29 +533,51 @@ public final class RedisEngine implements Engine {
     /** One publish in an {@link Outbox}: completed with its {seq, epoch, retry flag}. */
     private static final class Pending {
         final Publish publish;
+        final String base;
         final CompletableFuture<List<Object>> done = new CompletableFuture<>();
-        /** The call that carried it made the channel, and this is the first of that call's messages. */
+        /** The call that carried it made the channel, and this is the call's first message to it. */
         volatile boolean made;
 
-        Pending(Publish publish) {
+        Pending(Publish publish, String base) {
             this.publish = publish;
+            this.base = base;
         }
     }
 
-    /** Channels with publishes on their way to Redis (an entry goes once its outbox is empty). */
-    private final ConcurrentHashMap<String, Outbox> outboxes = new ConcurrentHashMap<>();
+    /**
+     * Outboxes with publishes on their way to Redis (an entry goes once its outbox is empty): one
+     * for a Redis server, one per hash slot on a Cluster (a script's keys must share a slot).
+     */
+    private final ConcurrentHashMap<Integer, Outbox> outboxes = new ConcurrentHashMap<>();
+
+    private Pending enqueue(Publish publish) {
+        String base = base(publish.cname());
+        Pending p = new Pending(publish, base);
+        int group = config.redisCluster() ? io.lettuce.core.cluster.SlotHash.getSlot(base) : 0;
+        Outbox box = outboxes.computeIfAbsent(group, k -> new Outbox());
+        boolean send;
+        synchronized (box) {
+            box.waiting.add(p);
+            send = !box.sending;
+            box.sending |= send;
+        }
+        if (send) {
+            sendNext(group, box);
+        }
+        return p;
+    }
 
     /**
      * Sends what waits in the outbox as one call, and again when it answers, until the outbox is
-     * empty. Runs on the publishing request thread first, then on Lettuce's I/O thread, which only
+     * empty. Runs on a publishing request thread first, then on Lettuce's I/O thread, which only
      * sends and never waits.
      */
-    private void sendNext(String cname, Outbox box) {
+    private void sendNext(int group, Outbox box) {
         List<Pending> batch;
         synchronized (box) {
             if (box.waiting.isEmpty()) {
                 box.sending = false;
-                outboxes.remove(cname, box); // a publisher that still holds it sends itself
+                outboxes.remove(group, box); // a publisher that still holds it sends itself
                 return;
             }
             batch = new ArrayList<>(Math.min(box.waiting.size(), PUBLISH_MANY_LINES));
@@ -536,128 +585,62 @@ public final class RedisEngine implements Engine {
                 batch.add(box.waiting.poll());
             }
         }
-        String candidate = epochCandidate();
-        List<Publish> publishes = new ArrayList<>(batch.size());
-        List<Integer> these = new ArrayList<>(batch.size());
-        for (Pending p : batch) {
-            these.add(publishes.size());
-            publishes.add(p.publish);
+        // the call's messages by channel, each channel's in the order they came
+        java.util.Map<String, List<Integer>> byChannel = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            byChannel.computeIfAbsent(batch.get(i).publish.cname(), k -> new ArrayList<>()).add(i);
+        }
+        List<String> keys = new ArrayList<>(3 * batch.size());
+        List<String> args = new ArrayList<>(4 + 3 * byChannel.size() + 3 * batch.size());
+        args.add(Integer.toString(config.channelBufferSize()));
+        args.add(Long.toString(defaultTtlMillis()));
+        args.add(Long.toString(config.idempotencyWindowSeconds() * 1000L));
+        args.add(Integer.toString(byChannel.size()));
+        int[] order = new int[batch.size()]; // position in the answer -> position in batch
+        String[] candidates = new String[batch.size()];
+        int at = 0;
+        for (List<Integer> these : byChannel.values()) {
+            String base = batch.get(these.get(0)).base;
+            String candidate = epochCandidate();
+            keys.add(base + ":m");
+            keys.add(base + ":b");
+            args.add(candidate);
+            args.add(base);
+            args.add(Integer.toString(these.size()));
+            for (int i : these) {
+                Publish pub = batch.get(i).publish;
+                boolean keyed = pub.idempotencyKey() != null && !pub.idempotencyKey().isEmpty();
+                keys.add(keyed ? RedisKeys.idempotencyKey(base, pub.idempotencyKey()) : base + ":i");
+                args.add(pub.kind() == Message.Kind.BROADCAST ? "b" : "d");
+                args.add(pub.content());
+                args.add(keyed ? "1" : "0");
+                order[at] = i;
+                candidates[at++] = candidate;
+            }
         }
         CompletableFuture<List<Object>> f;
         try {
-            f = publishMany(cname, candidate, publishes, these);
+            f = calls.evalAsync(Scripts.PUBLISH_MANY, ScriptOutputType.MULTI, keys.toArray(new String[0]), args.toArray(new String[0]));
         } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(new IllegalStateException(
-                    "not connected: " + e.getMessage())); // never sent: awaitPublish says not published
+            // never sent: awaitPublish answers "not published"
+            f = CompletableFuture.failedFuture(new IllegalStateException("not connected: " + e.getMessage()));
         }
         f.whenComplete((r, e) -> {
-            boolean first = true;
+            String madeBy = null;
             for (int j = 0; j < batch.size(); j++) {
-                Pending p = batch.get(j);
+                Pending p = batch.get(order[j]);
                 if (e != null) {
                     p.done.completeExceptionally(e);
-                } else {
-                    if (first && candidate.equals(r.get(3 * j + 1))) {
-                        p.made = true; // before done completes: its request thread reads it after
-                        first = false;
-                    }
-                    p.done.complete(r.subList(3 * j, 3 * j + 3));
+                    continue;
                 }
+                if (candidates[j].equals(r.get(3 * j + 1)) && !candidates[j].equals(madeBy)) {
+                    p.made = true; // before done completes: its request thread reads it after
+                    madeBy = candidates[j];
+                }
+                p.done.complete(r.subList(3 * j, 3 * j + 3));
             }
-            sendNext(cname, box);
+            sendNext(group, box);
         });
-    }
-
-    /** At most this many messages of one channel go in one script call (a call blocks its shard while it runs). */
-    static final int PUBLISH_MANY_LINES = 64;
-
-    /**
-     * A /batch: one {@link Scripts#PUBLISH_MANY} call per channel (its lines in order, up to
-     * {@link #PUBLISH_MANY_LINES} per call), the calls of every channel sent without waiting for
-     * each other (Lettuce pipelines them on the connection), so the batch costs about one round trip
-     * and each call one incarnation check. A channel with more lines sends its next call once the
-     * last one answered, which keeps its lines in order even when Redis first lacks the script.
-     * Each message is published as {@link #publish} would publish it alone.
-     */
-    @Override
-    public Object[] publishAll(List<Publish> publishes) {
-        Object[] out = new Object[publishes.size()];
-        java.util.Map<String, List<Integer>> byChannel = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < out.length; i++) {
-            byChannel.computeIfAbsent(publishes.get(i).cname(), k -> new ArrayList<>()).add(i);
-        }
-        List<String> cnames = new ArrayList<>(byChannel.keySet());
-        for (int from = 0; !cnames.isEmpty(); from += PUBLISH_MANY_LINES) {
-            List<CompletableFuture<List<Object>>> sent = new ArrayList<>(cnames.size());
-            List<List<Integer>> lines = new ArrayList<>(cnames.size());
-            List<String> candidates = new ArrayList<>(cnames.size());
-            for (String cname : cnames) {
-                List<Integer> all = byChannel.get(cname);
-                List<Integer> these = all.subList(from, Math.min(all.size(), from + PUBLISH_MANY_LINES));
-                lines.add(these);
-                String candidate = epochCandidate();
-                candidates.add(candidate);
-                try {
-                    channels.refuseNewChannelWhenFull(cname, config.maxChannels());
-                    sent.add(publishMany(cname, candidate, publishes, these));
-                } catch (CometException e) {
-                    sent.add(CompletableFuture.failedFuture(e));
-                } catch (RuntimeException e) {
-                    sent.add(CompletableFuture.failedFuture(calls.unavailable("publish: " + e.getMessage() + "; " + RedisCalls.NOT_PUBLISHED)));
-                }
-            }
-            List<String> next = new ArrayList<>();
-            for (int c = 0; c < sent.size(); c++) {
-                String cname = cnames.get(c);
-                List<Integer> these = lines.get(c);
-                try {
-                    List<Object> r = calls.awaitPublish(sent.get(c));
-                    boolean made = false;
-                    for (int j = 0; j < these.size(); j++) {
-                        out[these.get(j)] = (int) (long) (Long) r.get(3 * j);
-                        made |= candidates.get(c).equals(r.get(3 * j + 1));
-                    }
-                    if (made) {
-                        channels.created(cname, defaultTtlMillis(), true, true); // this call made the channel
-                    }
-                    if (byChannel.get(cname).size() > from + PUBLISH_MANY_LINES) {
-                        next.add(cname);
-                    }
-                } catch (CometException e) {
-                    // this call failed: its lines and the channel's later ones get the same answer
-                    List<Integer> all = byChannel.get(cname);
-                    for (int i : all.subList(from, all.size())) {
-                        out[i] = e;
-                    }
-                }
-            }
-            cnames = next;
-        }
-        return out;
-    }
-
-    private CompletableFuture<List<Object>> publishMany(String cname, String candidate, List<Publish> publishes, List<Integer> these) {
-        String base = base(cname);
-        String[] keys = new String[2 + these.size()];
-        keys[0] = base + ":m";
-        keys[1] = base + ":b";
-        String[] args = new String[7 + 3 * these.size()];
-        args[0] = candidate;
-        args[1] = "";
-        args[2] = "";
-        args[3] = Integer.toString(config.channelBufferSize());
-        args[4] = Long.toString(defaultTtlMillis());
-        args[5] = base;
-        args[6] = Long.toString(config.idempotencyWindowSeconds() * 1000L);
-        for (int j = 0; j < these.size(); j++) {
-            Publish p = publishes.get(these.get(j));
-            boolean keyed = p.idempotencyKey() != null && !p.idempotencyKey().isEmpty();
-            keys[2 + j] = keyed ? RedisKeys.idempotencyKey(base, p.idempotencyKey()) : base + ":i";
-            args[7 + 3 * j] = p.kind() == Message.Kind.BROADCAST ? "b" : "d";
-            args[8 + 3 * j] = p.content();
-            args[9 + 3 * j] = keyed ? "1" : "0";
-        }
-        return calls.evalAsync(Scripts.PUBLISH_MANY, ScriptOutputType.MULTI, keys, args);
     }
 
     @Override

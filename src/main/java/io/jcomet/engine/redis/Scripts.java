@@ -101,32 +101,53 @@ final class Scripts {
             + "return {seq, epoch, 0}\n");
 
     /**
-     * Several messages to one channel in one call, in order, each exactly as {@link #PUBLISH} would
-     * publish it alone (its own seq, buffer entry, SPUBLISH and idempotency key): a /batch's lines
-     * for one channel. KEYS[3..]: one de-duplication key per message (unused when its window is
-     * '0'). ARGV[1..6] as PUBLISH (ARGV[2], ARGV[3] unused), ARGV[7]: the window ms; then per message
-     * kind letter, content, '1' when keyed else '0'. Returns {seq, epoch, 1 when a retry}... flat,
-     * three values per message.
+     * Several messages, to one channel or several (on Redis Cluster all in one hash slot), in one
+     * call: each channel's in order, each message exactly as {@link #PUBLISH} would publish it alone
+     * (its own seq, buffer entry, SPUBLISH and idempotency key), one incarnation check for the call.
+     * ARGV[1]: maxlen, ARGV[2]: default ttl ms, ARGV[3]: de-duplication window ms, ARGV[4]: the
+     * number of channels; then per channel its epoch candidate, shard channel and message count,
+     * followed by each message's kind letter, content and '1' when keyed else '0'. KEYS: per channel
+     * its meta hash and buffer, then one de-duplication key per message (unused when not keyed).
+     * Returns {seq, epoch, 1 when a retry else 0} per message, flat, in the order given.
      */
     static final Script PUBLISH_MANY = new Script(
-            ensureEpoch("ttl")
+            RID
             + "local out = {}\n"
-            + "local n = (#ARGV - 7) / 3\n"
-            + "for j = 1, n do\n"
-            + "  local kind, content, keyed = ARGV[5 + 3 * j], ARGV[6 + 3 * j], ARGV[7 + 3 * j] == '1'\n"
-            + "  local prev = keyed and redis.call('GET', KEYS[2 + j])\n"
-            + "  if prev then\n"
-            + "    local sp = string.find(prev, ' ', 1, true)\n"
-            + "    out[#out + 1] = tonumber(string.sub(prev, 1, sp - 1))\n"
-            + "    out[#out + 1] = string.sub(prev, sp + 1)\n"
-            + "    out[#out + 1] = 1\n"
-            + "  else\n"
-            + "    " + append("kind", "content").replace("\n", "\n    ").stripTrailing() + "\n"
-            + "    if keyed then redis.call('SET', KEYS[2 + j], seq .. ' ' .. epoch, 'PX', ARGV[7]) end\n"
-            + "    out[#out + 1] = seq\n"
-            + "    out[#out + 1] = epoch\n"
-            + "    out[#out + 1] = 0\n"
+            + "local k, a = 1, 5\n"
+            + "for c = 1, tonumber(ARGV[4]) do\n"
+            + "  local km, kb, shard, n = KEYS[k], KEYS[k + 1], ARGV[a + 1], tonumber(ARGV[a + 2])\n"
+            + "  local m = redis.call('HMGET', km, 'epoch', 'rid', 'ttl')\n"
+            + "  local epoch = m[1]\n"
+            + "  if not epoch or m[2] ~= rid then\n"
+            + "    epoch = ARGV[a]\n"
+            + "    redis.call('DEL', kb)\n"
+            + "    redis.call('HSET', km, 'epoch', epoch, 'seq', 0, 'rid', rid)\n"
             + "  end\n"
+            + "  local ttl = m[3] or ARGV[2]\n"
+            + "  k, a = k + 2, a + 3\n"
+            + "  for j = 1, n do\n"
+            + "    local kind, content, kd = ARGV[a], ARGV[a + 1], ARGV[a + 2] == '1' and KEYS[k]\n"
+            + "    k, a = k + 1, a + 3\n"
+            + "    local prev = kd and redis.call('GET', kd)\n"
+            + "    if prev then\n"
+            + "      local sp = string.find(prev, ' ', 1, true)\n"
+            + "      out[#out + 1] = tonumber(string.sub(prev, 1, sp - 1))\n"
+            + "      out[#out + 1] = string.sub(prev, sp + 1)\n"
+            + "      out[#out + 1] = 1\n"
+            + "    else\n"
+            + "      local seq = redis.call('HINCRBY', km, 'seq', 1)\n"
+            + "      if redis.call('RPUSH', kb, seq .. ' ' .. kind .. content) > tonumber(ARGV[1]) then\n"
+            + "        redis.call('LTRIM', kb, -tonumber(ARGV[1]), -1)\n"
+            + "      end\n"
+            + "      redis.call('SPUBLISH', shard, kind .. '\\n' .. seq .. '\\n' .. epoch .. '\\n' .. content)\n"
+            + "      if kd then redis.call('SET', kd, seq .. ' ' .. epoch, 'PX', ARGV[3]) end\n"
+            + "      out[#out + 1] = seq\n"
+            + "      out[#out + 1] = epoch\n"
+            + "      out[#out + 1] = 0\n"
+            + "    end\n"
+            + "  end\n"
+            + "  redis.call('PEXPIRE', km, ttl)\n"
+            + "  if redis.call('EXISTS', kb) == 1 then redis.call('PEXPIRE', kb, ttl) end\n"
             + "end\n"
             + "return out\n");
 

@@ -545,8 +545,9 @@ public final class RedisEngine implements Engine {
     }
 
     /**
-     * Outboxes with publishes on their way to Redis (an entry goes once its outbox is empty): one
-     * for a Redis server, one per hash slot on a Cluster (a script's keys must share a slot).
+     * One outbox for a Redis server, one per hash slot used on a Cluster (a script's keys must share
+     * a slot). Never removed (at most 16,384): one outbox per group keeps one call in flight for it,
+     * so the messages of a channel reach Redis in the order they were queued.
      */
     private final ConcurrentHashMap<Integer, Outbox> outboxes = new ConcurrentHashMap<>();
 
@@ -576,8 +577,7 @@ public final class RedisEngine implements Engine {
         List<Pending> batch;
         synchronized (box) {
             if (box.waiting.isEmpty()) {
-                box.sending = false;
-                outboxes.remove(group, box); // a publisher that still holds it sends itself
+                box.sending = false; // the next publish sends itself
                 return;
             }
             batch = new ArrayList<>(Math.min(box.waiting.size(), PUBLISH_MANY_LINES));

@@ -456,6 +456,32 @@ public final class Broker implements AutoCloseable {
     }
 
     /**
+     * /batch: several publishes in order, each as {@link #publish(String, String, Message.Kind, String)}
+     * would make it alone. One outcome per publish: its seq ({@link Integer}) or the
+     * {@link CometException} that refused it (counted). A shared engine sends them together (see
+     * {@link Engine#publishAll}).
+     */
+    public Object[] publishAll(List<Engine.Publish> publishes) {
+        Object[] out = new Object[publishes.size()];
+        List<Engine.Publish> sized = new ArrayList<>(publishes.size());
+        int[] at = new int[publishes.size()];
+        for (int i = 0; i < out.length; i++) {
+            try {
+                checkSize(publishes.get(i).content());
+                at[sized.size()] = i;
+                sized.add(publishes.get(i));
+            } catch (CometException e) {
+                out[i] = e;
+            }
+        }
+        Object[] sent = engine.publishAll(sized);
+        for (int j = 0; j < sent.length; j++) {
+            out[at[j]] = sent[j];
+        }
+        return out;
+    }
+
+    /**
      * Publishes content to a channel, creating it if needed. The JSON is encoded once; long-poll
      * subscribers are answered after the lock is released, streams are written under it.
      */

@@ -49,6 +49,30 @@ public interface Engine extends AutoCloseable {
      */
     int publish(String cname, Message.Kind kind, String content, String idempotencyKey);
 
+    /** One publish of a /batch: what /push would publish. A null or empty key: none. */
+    record Publish(String cname, Message.Kind kind, String content, String idempotencyKey) {}
+
+    /**
+     * Several publishes (a /batch's lines, in order), each published exactly as
+     * {@link #publish(String, Message.Kind, String, String)} would publish it alone; a shared engine
+     * may send them together (one round trip instead of one per message). Returns one outcome per
+     * publish, in order: its seq (an {@link Integer}) or the {@link CometException} that refused it.
+     */
+    default Object[] publishAll(List<Publish> publishes) {
+        Object[] out = new Object[publishes.size()];
+        for (int i = 0; i < out.length; i++) {
+            Publish p = publishes.get(i);
+            try {
+                String key = p.idempotencyKey();
+                out[i] = key == null || key.isEmpty() ? publish(p.cname(), p.kind(), p.content())
+                        : publish(p.cname(), p.kind(), p.content(), key);
+            } catch (CometException e) {
+                out[i] = e;
+            }
+        }
+        return out;
+    }
+
     /** /sign: the token is made once ({@code tokenIfNew}) and kept with the channel. */
     Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew);
 

@@ -2,6 +2,7 @@ package io.jcomet.servlet;
 
 import io.jcomet.core.Broker;
 import io.jcomet.core.CometException;
+import io.jcomet.core.Engine;
 import io.jcomet.core.Message;
 import io.jcomet.core.Stats;
 import io.jcomet.protocol.BadRequestException;
@@ -423,6 +424,12 @@ public final class CometServlet extends HttpServlet {
      * {@link BadRequestException}, a refusal of the broker's {@link CometException}.
      */
     byte[] publishOne(String cname, String content, boolean preEscaped, String idempotencyKey) {
+        Engine.Publish p = checkPublish(cname, content, preEscaped, idempotencyKey);
+        return published(broker.publish(p.cname(), p.content(), p.kind(), p.idempotencyKey()));
+    }
+
+    /** The checks of {@link #publishOne}, without publishing: a /batch line checked before its batch is sent. */
+    Engine.Publish checkPublish(String cname, String content, boolean preEscaped, String idempotencyKey) {
         cname = Params.cname(cname, broker.config().maxCnameLength());
         if (content == null) {
             throw new BadRequestException("missing content");
@@ -434,7 +441,11 @@ public final class CometServlet extends HttpServlet {
             }
             content = decoded;
         }
-        int seq = broker.publish(cname, content, Message.Kind.DATA, Params.idempotencyKey(idempotencyKey));
+        return new Engine.Publish(cname, Message.Kind.DATA, content, Params.idempotencyKey(idempotencyKey));
+    }
+
+    /** /push's answer for a published message. */
+    static byte[] published(int seq) {
         return Messages.utf8("{\"type\":\"ok\",\"seq\":" + Integer.toUnsignedString(seq) + "}");
     }
 

@@ -4,12 +4,11 @@ import io.jcomet.config.JcometConfig;
 import io.jcomet.core.Broker;
 import io.jcomet.core.CometException;
 import io.jcomet.core.Engine;
+import io.jcomet.core.Engine.Publish;
 import io.jcomet.core.EngineEvents;
 import io.jcomet.core.Message;
 import io.jcomet.core.Stats;
 import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -19,7 +18,6 @@ import io.lettuce.core.resource.DefaultClientResources;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,7 +37,7 @@ import java.util.logging.Logger;
  *
  * <ul>
  * <li><b>Seq and buffer</b>: one Lua script per publish increments the channel's seq, appends the
- * message to the channel's stream (capped at channel_buffer_size, expiring after channel_timeout of
+ * message to the channel's buffer (a list capped at channel_buffer_size, expiring after channel_timeout of
  * quiet) and SPUBLISHes it, atomically on the channel's shard ({@link Scripts}).</li>
  * <li><b>Epoch</b>: made by the first script that finds the channel's meta hash missing, or
  * written by another Redis incarnation (a restart, a promoted replica that may lag), so it changes
@@ -49,25 +47,35 @@ import java.util.logging.Logger;
  * so it hears only channels it serves. Every node, the publishing one included, delivers what it
  * hears, so all nodes see a channel's messages in the one order Redis assigned.</li>
  * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one, or that
- * opens a new epoch past its seq 1, is preceded by the missing ones read from the stream; after a
+ * opens a new epoch past its seq 1, is preceded by the missing ones read from the buffer; after a
  * reconnect (Lettuce re-subscribes) and after a Redis Cluster topology change (this engine
  * re-subscribes, see {@link ClusterLink}) every channel is re-read, so nothing published while the
- * link was down is skipped if the stream still holds it.</li>
+ * link was down is skipped if the buffer still holds it.</li>
  * <li><b>Publisher retries</b>: an idempotency key is kept per channel by the publish script
  * (idempotency_window); broadcast ids the same way, so a channel served by several nodes gets
  * each broadcast once. A publish 503 says whether the script may have run.</li>
  * <li><b>The cluster's channels</b>: a sorted set of channel names scored by expiry, written when a
  * script made a channel and checked every second (expired names dropped, live ones rescored), is
- * what max_channels counts and what /broadcast reaches, as one node's table is.</li>
+ * what max_channels counts and what /broadcast reaches, as one node's table is ({@link ClusterChannels}).</li>
+ * <li><b>Group commit</b>: publishes (and a /batch's lines) that arrive while a call is on its way
+ * to Redis go together in the next one, each message as if published alone ({@link #publish}).</li>
  * <li><b>Bounded hand-off</b>: at most redis_delivery_queue live messages wait for one delivery
  * thread. Past it a message is dropped, counted ({@link Stats.Reject#REDIS_DELIVERY_OVERFLOW}), and
- * its channel is re-read from the stream once the thread gets to it, so subscribers still get the
- * message in order (or a gap, if the stream no longer holds it): nothing is lost silently. Control
+ * its channel is re-read from the buffer once the thread gets to it, so subscribers still get the
+ * message in order (or a gap, if the buffer no longer holds it): nothing is lost silently. Control
  * messages (close, clear, broadcast, presence, counts) are rare and never dropped.</li>
  * <li><b>Faults</b>: every command has redis_timeout; while Redis is unreachable commands are refused
  * at once (Lettuce's REJECT_COMMANDS), so a publish answers 503 fast, and held subscribers are left
  * alone. Lettuce reconnects with a back-off capped at one second.</li>
  * </ul>
+ *
+ * <h2>Parts</h2>
+ * This class keeps the channels this node listens to (attach, live delivery, gap fill, resync);
+ * the rest is in named parts: {@link RedisKeys} (what lives where in Redis), {@link Scripts} (the
+ * Lua that keeps a channel consistent, and the incarnation check that starts a new epoch),
+ * {@link RedisCalls} (script calls, bounded waits, what a 503 says), {@link ClusterChannels}
+ * (max_channels for the cluster), {@link NodeDirectory} (heartbeats, questions asked of every
+ * node), {@link RedisLink} (the connections: one Redis or Sentinel, or a Cluster).
  *
  * <h2>Threads</h2>
  * Request threads call the operations and wait for Redis at most redis_timeout. Lettuce's I/O
@@ -80,7 +88,6 @@ import java.util.logging.Logger;
  */
 public final class RedisEngine implements Engine {
     private static final Logger LOG = Logger.getLogger("io.jcomet.redis");
-    private static final String[] NO_ARGS = new String[0];
 
     private final JcometConfig config;
     private final String prefix;
@@ -97,19 +104,16 @@ public final class RedisEngine implements Engine {
     private final String broadcastChannel;
     private final String presenceChannel;
     private final String askChannel;
-    private final String nodesKey;
-    /** The cluster's channels: a sorted set of names scored by when each expires unless used again. */
-    private final String channelsKey;
-    /** Held for a second by the node that checks the channels set's expired entries. */
-    private final String recountKey;
-    /**
-     * The cluster's channels as last counted (after this node made one, and every second):
-     * what max_channels is checked against. Written by any thread, read by request threads.
-     */
-    private volatile long channelCount;
     private final String nodeId;
     private final String replyChannel;
-    private final ConcurrentHashMap<String, Gather> gathers = new ConcurrentHashMap<>();
+    /** Where things live in Redis. */
+    private final RedisKeys names;
+    /** Script calls and bounded waits (every failure a counted 503). */
+    private final RedisCalls calls;
+    /** The cluster's channels set: max_channels and /broadcast's reach. */
+    private final ClusterChannels channels;
+    /** Heartbeats and the questions asked of every node (/info?cname=). */
+    private final NodeDirectory nodes;
     private volatile EngineEvents broker;
 
     /** This node's interest in one channel. */
@@ -124,12 +128,12 @@ public final class RedisEngine implements Engine {
         List<String> pending;                // delivery thread: messages that arrived while the first sync ran
         /**
          * Delivery thread: a hole (a seq jump, a new epoch's first messages) could not be filled, so
-         * live messages wait in {@link #pending} for the resync that reads the stream: nothing is
+         * live messages wait in {@link #pending} for the resync that reads the buffer: nothing is
          * delivered past a hole.
          */
         boolean stale;
         int resyncFailures;                  // delivery thread: failed resyncs in a row after a reconnect
-        /** A live message was dropped and the re-read from the stream is not done yet. */
+        /** A live message was dropped and the re-read from the buffer is not done yet. */
         final java.util.concurrent.atomic.AtomicBoolean resyncDue = new java.util.concurrent.atomic.AtomicBoolean();
 
         Listen(String cname, String shardChannel, int stripe) {
@@ -143,14 +147,12 @@ public final class RedisEngine implements Engine {
         this.config = config;
         this.prefix = config.redisKeyPrefix();
         this.timeoutMillis = config.redisTimeoutMillis();
-        this.broadcastChannel = prefix + "broadcast";
-        this.presenceChannel = prefix + "presence";
-        this.askChannel = prefix + "ask";
-        this.nodesKey = prefix + "nodes";
-        this.channelsKey = prefix + "channels";
-        this.recountKey = prefix + "channels-recount";
+        this.names = new RedisKeys(prefix);
+        this.broadcastChannel = names.broadcastChannel;
+        this.presenceChannel = names.presenceChannel;
+        this.askChannel = names.askChannel;
         this.nodeId = Long.toString(random.nextLong() >>> 1, 36);
-        this.replyChannel = prefix + "reply:" + nodeId;
+        this.replyChannel = names.replyChannel(nodeId);
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
@@ -181,6 +183,9 @@ public final class RedisEngine implements Engine {
             resources.shutdown();
             throw new IllegalStateException("engine=redis: cannot connect to " + config.redisUris() + ": " + e.getMessage(), e);
         }
+        this.calls = new RedisCalls(link, timeoutMillis);
+        this.channels = new ClusterChannels(link, calls, names, nodeId, defaultTtlMillis());
+        this.nodes = new NodeDirectory(link, calls, names, nodeId);
         this.delivery = new ExecutorService[config.redisDeliveryThreads()];
         this.queued = new AtomicInteger[delivery.length];
         this.queueLimit = config.redisDeliveryQueue();
@@ -226,190 +231,44 @@ public final class RedisEngine implements Engine {
     @Override
     public void start(EngineEvents broker) {
         this.broker = broker;
+        calls.stats = broker.stats();
         for (String ch : List.of(broadcastChannel, presenceChannel, askChannel, replyChannel)) {
-            await(link.subscribeAll(ch).toCompletableFuture(), "subscribe " + ch);
+            calls.await(link.subscribeAll(ch).toCompletableFuture(), "subscribe " + ch);
         }
-        heartbeat();
-        housekeeping.scheduleWithFixedDelay(this::heartbeat, 1000, 1000, TimeUnit.MILLISECONDS);
-        housekeeping.scheduleWithFixedDelay(this::recountChannels, 0, 1000, TimeUnit.MILLISECONDS);
+        nodes.heartbeat();
+        housekeeping.scheduleWithFixedDelay(nodes::heartbeat, 1000, 1000, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(channels::recount, 0, 1000, TimeUnit.MILLISECONDS);
         long every = Math.max(1000, config.channelTimeoutSeconds() * 1000L / 3);
         housekeeping.scheduleWithFixedDelay(this::keepAlive, every, every, TimeUnit.MILLISECONDS);
     }
 
-    // ------------------------------------------------------------------ keys
+    // ------------------------------------------------------------------ keys (see RedisKeys)
 
-    /** {@code prefix{cname}}: the channel's shard PUB/SUB channel and, with :m and :s, its keys (one hash tag). */
+    /** {@code prefix{cname}}: the channel's shard PUB/SUB channel and the base of its keys. */
     String base(String cname) {
-        return base(prefix, cname);
-    }
-
-    static String base(String prefix, String cname) {
-        StringBuilder b = new StringBuilder(prefix.length() + cname.length() + 2).append(prefix).append('{');
-        for (int i = 0; i < cname.length(); i++) {
-            char c = cname.charAt(i);
-            // braces would change the hash tag, and % is the escape
-            if (c == '{' || c == '}' || c == '%') {
-                b.append('%').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('}').toString();
-    }
-
-    static String[] keys(String base) {
-        return new String[] {base + ":m", base + ":s"};
+        return RedisKeys.base(prefix, cname);
     }
 
     /** The channel name in a shard channel name, or null if it is not one of ours. */
     String cnameOf(String shardChannel) {
-        return cnameOf(prefix, shardChannel);
+        return RedisKeys.cnameOf(prefix, shardChannel);
     }
 
-    static String cnameOf(String prefix, String shardChannel) {
-        if (!shardChannel.startsWith(prefix) || shardChannel.length() < prefix.length() + 2
-                || shardChannel.charAt(prefix.length()) != '{' || !shardChannel.endsWith("}")) {
-            return null;
-        }
-        String enc = shardChannel.substring(prefix.length() + 1, shardChannel.length() - 1);
-        if (enc.indexOf('%') < 0) {
-            return enc;
-        }
-        StringBuilder b = new StringBuilder(enc.length());
-        for (int i = 0; i < enc.length(); i++) {
-            char c = enc.charAt(i);
-            if (c == '%' && i + 2 < enc.length()) {
-                b.append((char) Integer.parseInt(enc.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
+    static String[] keys(String base) {
+        return RedisKeys.keys(base);
     }
 
-    private String epochCandidate() {
-        // a new epoch: base 36, distinct per creation (the client only compares it for equality)
-        return Long.toString(System.currentTimeMillis() / 1000, 36) + "r" + Long.toString(random.nextLong() >>> 24, 36);
+    static String epochCandidate() {
+        // a new epoch: base 36, distinct per creation (the client only compares it for equality; it
+        // is no secret, every subscriber gets it). Made for every publish, used only by the one that
+        // creates an epoch: a thread-local generator, not SecureRandom (a lock and a read of the
+        // OS's entropy per call)
+        return Long.toString(System.currentTimeMillis() / 1000, 36) + "r"
+                + Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 24, 36);
     }
 
     private long defaultTtlMillis() {
         return config.channelTimeoutSeconds() * 1000L;
-    }
-
-    // ------------------------------------------------------------------ the cluster's channels (max_channels)
-
-    /**
-     * max_channels for the cluster, as one node counts its table: a publish or /sign that would make
-     * a channel while the cluster holds max_channels is refused (429). The count is this node's
-     * latest (it recounts after each channel it makes, and every second), so only a channel another
-     * node made in the last second may be missing from it; the existence check costs a read only
-     * while the cluster is full.
-     */
-    private void refuseNewChannelWhenFull(String cname, long cap) {
-        if (channelCount < cap) {
-            return;
-        }
-        Long exists = await(link.commands().exists(base(cname) + ":m").toCompletableFuture(), "exists");
-        if (exists == null || exists == 0) {
-            broker.stats().addReject(Stats.Reject.TOO_MANY_CHANNELS);
-            throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
-        }
-    }
-
-    /**
-     * A script of this node made the channel in Redis: it is counted (kept in the channels set until
-     * it expires) and, when a publish or /sign made it, announced on every node's /psub as one node
-     * announces a channel it creates (a subscriber's channel is announced by presence instead).
-     */
-    private void created(String cname, long ttlMillis, boolean announce) {
-        created(cname, ttlMillis, announce, false);
-    }
-
-    /**
-     * With {@code wait} (a request thread, after a publish or /sign) the count is read before the
-     * answer, so this node's next publish sees the channel it just made; the message is published
-     * either way, so a slow count is no failure.
-     */
-    private void created(String cname, long ttlMillis, boolean announce, boolean wait) {
-        if (announce) {
-            link.publishAll(presenceChannel, "1\n" + cname);
-        }
-        link.commands().zadd(channelsKey, (double) (System.currentTimeMillis() + ttlMillis), cname);
-        CompletableFuture<Long> count = link.commands().zcard(channelsKey).toCompletableFuture().thenApply(n -> {
-            if (n != null) {
-                channelCount = n;
-            }
-            return n;
-        });
-        if (wait) {
-            try {
-                count.get(timeoutMillis, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.fine("jcomet: counting the cluster's channels after " + cname + ": " + e);
-            }
-        }
-    }
-
-    /** The cluster's channels now (one read); also refreshes {@link #channelCount}. */
-    private long countChannels() {
-        Long n = await(link.commands().zcard(channelsKey).toCompletableFuture(), "count channels");
-        long count = n == null ? 0 : n;
-        channelCount = count;
-        return count;
-    }
-
-    /** A recount is waiting for Redis (housekeeping starts no second one meanwhile). */
-    private final java.util.concurrent.atomic.AtomicBoolean recounting = new java.util.concurrent.atomic.AtomicBoolean();
-
-    /** How many expired entries one recount looks at (one node a second for the cluster, pipelined). */
-    static final int RECOUNT_BATCH = 2000;
-
-    /**
-     * Housekeeping, every second: entries whose expiry passed are checked against Redis (a publish
-     * extends a channel's life without touching the set): a channel still there is kept with its
-     * remaining time, a gone one (expired, flushed) is dropped; then the count is read. One node a
-     * second does the checks (whichever takes the recount key first); the others only read the count.
-     */
-    private void recountChannels() {
-        if (!recounting.compareAndSet(false, true)) {
-            return; // the last pass is still waiting for Redis
-        }
-        long now = System.currentTimeMillis();
-        // asynchronous throughout: the housekeeping thread also sends the heartbeat, which must not wait
-        link.commands().set(recountKey, nodeId, io.lettuce.core.SetArgs.Builder.nx().px(900)).toCompletableFuture()
-                .thenCompose(won -> "OK".equals(won)
-                        ? link.commands().zrangebyscore(channelsKey, io.lettuce.core.Range.create(Double.NEGATIVE_INFINITY, (double) now),
-                                io.lettuce.core.Limit.create(0, RECOUNT_BATCH)).toCompletableFuture()
-                        : CompletableFuture.completedFuture(List.<String>of()))
-                .thenCompose(due -> {
-                    List<CompletableFuture<Long>> ttls = new ArrayList<>(due.size());
-                    for (String cname : due) {
-                        ttls.add(link.commands().pttl(base(cname) + ":m").toCompletableFuture());
-                    }
-                    return CompletableFuture.allOf(ttls.toArray(new CompletableFuture<?>[0])).thenCompose(all -> {
-                        for (int i = 0; i < due.size(); i++) {
-                            Long ttl = ttls.get(i).join();
-                            if (ttl != null && ttl > 0) {
-                                link.commands().zadd(channelsKey, (double) (now + ttl), due.get(i));
-                            } else if (ttl != null && ttl == -1) {
-                                link.commands().zadd(channelsKey, (double) (now + defaultTtlMillis()), due.get(i));
-                            } else {
-                                link.commands().zrem(channelsKey, due.get(i));
-                            }
-                        }
-                        return link.commands().zcard(channelsKey).toCompletableFuture();
-                    });
-                }).orTimeout(3 * timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((n, e) -> {
-                    if (n != null) {
-                        channelCount = n;
-                    } else if (e != null) {
-                        LOG.fine("jcomet: counting the cluster's channels: " + e); // Redis away: the last count stands
-                    }
-                    recounting.set(false);
-                });
     }
 
     // ------------------------------------------------------------------ operations
@@ -420,7 +279,7 @@ public final class RedisEngine implements Engine {
         if (create && (held == null || !held.ready)) {
             // a subscriber may make a channel only below max_channels - admin_reserved_channels,
             // counted for the cluster now (one read): as on one node, never from the admin's slots
-            long count = countChannels();
+            long count = channels.countNow();
             if (count >= (long) config.maxChannels() - config.adminReservedChannels()) {
                 if (attach(cname, false)) {
                     return true; // it exists: subscribing to it makes nothing
@@ -443,7 +302,7 @@ public final class RedisEngine implements Engine {
                     attempt = new CompletableFuture<>();
                     l.attempt = attempt;
                     CompletableFuture<Boolean> a = attempt;
-                    // subscribe first, then read the stream: a message published in between is in both,
+                    // subscribe first, then read the buffer: a message published in between is in both,
                     // and the seq check drops the copy
                     link.ssubscribe(l.shardChannel).whenComplete((v, e) -> {
                         if (e != null) {
@@ -456,7 +315,7 @@ public final class RedisEngine implements Engine {
             }
             Boolean exists;
             try {
-                exists = await(attempt, "attach " + cname);
+                exists = calls.await(attempt, "attach " + cname);
             } catch (CometException e) {
                 if (!l.ready) {
                     released(cname); // do not keep interest in a channel nobody could attach
@@ -474,7 +333,7 @@ public final class RedisEngine implements Engine {
             }
             // the broker released the channel while we attached: once more with a new Listen
         }
-        throw unavailable("channel " + cname + " kept being released while attaching");
+        throw calls.unavailable("channel " + cname + " kept being released while attaching");
     }
 
     /**
@@ -490,7 +349,7 @@ public final class RedisEngine implements Engine {
         CompletableFuture<List<Object>> read;
         String candidate = epochCandidate();
         try {
-            read = evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), candidate,
+            read = calls.evalAsync(Scripts.ATTACH, ScriptOutputType.MULTI, keys(l.shardChannel), candidate,
                     create ? "1" : "0", Long.toString(defaultTtlMillis()));
         } catch (RuntimeException e) {
             read = CompletableFuture.failedFuture(e);
@@ -498,7 +357,7 @@ public final class RedisEngine implements Engine {
         read.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
             if (e == null && r != null && !r.isEmpty() && candidate.equals(r.get(0))) {
                 // made for a subscriber: counted; announced by presence once a node holds it
-                created(l.cname, defaultTtlMillis(), false);
+                channels.created(l.cname, defaultTtlMillis(), false);
             }
             delivery[l.stripe].execute(() -> applySync(l, attempt, r, e));
         });
@@ -508,7 +367,7 @@ public final class RedisEngine implements Engine {
     private void applySync(Listen l, CompletableFuture<Boolean> attempt, List<Object> r, Throwable failure) {
         try {
             if (failure != null) {
-                throw failure instanceof CometException ce ? ce : unavailable("sync " + l.cname + ": " + failure);
+                throw failure instanceof CometException ce ? ce : calls.unavailable("sync " + l.cname + ": " + failure);
             }
             if (r == null || r.isEmpty() || r.get(0) == null) { // the script returned false
                 if (listens.remove(l.cname, l)) {
@@ -524,7 +383,7 @@ public final class RedisEngine implements Engine {
             int lastSeq = (int) Long.parseLong((String) r.get(1));
             String token = (String) r.get(2);
             String ttl = (String) r.get(3);
-            List<Stored> buffered = entries(r.get(4));
+            List<Stored> buffered = RedisKeys.entries(r.get(4));
             SharedState state = new SharedState(lastSeq + 1, epoch, token.isEmpty() ? null : token,
                     ttl.isEmpty() ? 0 : (int) (Long.parseLong(ttl) / 1000), buffered);
             if (listens.get(l.cname) != l) {
@@ -587,30 +446,6 @@ public final class RedisEngine implements Engine {
         }
     }
 
-    private static List<Stored> entries(Object raw) {
-        if (!(raw instanceof List<?> list) || list.isEmpty()) {
-            return Collections.emptyList();
-        }
-        List<Stored> out = new ArrayList<>(list.size());
-        for (Object o : list) {
-            List<?> entry = (List<?>) o;
-            String id = (String) entry.get(0);
-            List<?> fields = (List<?>) entry.get(1);
-            String kind = null;
-            String content = null;
-            for (int i = 0; i + 1 < fields.size(); i += 2) {
-                if ("k".equals(fields.get(i))) {
-                    kind = (String) fields.get(i + 1);
-                } else if ("c".equals(fields.get(i))) {
-                    content = (String) fields.get(i + 1);
-                }
-            }
-            int seq = (int) Long.parseLong(id.substring(0, id.indexOf('-')));
-            out.add(new Stored(seq, "b".equals(kind) ? Message.Kind.BROADCAST : Message.Kind.DATA, content == null ? "" : content));
-        }
-        return out;
-    }
-
     @Override
     public void released(String cname) {
         listens.computeIfPresent(cname, (k, l) -> {
@@ -630,82 +465,203 @@ public final class RedisEngine implements Engine {
      * with the same key on the same channel within idempotency_window answers the first one's seq
      * and sends nothing. A 503 says whether the message was certainly not published (the command
      * never left this node) or the outcome is unknown (sent, no answer in time).
+     *
+     * <p>Group commit: while a call is on its way to Redis, the publishes that arrive (for any
+     * channel on the same Redis; on a Cluster, in the same hash slot) wait in its {@link Outbox} and
+     * go together in the next call ({@link Scripts#PUBLISH_MANY}: each message as if published
+     * alone, one incarnation check per call). A lone publish goes at once; under load the node pays
+     * one round trip per call instead of per message, and each channel's messages reach Redis in
+     * the order they came.
      */
     @Override
     public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
-        String base = base(cname);
-        boolean keyed = idempotencyKey != null && !idempotencyKey.isEmpty();
-        String[] keys = {base + ":m", base + ":s", keyed ? idempotencyKey(base, idempotencyKey) : base + ":i"};
-        refuseNewChannelWhenFull(cname, config.maxChannels());
-        String candidate = epochCandidate();
-        CompletableFuture<List<Object>> f;
-        try {
-            f = evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, candidate,
-                    kind == Message.Kind.BROADCAST ? "b" : "d", content, Integer.toString(config.channelBufferSize()),
-                    Long.toString(defaultTtlMillis()), base, keyed ? Long.toString(config.idempotencyWindowSeconds() * 1000L) : "0");
-        } catch (RuntimeException e) {
-            throw unavailable("publish: " + e.getMessage() + "; " + NOT_PUBLISHED);
-        }
-        List<Object> r = awaitPublish(f);
-        if (candidate.equals(r.get(1))) {
-            created(cname, defaultTtlMillis(), true, true); // this publish made the channel
+        channels.refuseNewChannelWhenFull(cname, config.maxChannels());
+        Pending p = enqueue(new Publish(cname, kind, content, idempotencyKey));
+        return published(p, calls.awaitPublish(p.done));
+    }
+
+    /** A publish answered: the channel is counted (and announced) when its call made it. */
+    private int published(Pending p, List<Object> r) {
+        if (p.made) {
+            channels.created(p.publish.cname(), defaultTtlMillis(), true, true); // this publish made the channel
         }
         return (int) (long) (Long) r.get(0);
     }
 
-    static final String NOT_PUBLISHED = "the message was not published";
-    static final String OUTCOME_UNKNOWN = "the outcome is unknown: the message may have been published;"
-            + " retry with the same idempotency_key to publish it at most once";
-
-    /** A user's idempotency key: its own key in the channel's hash tag, so the script may touch it. */
-    static String idempotencyKey(String base, String key) {
-        return base + ":i:u:" + key;
+    /**
+     * A /batch: each line is queued as a publish of its own ({@link #publish}'s group commit), so a
+     * batch goes to Redis in as few calls as its lines fit in ({@link #PUBLISH_MANY_LINES} each, one
+     * call at a time per outbox, its channels' lines in order), then each line's answer is read.
+     */
+    @Override
+    public Object[] publishAll(List<Publish> publishes) {
+        Object[] out = new Object[publishes.size()];
+        Pending[] sent = new Pending[out.length];
+        for (int i = 0; i < out.length; i++) {
+            try {
+                channels.refuseNewChannelWhenFull(publishes.get(i).cname(), config.maxChannels());
+                sent[i] = enqueue(publishes.get(i));
+            } catch (CometException e) {
+                out[i] = e;
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (sent[i] != null) {
+                try {
+                    out[i] = published(sent[i], calls.awaitPublish(sent[i].done));
+                } catch (CometException e) {
+                    out[i] = e;
+                }
+            }
+        }
+        return out;
     }
 
-    /** Waits for a publish; a failure tells whether the script may have run. */
-    private List<Object> awaitPublish(CompletableFuture<List<Object>> f) {
-        try {
-            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(false);
-            throw unavailable("publish: no answer within redis_timeout (" + timeoutMillis + " ms); " + OUTCOME_UNKNOWN);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            String msg = c == null ? String.valueOf(e) : String.valueOf(c.getMessage());
-            // Lettuce refuses a command at once while disconnected (it never reached Redis); a script
-            // error is Redis refusing it before any write
-            boolean notSent = msg.contains("not connected") || msg.contains("Commands are rejected")
-                    || c instanceof io.lettuce.core.RedisCommandExecutionException;
-            throw unavailable("publish: " + msg + "; " + (notSent ? NOT_PUBLISHED : OUTCOME_UNKNOWN));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unavailable("publish: interrupted; " + OUTCOME_UNKNOWN);
+    /** At most this many messages go in one script call (a call blocks its shard while it runs). */
+    static final int PUBLISH_MANY_LINES = 64;
+
+    /** Publishes waiting for the call in flight on their outbox to answer. */
+    private static final class Outbox {
+        final java.util.ArrayDeque<Pending> waiting = new java.util.ArrayDeque<>(); // guarded by this
+        boolean sending;                                                            // guarded by this
+    }
+
+    /** One publish in an {@link Outbox}: completed with its {seq, epoch, retry flag}. */
+    private static final class Pending {
+        final Publish publish;
+        final String base;
+        final CompletableFuture<List<Object>> done = new CompletableFuture<>();
+        /** The call that carried it made the channel, and this is the call's first message to it. */
+        volatile boolean made;
+
+        Pending(Publish publish, String base) {
+            this.publish = publish;
+            this.base = base;
         }
+    }
+
+    /**
+     * One outbox for a Redis server, one per hash slot used on a Cluster (a script's keys must share
+     * a slot). Never removed (at most 16,384): one outbox per group keeps one call in flight for it,
+     * so the messages of a channel reach Redis in the order they were queued.
+     */
+    private final ConcurrentHashMap<Integer, Outbox> outboxes = new ConcurrentHashMap<>();
+
+    private Pending enqueue(Publish publish) {
+        String base = base(publish.cname());
+        Pending p = new Pending(publish, base);
+        int group = config.redisCluster() ? io.lettuce.core.cluster.SlotHash.getSlot(base) : 0;
+        Outbox box = outboxes.computeIfAbsent(group, k -> new Outbox());
+        boolean send;
+        synchronized (box) {
+            box.waiting.add(p);
+            send = !box.sending;
+            box.sending |= send;
+        }
+        if (send) {
+            sendNext(group, box);
+        }
+        return p;
+    }
+
+    /**
+     * Sends what waits in the outbox as one call, and again when it answers, until the outbox is
+     * empty. Runs on a publishing request thread first, then on Lettuce's I/O thread, which only
+     * sends and never waits.
+     */
+    private void sendNext(int group, Outbox box) {
+        List<Pending> batch;
+        synchronized (box) {
+            if (box.waiting.isEmpty()) {
+                box.sending = false; // the next publish sends itself
+                return;
+            }
+            batch = new ArrayList<>(Math.min(box.waiting.size(), PUBLISH_MANY_LINES));
+            while (!box.waiting.isEmpty() && batch.size() < PUBLISH_MANY_LINES) {
+                batch.add(box.waiting.poll());
+            }
+        }
+        // the call's messages by channel, each channel's in the order they came
+        java.util.Map<String, List<Integer>> byChannel = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            byChannel.computeIfAbsent(batch.get(i).publish.cname(), k -> new ArrayList<>()).add(i);
+        }
+        List<String> keys = new ArrayList<>(3 * batch.size());
+        List<String> args = new ArrayList<>(4 + 3 * byChannel.size() + 3 * batch.size());
+        args.add(Integer.toString(config.channelBufferSize()));
+        args.add(Long.toString(defaultTtlMillis()));
+        args.add(Long.toString(config.idempotencyWindowSeconds() * 1000L));
+        args.add(Integer.toString(byChannel.size()));
+        int[] order = new int[batch.size()]; // position in the answer -> position in batch
+        String[] candidates = new String[batch.size()];
+        int at = 0;
+        for (List<Integer> these : byChannel.values()) {
+            String base = batch.get(these.get(0)).base;
+            String candidate = epochCandidate();
+            keys.add(base + ":m");
+            keys.add(base + ":b");
+            args.add(candidate);
+            args.add(base);
+            args.add(Integer.toString(these.size()));
+            for (int i : these) {
+                Publish pub = batch.get(i).publish;
+                boolean keyed = pub.idempotencyKey() != null && !pub.idempotencyKey().isEmpty();
+                keys.add(keyed ? RedisKeys.idempotencyKey(base, pub.idempotencyKey()) : base + ":i");
+                args.add(pub.kind() == Message.Kind.BROADCAST ? "b" : "d");
+                args.add(pub.content());
+                args.add(keyed ? "1" : "0");
+                order[at] = i;
+                candidates[at++] = candidate;
+            }
+        }
+        CompletableFuture<List<Object>> f;
+        try {
+            f = calls.evalAsync(Scripts.PUBLISH_MANY, ScriptOutputType.MULTI, keys.toArray(new String[0]), args.toArray(new String[0]));
+        } catch (RuntimeException e) {
+            // never sent: awaitPublish answers "not published"
+            f = CompletableFuture.failedFuture(new IllegalStateException("not connected: " + e.getMessage()));
+        }
+        f.whenComplete((r, e) -> {
+            String madeBy = null;
+            for (int j = 0; j < batch.size(); j++) {
+                Pending p = batch.get(order[j]);
+                if (e != null) {
+                    p.done.completeExceptionally(e);
+                    continue;
+                }
+                if (candidates[j].equals(r.get(3 * j + 1)) && !candidates[j].equals(madeBy)) {
+                    p.made = true; // before done completes: its request thread reads it after
+                    madeBy = candidates[j];
+                }
+                p.done.complete(r.subList(3 * j, 3 * j + 3));
+            }
+            sendNext(group, box);
+        });
     }
 
     @Override
     public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) {
         int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
         String base = base(cname);
-        refuseNewChannelWhenFull(cname, config.maxChannels());
+        channels.refuseNewChannelWhenFull(cname, config.maxChannels());
         String candidate = epochCandidate();
-        List<Object> r = eval(Scripts.SIGN, keys(base), candidate, tokenIfNew, Long.toString(expires * 1000L), base);
+        List<Object> r = calls.eval(Scripts.SIGN, keys(base), candidate, tokenIfNew, Long.toString(expires * 1000L), base);
         // made by this sign: announced as one node announces it; either way its lifetime is now `expires`
-        created(cname, expires * 1000L, r.size() > 3 && candidate.equals(r.get(3)), true);
+        channels.created(cname, expires * 1000L, r.size() > 3 && candidate.equals(r.get(3)), true);
         int lastSeq = (int) Long.parseLong((String) r.get(0));
         String oldest = r.size() > 2 ? (String) r.get(2) : "";
         // as on one node: the oldest buffered message, or the next seq when none is
-        int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : (int) Long.parseLong(oldest.substring(0, oldest.indexOf('-')));
+        int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : RedisKeys.entry(oldest).seq();
         return new Broker.Signed(cname, seq, (String) r.get(1), expires);
     }
 
     @Override
     public long close(String cname) {
         String base = base(cname);
-        List<Object> r = eval(Scripts.CLOSE, new String[] {base + ":m", base + ":s", base + ":p"}, base);
+        List<Object> r = calls.eval(Scripts.CLOSE, new String[] {base + ":m", base + ":b", base + ":p"}, base);
         long next = (Long) r.get(0);
         if (next >= 0) {
-            link.commands().zrem(channelsKey, cname); // no longer counted against max_channels
+            channels.removed(cname); // no longer counted against max_channels
             if ((Long) r.get(1) == 0) {
                 // no node holds it, so none will report it offline: the closer does, as one node would
                 link.publishAll(presenceChannel, "0\n" + cname);
@@ -717,7 +673,7 @@ public final class RedisEngine implements Engine {
     @Override
     public long clear(String cname) {
         String base = base(cname);
-        Long next = eval(Scripts.CLEAR, ScriptOutputType.INTEGER, keys(base), base);
+        Long next = calls.eval(Scripts.CLEAR, ScriptOutputType.INTEGER, keys(base), base);
         return next;
     }
 
@@ -730,7 +686,7 @@ public final class RedisEngine implements Engine {
     @Override
     public int broadcast(String content) {
         String id = epochCandidate();
-        await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
+        calls.await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
         return listens.size() + broadcastToCounted(id, content);
     }
 
@@ -747,19 +703,19 @@ public final class RedisEngine implements Engine {
         int reached = 0;
         long offset = 0;
         while (true) {
-            List<String> page = await(link.commands().zrangebyscore(channelsKey,
+            List<String> page = calls.await(link.commands().zrangebyscore(names.channelsKey,
                     io.lettuce.core.Range.create((double) System.currentTimeMillis(), Double.POSITIVE_INFINITY),
                     io.lettuce.core.Limit.create(offset, BROADCAST_PAGE)).toCompletableFuture(), "broadcast");
             List<CompletableFuture<List<Object>>> sent = new ArrayList<>(page.size());
             for (String cname : page) {
                 String base = base(cname);
-                String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
-                sent.add(evalAsync(Scripts.PUBLISH_IF_EXISTS, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
+                String[] keys = {base + ":m", base + ":b", base + ":i:b:" + id};
+                sent.add(calls.evalAsync(Scripts.PUBLISH_IF_EXISTS, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
                         Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
                         Long.toString(BROADCAST_DEDUP_MILLIS)));
             }
             for (CompletableFuture<List<Object>> f : sent) {
-                List<Object> r = await(f, "broadcast");
+                List<Object> r = calls.await(f, "broadcast");
                 if (r != null && !r.isEmpty() && r.get(0) != null) {
                     reached++;
                 }
@@ -784,8 +740,8 @@ public final class RedisEngine implements Engine {
         // one script per channel, sent without waiting: this thread also delivers channels' messages
         for (Listen l : listens.values()) {
             String base = base(l.cname);
-            String[] keys = {base + ":m", base + ":s", base + ":i:b:" + id};
-            evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
+            String[] keys = {base + ":m", base + ":b", base + ":i:b:" + id};
+            calls.evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
                     Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
                     Long.toString(BROADCAST_DEDUP_MILLIS))
                     .whenComplete((r, e) -> {
@@ -798,97 +754,23 @@ public final class RedisEngine implements Engine {
 
     // ------------------------------------------------------------------ cluster-wide counts and presence
 
-    /** Nodes alive in the last few seconds keep their id in a sorted set scored by time. */
-    private void heartbeat() {
-        long now = System.currentTimeMillis();
-        link.commands().zadd(nodesKey, (double) now, nodeId);
-        link.commands().zremrangebyscore(nodesKey, io.lettuce.core.Range.create(0d, (double) (now - 10_000)));
-        link.commands().pexpire(nodesKey, 60_000);
-    }
-
-    /** Answers to one /info?cname= question asked of every node. */
-    private static final class Gather {
-        final int expected;
-        final java.util.concurrent.atomic.AtomicLong sum = new java.util.concurrent.atomic.AtomicLong();
-        final AtomicInteger answers = new AtomicInteger();
-        final java.util.concurrent.atomic.AtomicBoolean anyHas = new java.util.concurrent.atomic.AtomicBoolean();
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-
-        Gather(int expected) {
-            this.expected = expected;
-        }
-    }
-
-    /**
-     * Asks every live node (the nodes set, heartbeat in the last 3 s) for its count and sums the
-     * answers that arrive within redis_timeout; a node that died a moment ago simply does not count.
-     */
     @Override
     public int subscribers(String cname) {
-        long now = System.currentTimeMillis();
-        List<String> live = await(link.commands().zrangebyscore(nodesKey,
-                io.lettuce.core.Range.create((double) (now - 3000), Double.POSITIVE_INFINITY)).toCompletableFuture(), "nodes");
-        int expected = Math.max(1, live.size());
-        String id = epochCandidate();
-        Gather g = new Gather(expected);
-        gathers.put(id, g);
-        try {
-            await(link.publishAll(askChannel, id + "\n" + nodeId + "\n" + cname).toCompletableFuture(), "ask");
-            try {
-                g.done.get(timeoutMillis, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                // count what arrived
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        } finally {
-            gathers.remove(id);
-        }
-        if (g.anyHas.get()) {
-            return (int) g.sum.get();
-        }
-        // no node serves it now: it still exists (as on one node) while Redis keeps its data
-        Long exists = await(link.commands().exists(base(cname) + ":m").toCompletableFuture(), "exists");
-        return exists != null && exists > 0 ? 0 : -1;
-    }
-
-    private void onAsk(String payload) {
-        String[] p = payload.split("\n", 3);
-        if (p.length < 3) {
-            return;
-        }
-        int n = broker.localSubscribers(p[2]);
-        link.publishAll(prefix + "reply:" + p[1], p[0] + "\n" + n);
-    }
-
-    private void onReply(String payload) {
-        int nl = payload.indexOf('\n');
-        Gather g = nl < 0 ? null : gathers.get(payload.substring(0, nl));
-        if (g == null) {
-            return;
-        }
-        int n = Integer.parseInt(payload.substring(nl + 1));
-        if (n >= 0) {
-            g.anyHas.set(true);
-            g.sum.addAndGet(n);
-        }
-        if (g.answers.incrementAndGet() >= g.expected) {
-            g.done.complete(null);
-        }
+        return nodes.subscribers(cname);
     }
 
     @Override
     public void presence(String cname, boolean online) {
         String base = base(cname);
-        CompletableFuture<Long> f = evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER,
-                new String[] {base + ":p", base + ":m", base + ":s"}, nodeId,
+        CompletableFuture<Long> f = calls.evalAsync(Scripts.PRESENCE, ScriptOutputType.INTEGER,
+                new String[] {base + ":p", base + ":m", base + ":b"}, nodeId,
                 online ? "1" : "0", Long.toString(defaultTtlMillis()));
         f.thenAccept(changed -> {
             if (changed != null && changed >= 1L) {
                 link.publishAll(presenceChannel, (online ? "1\n" : "0\n") + cname);
             }
             if (changed != null && changed == 2L) {
-                link.commands().zrem(channelsKey, cname); // a subscriber's channel gone with its last subscriber
+                channels.removed(cname); // a subscriber's channel gone with its last subscriber
             }
         });
     }
@@ -901,11 +783,11 @@ public final class RedisEngine implements Engine {
             return; // the node is stopping: nobody is left to deliver to
         }
         if (channel.equals(replyChannel)) {
-            onReply(payload);
+            nodes.onReply(payload);
             return;
         }
         if (channel.equals(askChannel)) {
-            delivery[0].execute(() -> onAsk(payload));
+            delivery[0].execute(() -> nodes.onAsk(payload, broker));
             return;
         }
         if (channel.equals(presenceChannel)) {
@@ -944,7 +826,7 @@ public final class RedisEngine implements Engine {
 
     /**
      * Lettuce I/O thread: the channel's delivery thread is redis_delivery_queue messages behind, so
-     * this one was dropped. Counted, and the channel is re-read from its stream once the delivery
+     * this one was dropped. Counted, and the channel is re-read from its buffer once the delivery
      * thread has worked through what is queued before it (one re-read per channel however many
      * were dropped meanwhile); a later live message's seq jump may fill it even sooner.
      */
@@ -961,7 +843,7 @@ public final class RedisEngine implements Engine {
     /** Delivery thread of the channel. */
     private void resyncAfterOverflow(Listen l) {
         if (listens.get(l.cname) != l) {
-            l.resyncDue.set(false); // released: a new subscriber attaches afresh from the stream
+            l.resyncDue.set(false); // released: a new subscriber attaches afresh from the buffer
             return;
         }
         if (!l.ready) {
@@ -977,7 +859,7 @@ public final class RedisEngine implements Engine {
      * The cluster's topology changed (a master failed over, slots moved): a shard subscription may
      * still sit on a node that no longer owns the slot (or is dead), where it hears nothing. Every
      * channel this node serves, and the cluster-wide channels, are subscribed again (routed to the
-     * slot's current master); each channel is then re-read from its stream, so what was published
+     * slot's current master); each channel is then re-read from its buffer, so what was published
      * meanwhile is delivered in order, or as a new epoch when the promoted replica had not got it.
      * A re-subscription that fails is retried until it succeeds or the channel is released.
      */
@@ -1049,7 +931,7 @@ public final class RedisEngine implements Engine {
                 l.pending = new ArrayList<>();
             }
             if (l.pending.size() < queueLimit) {
-                l.pending.add(payload); // applied after the resync; past the bound the stream has them
+                l.pending.add(payload); // applied after the resync; past the bound the buffer has them
             }
             return;
         }
@@ -1074,7 +956,7 @@ public final class RedisEngine implements Engine {
                         }
                     } else if (seq != 1) {
                         // a new epoch whose first messages this node did not hear (its link came back
-                        // after them): they are delivered first, from the stream
+                        // after them): they are delivered first, from the buffer
                         String was = l.epoch;
                         int wasNext = l.expectedNext;
                         l.epoch = epoch;
@@ -1102,7 +984,7 @@ public final class RedisEngine implements Engine {
 
     /**
      * A publication was missed (seq jumped, or a new epoch began before this node heard it): deliver
-     * what the stream of the same epoch still holds before {@code seq}. What it no longer holds shows
+     * what the buffer of the same epoch still holds before {@code seq}. What it no longer holds shows
      * as a seq jump (a gap to a jcomet client). A failed read is retried for a few seconds (the
      * command link may come back after the PUB/SUB link), then left to a resync.
      */
@@ -1116,7 +998,7 @@ public final class RedisEngine implements Engine {
             // not through await: an internal retry is not a request refused (engine_unavailable)
             CompletableFuture<List<Object>> f = null;
             try {
-                f = evalAsync(Scripts.RANGE, ScriptOutputType.MULTI, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
+                f = calls.evalAsync(Scripts.RANGE, ScriptOutputType.MULTI, keys(l.shardChannel), Integer.toUnsignedString(l.expectedNext));
                 r = f.get(timeoutMillis, TimeUnit.MILLISECONDS);
                 read = true;
                 failed = null;
@@ -1142,7 +1024,7 @@ public final class RedisEngine implements Engine {
         if (r == null || r.size() < 2 || !l.epoch.equals(r.get(0))) {
             return true; // the channel is gone or has yet another epoch: its own messages will say so
         }
-        for (Stored m : entries(r.get(1))) {
+        for (Stored m : RedisKeys.entries(r.get(1))) {
             if (m.seq() - l.expectedNext >= 0 && m.seq() - seq < 0) {
                 broker.publication(l.cname, m.seq(), l.epoch, m.kind(), m.content());
                 l.expectedNext = m.seq() + 1;
@@ -1153,8 +1035,8 @@ public final class RedisEngine implements Engine {
 
     /**
      * Delivery thread: a hole before {@code payload} could not be filled. The channel holds its live
-     * messages (this one first) until a resync has read the stream; the resync then delivers what
-     * the stream holds and applies the held messages after it (dropping those it already read).
+     * messages (this one first) until a resync has read the buffer; the resync then delivers what
+     * the buffer holds and applies the held messages after it (dropping those it already read).
      */
     private void held(Listen l, String payload) {
         l.stale = true;
@@ -1185,76 +1067,16 @@ public final class RedisEngine implements Engine {
         String ttl = Long.toString(defaultTtlMillis());
         for (Listen l : listens.values()) {
             if (l.ready) {
-                evalAsync(Scripts.TOUCH, ScriptOutputType.INTEGER, keys(l.shardChannel), ttl);
+                calls.evalAsync(Scripts.TOUCH, ScriptOutputType.INTEGER, keys(l.shardChannel), ttl);
                 link.commands().pexpire(l.shardChannel + ":p", defaultTtlMillis());
             }
         }
     }
 
-    // ------------------------------------------------------------------ Redis calls
-
-    private List<Object> eval(Scripts.Script s, String[] keys, String... args) {
-        return eval(s, ScriptOutputType.MULTI, keys, args);
-    }
-
-    private <T> T eval(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
-        return await(evalAsync(s, type, keys, args), "script");
-    }
-
-    private <T> CompletableFuture<T> evalAsync(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
-        CompletableFuture<T> out = new CompletableFuture<>();
-        RedisFuture<T> f = link.commands().evalsha(s.sha(), type, keys, args);
-        f.whenComplete((v, e) -> {
-            if (e instanceof RedisNoScriptException || (e != null && String.valueOf(e.getMessage()).startsWith("NOSCRIPT"))) {
-                // first use on this server (or it restarted): send the text once, Redis caches it
-                RedisFuture<T> g = link.commands().eval(s.text(), type, keys, args);
-                g.whenComplete((v2, e2) -> {
-                    if (e2 != null) {
-                        out.completeExceptionally(e2);
-                    } else {
-                        out.complete(v2);
-                    }
-                });
-            } else if (e != null) {
-                out.completeExceptionally(e);
-            } else {
-                out.complete(v);
-            }
-        });
-        return out;
-    }
-
-    /** Waits for Redis at most redis_timeout; anything else than an answer is a 503. */
-    private <T> T await(CompletableFuture<T> f, String what) {
-        try {
-            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(false);
-            throw unavailable(what + ": no answer from Redis within redis_timeout (" + timeoutMillis + " ms)");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof CometException ce) {
-                throw ce;
-            }
-            throw unavailable(what + ": " + (c == null ? e : c.getMessage()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw unavailable(what + ": interrupted");
-        }
-    }
-
-    private CometException unavailable(String why) {
-        EngineEvents b = broker;
-        if (b != null) {
-            b.stats().addReject(Stats.Reject.ENGINE_UNAVAILABLE);
-        }
-        return new CometException(503, Stats.Reject.ENGINE_UNAVAILABLE, "Redis unavailable: " + why);
-    }
-
-    /** Channels this node listens to (diagnostics, tests). */
     /** Set by {@link #close} before the delivery threads stop; read by Lettuce's I/O threads. */
     private volatile boolean closing;
 
+    /** Channels this node listens to (diagnostics, tests). */
     public int listening() {
         return listens.size();
     }

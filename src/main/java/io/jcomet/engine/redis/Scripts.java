@@ -11,10 +11,14 @@ import java.util.HexFormat;
  * on the one shard that owns the channel, and its SPUBLISH goes out on that shard too.
  *
  * <p>Keys: KEYS[1] the meta hash (seq = last assigned seq, epoch, token, ttl in ms, rid = the
- * Redis incarnation that last proved the epoch), KEYS[2] the stream (entry id {@code <seq>-0},
- * fields k = kind letter, c = content), capped at channel_buffer_size. A missing meta hash means the
+ * Redis incarnation that last proved the epoch), KEYS[2] the buffer: a list of entries
+ * {@code "<seq> <kind letter><content>"}, oldest first, capped at channel_buffer_size (RPUSH then
+ * LTRIM). It always holds consecutive seqs ending at the meta hash's seq (a publish appends the seq
+ * it assigns, a clear or a new epoch empties it), so a seq's entry is found by its distance from the
+ * end. A list costs Redis a fraction of what a stream does for a few small entries (a stream's
+ * first node is a 4 KB listpack; see docs/DEPLOY.md for the figures). A missing meta hash means the
  * channel's data is gone (expired, flushed, failover without persistence): the next script that
- * needs it starts a new epoch (the candidate the node sends) and drops any stale stream.
+ * needs it starts a new epoch (the candidate the node sends) and drops any stale buffer.
  *
  * <p><b>Continuity across failovers.</b> A replica promoted to master (Sentinel, Cluster) may lag
  * the old master: its seq can be behind seqs already delivered. So every script that assigns or
@@ -30,19 +34,51 @@ import java.util.HexFormat;
 final class Scripts {
     private Scripts() {}
 
-    /** This server's incarnation: run_id (changes on restart) and master_replid (changes on promotion). */
+    /**
+     * This server's incarnation: run_id (changes on restart) and master_replid (changes on
+     * promotion), read with one INFO of two sections (Redis 7) and found by plain search, which
+     * costs less than two INFO calls and pattern matching.
+     */
     private static final String RID =
-            "local rid = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') .. '.'\n"
-            + "  .. string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)')\n";
+            "local info = redis.call('INFO', 'server', 'replication')\n"
+            + "local ri = string.find(info, 'run_id:', 1, true)\n"
+            + "local rp = string.find(info, 'master_replid:', 1, true)\n"
+            + "local rid = string.sub(info, ri + 7, ri + 46) .. '.' .. string.sub(info, rp + 14, rp + 53)\n";
 
-    private static final String ENSURE_EPOCH = RID
-            + "local em = redis.call('HMGET', KEYS[1], 'epoch', 'rid')\n"
-            + "local epoch = em[1]\n"
-            + "if not epoch or em[2] ~= rid then\n"
-            + "  epoch = ARGV[1]\n"
-            + "  redis.call('DEL', KEYS[2])\n"
-            + "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0, 'rid', rid)\n"
-            + "end\n";
+    /**
+     * Sets {@code epoch} (and {@code m}, the HMGET of epoch, rid and the fields named): the channel's
+     * epoch, or a new one (ARGV[1]) when its meta hash is missing or another incarnation wrote it.
+     */
+    private static String ensureEpoch(String... fields) {
+        StringBuilder f = new StringBuilder();
+        for (String field : fields) {
+            f.append(", '").append(field).append('\'');
+        }
+        return RID
+                + "local m = redis.call('HMGET', KEYS[1], 'epoch', 'rid'" + f + ")\n"
+                + "local epoch = m[1]\n"
+                + "if not epoch or m[2] ~= rid then\n"
+                + "  epoch = ARGV[1]\n"
+                + "  redis.call('DEL', KEYS[2])\n"
+                + "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0, 'rid', rid)\n"
+                + "end\n";
+    }
+
+    /**
+     * Appends one message (seq = the meta hash's incremented seq) to the buffer list KEYS[2] as
+     * {@code "<seq> <kind letter><content>"}, keeps its last ARGV[4] entries, renews both keys'
+     * expiry (the channel's ttl, m[3], or ARGV[5]) and SPUBLISHes it on ARGV[6]. Sets {@code seq}.
+     */
+    private static String append(String kind, String content) {
+        return "local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)\n"
+                + "if redis.call('RPUSH', KEYS[2], seq .. ' ' .. " + kind + " .. " + content + ") > tonumber(ARGV[4]) then\n"
+                + "  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)\n"
+                + "end\n"
+                + "local ttl = m[3] or ARGV[5]\n"
+                + "redis.call('PEXPIRE', KEYS[1], ttl)\n"
+                + "redis.call('PEXPIRE', KEYS[2], ttl)\n"
+                + "redis.call('SPUBLISH', ARGV[6], " + kind + " .. '\\n' .. seq .. '\\n' .. epoch .. '\\n' .. " + content + ")\n";
+    }
 
     /**
      * KEYS[3]: the publish's de-duplication key (same hash tag). ARGV: epoch candidate, kind letter,
@@ -59,15 +95,61 @@ final class Scripts {
             + "    return {tonumber(string.sub(prev, 1, sp - 1)), string.sub(prev, sp + 1), 1}\n"
             + "  end\n"
             + "end\n"
-            + ENSURE_EPOCH
-            + "local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)\n"
-            + "redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], seq .. '-0', 'k', ARGV[2], 'c', ARGV[3])\n"
-            + "local ttl = redis.call('HGET', KEYS[1], 'ttl') or ARGV[5]\n"
-            + "redis.call('PEXPIRE', KEYS[1], ttl)\n"
-            + "redis.call('PEXPIRE', KEYS[2], ttl)\n"
+            + ensureEpoch("ttl")
+            + append("ARGV[2]", "ARGV[3]")
             + "if ARGV[7] ~= '0' then redis.call('SET', KEYS[3], seq .. ' ' .. epoch, 'PX', ARGV[7]) end\n"
-            + "redis.call('SPUBLISH', ARGV[6], ARGV[2] .. '\\n' .. seq .. '\\n' .. epoch .. '\\n' .. ARGV[3])\n"
             + "return {seq, epoch, 0}\n");
+
+    /**
+     * Several messages, to one channel or several (on Redis Cluster all in one hash slot), in one
+     * call: each channel's in order, each message exactly as {@link #PUBLISH} would publish it alone
+     * (its own seq, buffer entry, SPUBLISH and idempotency key), one incarnation check for the call.
+     * ARGV[1]: maxlen, ARGV[2]: default ttl ms, ARGV[3]: de-duplication window ms, ARGV[4]: the
+     * number of channels; then per channel its epoch candidate, shard channel and message count,
+     * followed by each message's kind letter, content and '1' when keyed else '0'. KEYS: per channel
+     * its meta hash and buffer, then one de-duplication key per message (unused when not keyed).
+     * Returns {seq, epoch, 1 when a retry else 0} per message, flat, in the order given.
+     */
+    static final Script PUBLISH_MANY = new Script(
+            RID
+            + "local out = {}\n"
+            + "local k, a = 1, 5\n"
+            + "for c = 1, tonumber(ARGV[4]) do\n"
+            + "  local km, kb, shard, n = KEYS[k], KEYS[k + 1], ARGV[a + 1], tonumber(ARGV[a + 2])\n"
+            + "  local m = redis.call('HMGET', km, 'epoch', 'rid', 'ttl')\n"
+            + "  local epoch = m[1]\n"
+            + "  if not epoch or m[2] ~= rid then\n"
+            + "    epoch = ARGV[a]\n"
+            + "    redis.call('DEL', kb)\n"
+            + "    redis.call('HSET', km, 'epoch', epoch, 'seq', 0, 'rid', rid)\n"
+            + "  end\n"
+            + "  local ttl = m[3] or ARGV[2]\n"
+            + "  k, a = k + 2, a + 3\n"
+            + "  for j = 1, n do\n"
+            + "    local kind, content, kd = ARGV[a], ARGV[a + 1], ARGV[a + 2] == '1' and KEYS[k]\n"
+            + "    k, a = k + 1, a + 3\n"
+            + "    local prev = kd and redis.call('GET', kd)\n"
+            + "    if prev then\n"
+            + "      local sp = string.find(prev, ' ', 1, true)\n"
+            + "      out[#out + 1] = tonumber(string.sub(prev, 1, sp - 1))\n"
+            + "      out[#out + 1] = string.sub(prev, sp + 1)\n"
+            + "      out[#out + 1] = 1\n"
+            + "    else\n"
+            + "      local seq = redis.call('HINCRBY', km, 'seq', 1)\n"
+            + "      if redis.call('RPUSH', kb, seq .. ' ' .. kind .. content) > tonumber(ARGV[1]) then\n"
+            + "        redis.call('LTRIM', kb, -tonumber(ARGV[1]), -1)\n"
+            + "      end\n"
+            + "      redis.call('SPUBLISH', shard, kind .. '\\n' .. seq .. '\\n' .. epoch .. '\\n' .. content)\n"
+            + "      if kd then redis.call('SET', kd, seq .. ' ' .. epoch, 'PX', ARGV[3]) end\n"
+            + "      out[#out + 1] = seq\n"
+            + "      out[#out + 1] = epoch\n"
+            + "      out[#out + 1] = 0\n"
+            + "    end\n"
+            + "  end\n"
+            + "  redis.call('PEXPIRE', km, ttl)\n"
+            + "  if redis.call('EXISTS', kb) == 1 then redis.call('PEXPIRE', kb, ttl) end\n"
+            + "end\n"
+            + "return out\n");
 
     /** {@link #PUBLISH} to a channel that exists; false (nothing made, nothing sent) when it does not. */
     static final Script PUBLISH_IF_EXISTS = new Script(
@@ -75,39 +157,41 @@ final class Scripts {
 
     /**
      * ARGV: epoch candidate, create (1/0), default ttl ms. Returns false when the channel does not exist
-     * and create is 0, else {epoch, seq, token, ttl, stream entries}.
+     * and create is 0, else {epoch, seq, token, ttl, buffer entries}.
      */
     static final Script ATTACH = new Script(
             "if ARGV[2] == '0' and redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
-            + ENSURE_EPOCH
-            + "local m = redis.call('HMGET', KEYS[1], 'seq', 'token', 'ttl')\n"
-            + "redis.call('PEXPIRE', KEYS[1], m[3] or ARGV[3])\n"
-            + "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], m[3] or ARGV[3]) end\n"
-            + "return {epoch, m[1], m[2] or '', m[3] or '', redis.call('XRANGE', KEYS[2], '-', '+')}\n");
+            + ensureEpoch()
+            + "local s = redis.call('HMGET', KEYS[1], 'seq', 'token', 'ttl')\n"
+            + "redis.call('PEXPIRE', KEYS[1], s[3] or ARGV[3])\n"
+            + "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], s[3] or ARGV[3]) end\n"
+            + "return {epoch, s[1], s[2] or '', s[3] or '', redis.call('LRANGE', KEYS[2], 0, -1)}\n");
 
     /**
-     * ARGV: first seq wanted. Returns {epoch, stream entries from that seq on} (a missed publication's
-     * fill), or false when the channel is gone; the caller uses the entries only if the epoch is
-     * the one it fills.
+     * ARGV: first seq wanted. Returns {epoch, buffer entries from that seq on} (a missed
+     * publication's fill), or false when the channel is gone; the caller uses the entries only if
+     * the epoch is the one it fills. The buffer holds consecutive seqs ending at the meta hash's
+     * seq, so the entries wanted are its last (seq - first + 1).
      */
     static final Script RANGE = new Script(
-            "local epoch = redis.call('HGET', KEYS[1], 'epoch')\n"
-            + "if not epoch then return false end\n"
-            + "return {epoch, redis.call('XRANGE', KEYS[2], ARGV[1] .. '-0', '+')}\n");
+            "local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')\n"
+            + "if not m[1] then return false end\n"
+            + "local count = tonumber(m[2]) - tonumber(ARGV[1]) + 1\n"
+            + "if count <= 0 then return {m[1], {}} end\n"
+            + "return {m[1], redis.call('LRANGE', KEYS[2], -count, -1)}\n");
 
     /**
-     * ARGV: epoch candidate, token candidate, ttl ms, shard channel. Returns {seq, token, id of the
+     * ARGV: epoch candidate, token candidate, ttl ms, shard channel. Returns {seq, token, the
      * oldest buffered entry or '', epoch} (the epoch is the candidate when this sign made the channel).
      */
-    static final Script SIGN = new Script(ENSURE_EPOCH
+    static final Script SIGN = new Script(ensureEpoch()
             + "local made = redis.call('HSETNX', KEYS[1], 'token', ARGV[2])\n"
             + "redis.call('HSET', KEYS[1], 'ttl', ARGV[3])\n"
             + "redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
             + "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n"
             + "if made == 1 then redis.call('SPUBLISH', ARGV[4], 't\\n0\\n' .. epoch .. '\\n') end\n"
-            + "local m = redis.call('HMGET', KEYS[1], 'seq', 'token')\n"
-            + "local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)\n"
-            + "return {m[1], m[2], first[1] and first[1][1] or '', epoch}\n");
+            + "local s = redis.call('HMGET', KEYS[1], 'seq', 'token')\n"
+            + "return {s[1], s[2], redis.call('LINDEX', KEYS[2], 0) or '', epoch}\n");
 
     /**
      * KEYS[3]: the channel's presence hash. ARGV: shard channel. Deletes the channel; returns {the
@@ -138,7 +222,7 @@ final class Scripts {
 
     /**
      * KEYS[1]: the channel's presence hash (node id -> 1), KEYS[2] and KEYS[3] the channel's meta hash
-     * and stream. ARGV: node id, 1/0, ttl ms. Returns 1 when the first node went online or the last
+     * and buffer. ARGV: node id, 1/0, ttl ms. Returns 1 when the first node went online or the last
      * went offline (the caller then tells every node, so /psub reports a channel once for the
      * cluster), 2 when the last went offline and the channel was deleted, else 0. A channel is
      * deleted when the last node goes offline from it and a subscriber made it and nothing was

@@ -84,8 +84,8 @@ class DeliveryOverflowIT {
         RedisClient client = RedisClient.create(uri);
         try (StatefulRedisConnection<String, String> conn = client.connect()) {
             RedisAsyncCommands<String, String> cmd = conn.async();
-            String base = RedisEngine.base("jcomet:", cname);
-            String[] keys = {base + ":m", base + ":s", base + ":i"};
+            String base = RedisKeys.base("jcomet:", cname);
+            String[] keys = {base + ":m", base + ":b", base + ":i"};
             conn.setAutoFlushCommands(false);
             List<RedisFuture<?>> replies = new ArrayList<>();
             for (int i = 1; i <= BURST; i++) {

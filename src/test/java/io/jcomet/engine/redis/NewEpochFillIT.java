@@ -31,7 +31,7 @@ class NewEpochFillIT {
     void aNewEpochWhoseFirstMessageTheNodeMissedIsDeliveredFromItsStart() throws Exception {
         RedisProcess.assumeAvailable();
         String cname = "epoch";
-        String base = RedisEngine.base("jcomet:", cname);
+        String base = RedisKeys.base("jcomet:", cname);
         try (RedisProcess redis = RedisProcess.launch();
                 TestServer node = TestServer.start("engine", "redis", "redis_uri", redis.uri());
                 RawStream stream = new RawStream(node.front(), "/stream?cname=" + cname + "&seq=1&epoch=")) {
@@ -39,12 +39,12 @@ class NewEpochFillIT {
             assertEquals(200, node.admin("/push?cname=" + cname + "&content=old").status());
             stream.awaitBody("\"old\"", 5000);
 
-            assertEquals(":2", redis.command("DEL " + base + ":m " + base + ":s")); // the channel's data is gone
+            assertEquals(":2", redis.command("DEL " + base + ":m " + base + ":b")); // the channel's data is gone
             RedisClient client = RedisClient.create(redis.uri());
             try (StatefulRedisConnection<String, String> conn = client.connect()) {
                 // the engine's publish script, announcing on a channel nobody listens to: a message missed
                 List<Object> r = conn.sync().eval(Scripts.PUBLISH.text(), ScriptOutputType.MULTI,
-                        new String[] {base + ":m", base + ":s", base + ":i"},
+                        new String[] {base + ":m", base + ":b", base + ":i"},
                         "new-epoch", "d", "first", "100", "30000", "jcomet:{nobody}", "0");
                 assertEquals(1L, r.get(0), "the new epoch starts at 1");
             } finally {

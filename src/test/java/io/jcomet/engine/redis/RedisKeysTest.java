@@ -24,15 +24,23 @@ class RedisKeysTest {
     @Test
     void aChannelsKeysAndShardChannelShareOneHashTagEvenWithBracesInTheName() {
         for (String cname : List.of("room1", "a}b", "}x", "{y}", "100%", "x{}")) {
-            String base = RedisEngine.base("jcomet:", cname);
-            String[] keys = RedisEngine.keys(base);
+            String base = RedisKeys.base("jcomet:", cname);
+            String[] keys = RedisKeys.keys(base);
             assertEquals(hashTag(base), hashTag(keys[0]), cname);
             assertEquals(hashTag(base), hashTag(keys[1]), cname);
             org.junit.jupiter.api.Assertions.assertFalse(hashTag(base).isEmpty(), "an empty tag would hash the whole key: " + cname);
-            assertEquals(cname, RedisEngine.cnameOf("jcomet:", base), "round trip of " + cname);
+            assertEquals(cname, RedisKeys.cnameOf("jcomet:", base), "round trip of " + cname);
         }
-        assertArrayEquals(new String[] {"p:{c}:m", "p:{c}:s"}, RedisEngine.keys(RedisEngine.base("p:", "c")));
-        assertNull(RedisEngine.cnameOf("jcomet:", "other:{c}"));
+        assertArrayEquals(new String[] {"p:{c}:m", "p:{c}:b"}, RedisKeys.keys(RedisKeys.base("p:", "c")));
+        assertNull(RedisKeys.cnameOf("jcomet:", "other:{c}"));
+    }
+
+    @Test
+    void bufferEntriesCarryTheirSeqKindAndContentVerbatim() {
+        assertEquals(new io.jcomet.core.Engine.Stored(12, io.jcomet.core.Message.Kind.DATA, "hello world\n 7 b"),
+                RedisKeys.entry("12 dhello world\n 7 b"));
+        assertEquals(new io.jcomet.core.Engine.Stored(3, io.jcomet.core.Message.Kind.BROADCAST, ""), RedisKeys.entry("3 b"));
+        assertEquals(List.of(1, 2), RedisKeys.entries(List.of("1 da", "2 d")).stream().map(io.jcomet.core.Engine.Stored::seq).toList());
     }
 
     @Test

@@ -1,0 +1,107 @@
+package io.jcomet.engine.redis;
+
+import io.jcomet.core.CometException;
+import io.jcomet.core.Stats;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * How the engine calls Redis and waits for it: scripts by SHA (the text once, on NOSCRIPT), every
+ * wait bounded by redis_timeout, and every failure a 503 counted as engine_unavailable; a
+ * publish's 503 also says whether the message may have been published. Thread-safe: request
+ * threads wait here; Lettuce's I/O threads complete the futures.
+ */
+final class RedisCalls {
+    static final String NOT_PUBLISHED = "the message was not published";
+    static final String OUTCOME_UNKNOWN = "the outcome is unknown: the message may have been published;"
+            + " retry with the same idempotency_key to publish it at most once";
+
+    private final RedisLink link;
+    final long timeoutMillis;
+    /** The broker's counters, once the engine started (refusals before that are not counted). */
+    volatile Stats stats;
+
+    RedisCalls(RedisLink link, long timeoutMillis) {
+        this.link = link;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    List<Object> eval(Scripts.Script s, String[] keys, String... args) {
+        return eval(s, ScriptOutputType.MULTI, keys, args);
+    }
+
+    <T> T eval(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
+        return await(evalAsync(s, type, keys, args), "script");
+    }
+
+    <T> CompletableFuture<T> evalAsync(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
+        // Lettuce's command is itself the future: no second one unless Redis lacks the script
+        CompletableFuture<T> f = link.commands().<T>evalsha(s.sha(), type, keys, args).toCompletableFuture();
+        return f.exceptionallyCompose(e -> {
+            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (c instanceof RedisNoScriptException || String.valueOf(c.getMessage()).startsWith("NOSCRIPT")) {
+                // first use on this server (or it restarted): send the text once, Redis caches it
+                return link.commands().<T>eval(s.text(), type, keys, args).toCompletableFuture();
+            }
+            return CompletableFuture.failedFuture(c);
+        });
+    }
+
+    /** Waits for Redis at most redis_timeout; anything else than an answer is a 503. */
+    <T> T await(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw unavailable(what + ": no answer from Redis within redis_timeout (" + timeoutMillis + " ms)");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof CometException ce) {
+                throw ce;
+            }
+            throw unavailable(what + ": " + (c == null ? e : c.getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(what + ": interrupted");
+        }
+    }
+
+    /** Waits for a publish; a failure tells whether the script may have run. */
+    List<Object> awaitPublish(CompletableFuture<List<Object>> f) {
+        try {
+            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw unavailable("publish: no answer within redis_timeout (" + timeoutMillis + " ms); " + OUTCOME_UNKNOWN);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof CometException ce) {
+                throw ce; // refused before anything was sent (a /batch channel over max_channels)
+            }
+            String msg = c == null ? String.valueOf(e) : String.valueOf(c.getMessage());
+            // Lettuce refuses a command at once while disconnected (it never reached Redis); a script
+            // error is Redis refusing it before any write
+            boolean notSent = msg.contains("not connected") || msg.contains("Commands are rejected")
+                    || c instanceof io.lettuce.core.RedisCommandExecutionException;
+            throw unavailable("publish: " + msg + "; " + (notSent ? NOT_PUBLISHED : OUTCOME_UNKNOWN));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable("publish: interrupted; " + OUTCOME_UNKNOWN);
+        }
+    }
+
+    /** A 503, counted. */
+    CometException unavailable(String why) {
+        Stats s = stats;
+        if (s != null) {
+            s.addReject(Stats.Reject.ENGINE_UNAVAILABLE);
+        }
+        return new CometException(503, Stats.Reject.ENGINE_UNAVAILABLE, "Redis unavailable: " + why);
+    }
+}

@@ -32,6 +32,8 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
  * <ul>
  *   <li>{@code request_head_timeout_ms}: every HTTP/1.1 connector, front and admin
  *       ({@link HeadDeadlineConnectionFactory});</li>
+ *   <li>{@code admin_inline} (with {@code engine=memory}): the admin connector(s) handle requests
+ *       without a body on their selector thread ({@link HeadDeadlineConnectionFactory});</li>
  *   <li>{@code max_connections_per_client}: the front connectors share one cap, the admin
  *       connector(s) have their own ({@link AddressConnectionCap}); {@code client_limits_exempt}
  *       addresses are not capped;</li>
@@ -101,13 +103,16 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
             }
         }
         long headTimeout = config.requestHeadTimeoutMillis();
+        // the Redis engine waits for Redis while it publishes: that must not stall the selector
+        boolean inline = config.adminInline() && "memory".equals(config.engine());
         for (Connector c : server.getConnectors()) {
             if (!(c instanceof ServerConnector sc)) {
                 continue;
             }
             HttpConnectionFactory http = sc.getConnectionFactory(HttpConnectionFactory.class);
-            if (headTimeout > 0 && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
-                sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts));
+            boolean inlineHere = inline && admins.contains(c);
+            if ((headTimeout > 0 || inlineHere) && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
+                sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts, inlineHere));
             }
         }
         int perClient = config.maxConnectionsPerClient();

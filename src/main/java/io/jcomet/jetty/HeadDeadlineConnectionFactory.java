@@ -30,7 +30,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * Nothing is scheduled while a request is held (a long-poll after its head), and the connection
  * keeps one reference field.
  *
- * <p><b>Inline handling</b> (the admin connector, {@code admin_inline}): a connection whose bytes
+ * <p><b>Inline handling</b> (the admin connector, {@code admin_inline=true}; off by default): a connection whose bytes
  * arrive is read, parsed and, for a request without a body, handled on the connector's selector
  * thread itself, as icomet's one event loop does, instead of being handed to a pool thread that
  * then hands the connection back to the selector for its next request: no thread wake-up per

@@ -133,15 +133,12 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
         }
 
         @Override
-        public void fillInterested() {
+        public void fillInterested(Callback callback) {
+            // HttpConnection asks for bytes through this method, with its own read callback
             if (factory.timeoutMillis > 0) {
                 armIfHeadBegun();
             }
-            if (fillable != null) {
-                fillInterested(fillable);
-            } else {
-                super.fillInterested();
-            }
+            super.fillInterested(fillable != null ? fillable : callback);
         }
 
         private void armIfHeadBegun() {

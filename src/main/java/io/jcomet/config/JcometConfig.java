@@ -55,6 +55,7 @@ public final class JcometConfig {
         k.put("request_head_timeout_ms", new String[] {"10000", "a request head (request line and headers) must arrive whole within this many ms of the connection opening (first request; on https, a TLS handshake must end within it and the first head then gets as long again) or of its first byte (later requests), however slowly it trickles; else the connection is closed, counted as head_timeout (0: off)"});
         k.put("max_connections_per_client", new String[] {"1000", "open TCP connections one client address may have on the front ports and, separately, on the admin port; past it a new connection is closed at once, counted as connections_per_client (client_limits_exempt are not capped; 0: no limit)"});
         k.put("admin_fd_reserve", new String[] {"512", "open files the front connectors leave free for the admin port, logs and Redis: past the open-file limit minus the files open at start minus this, a new front connection is closed at once, counted as front_fd_limit (0: no reserve)"});
+        k.put("admin_inline", new String[] {"false", "Jetty with engine=memory: true handles an admin request without a body on the admin connector's selector thread, as icomet's event loop does, instead of handing it to a pool thread; requests with a body still go to the pool. Off by default: it removes the hand-off but not the request's CPU, and no gain in pushes/s was shown yet on a shared 2-core machine (docs/BENCHMARKS.md, Publish), and a back end that stops reading its answers would stall the admin port"});
         k.put("detect_disconnects", new String[] {"true", "watch held connections for the client closing and free them (Jetty HTTP/1; see detect_disconnects_after_ms; false: only writes and polling_timeout notice)"});
         k.put("detect_disconnects_after_ms", new String[] {"2000", "watch a held request for its client closing once it has been held this long (ms; 0: from the start): a busy channel's subscribers, answered sooner, never pay for the watch, and a vanished client is noticed within this plus 0.1 s"});
         k.put("demo", new String[] {"false", "serve the chat demo at /demo/chat/* (development only; never on a public server)"});
@@ -109,6 +110,7 @@ public final class JcometConfig {
     private final int maxConnectionsPerClient;
     private final int adminFdReserve;
     private final boolean demo;
+    private final boolean adminInline;
     private final boolean detectDisconnects;
     private final int detectDisconnectsAfterMillis;
     private final int wsMaxChannels;
@@ -180,6 +182,7 @@ public final class JcometConfig {
         requestHeadTimeoutMillis = integer(v, "request_head_timeout_ms", 0, 3_600_000);
         maxConnectionsPerClient = integer(v, "max_connections_per_client", 0, 100_000_000);
         adminFdReserve = integer(v, "admin_fd_reserve", 0, 100_000_000);
+        adminInline = bool(v, "admin_inline");
         demo = bool(v, "demo");
         detectDisconnects = bool(v, "detect_disconnects");
         detectDisconnectsAfterMillis = integer(v, "detect_disconnects_after_ms", 0, 3_600_000);
@@ -349,6 +352,7 @@ public final class JcometConfig {
     public int maxConnectionsPerClient() { return maxConnectionsPerClient; }
     public int adminFdReserve() { return adminFdReserve; }
     public boolean demo() { return demo; }
+    public boolean adminInline() { return adminInline; }
     public boolean detectDisconnects() { return detectDisconnects; }
     public int detectDisconnectsAfterMillis() { return detectDisconnectsAfterMillis; }
     public int wsMaxChannels() { return wsMaxChannels; }

@@ -34,6 +34,8 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
  *   <li>{@code request_head_timeout_ms}: every HTTP/1.1 connector, front and admin
  *       ({@link HeadDeadlineConnectionFactory}), and on TLS connectors the handshake before it
  *       ({@link HandshakeDeadline});</li>
+ *   <li>{@code admin_inline} (off by default; with {@code engine=memory}): the admin connector(s) handle requests
+ *       without a body on their selector thread ({@link HeadDeadlineConnectionFactory});</li>
  *   <li>{@code max_connections_per_client}: the front connectors share one cap, the admin
  *       connector(s) have their own ({@link AddressConnectionCap}); {@code client_limits_exempt}
  *       addresses are not capped;</li>
@@ -103,13 +105,16 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
             }
         }
         long headTimeout = config.requestHeadTimeoutMillis();
+        // the Redis engine waits for Redis while it publishes: that must not stall the selector
+        boolean inline = config.adminInline() && "memory".equals(config.engine());
         for (Connector c : server.getConnectors()) {
             if (!(c instanceof ServerConnector sc)) {
                 continue;
             }
             HttpConnectionFactory http = sc.getConnectionFactory(HttpConnectionFactory.class);
-            if (headTimeout > 0 && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
-                sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts));
+            boolean inlineHere = inline && admins.contains(c);
+            if ((headTimeout > 0 || inlineHere) && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
+                sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts, inlineHere));
             }
             if (headTimeout > 0 && sc.getConnectionFactory(SslConnectionFactory.class) != null) {
                 sc.addBean(new HandshakeDeadline(sc.getScheduler(), headTimeout, headTimeouts));

@@ -2,13 +2,19 @@ package io.jcomet.jetty;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpParser;
+import org.eclipse.jetty.http.MetaData;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpChannel;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.internal.HttpChannelState;
 import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
@@ -24,21 +30,50 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * Nothing is scheduled while a request is held (a long-poll after its head), and the connection
  * keeps one reference field.
  *
+ * <p><b>Inline handling</b> (the admin connector, {@code admin_inline=true}; off by default): a connection whose bytes
+ * arrive is read, parsed and, for a request without a body, handled on the connector's selector
+ * thread itself, as icomet's one event loop does, instead of being handed to a pool thread that
+ * then hands the connection back to the selector for its next request: no thread wake-up per
+ * request. A request with a body (Content-Length above 0 or Transfer-Encoding) is handed to the
+ * pool as before, because its handler reads the body with blocking reads, which on the selector
+ * thread would wait for the selector itself. What runs inline must not block: the memory engine's
+ * publish does not (its writes to subscribers are non-blocking); the Redis engine waits for Redis,
+ * so {@link FrontDoor} asks for inline handling only with {@code engine=memory}. The answer is
+ * written with a blocking write, which does not wait unless the back end stops reading its
+ * answers and the socket buffer fills up; then the admin port waits, for at most the connector's
+ * idle timeout.
+ *
  * <p>Threads: a connection arms and disarms its task on the thread that parses it (the selector or
  * the thread that handles it, one at a time); the task runs on the connector's scheduler thread
- * and only reads the volatile field and closes the end point.
+ * and only reads the volatile field and closes the end point. {@code onSelector} is written and
+ * read by the thread that runs the connection's read callback, one at a time.
  */
 public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
     private final long timeoutMillis;
     private final LongAdder timedOut;
+    private final boolean inline;
 
     /** {@code like}'s configuration and buffer choices, plus the deadline; timeouts are added to {@code timedOut}. */
     public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut) {
+        this(like, timeoutMillis, timedOut, false);
+    }
+
+    /**
+     * The same, and with {@code inline} requests without a body are handled on the selector thread
+     * (see the class comment); {@code timeoutMillis} 0 sets no deadline.
+     */
+    public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut, boolean inline) {
         super(like.getHttpConfiguration());
         setUseInputDirectByteBuffers(like.isUseInputDirectByteBuffers());
         setUseOutputDirectByteBuffers(like.isUseOutputDirectByteBuffers());
         this.timeoutMillis = timeoutMillis;
         this.timedOut = timedOut;
+        this.inline = inline;
+    }
+
+    /** Whether this factory's connections handle requests without a body on the selector thread. */
+    public boolean isInline() {
+        return inline;
     }
 
     @Override
@@ -54,22 +89,59 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
         private final HeadDeadlineConnectionFactory factory;
         /** The armed deadline, or null while no head is awaited past its first read. */
         private volatile Scheduler.Task headTask;
+        /** The read callback, declared non-blocking when inline: the selector then runs it itself. */
+        private final Callback fillable;
+        /** True while the selector thread runs this connection (inline only). */
+        private boolean onSelector;
 
         HeadDeadlineConnection(HttpConfiguration config, Connector connector, EndPoint endPoint,
                 HeadDeadlineConnectionFactory factory) {
             super(config, connector, endPoint);
             this.factory = factory;
+            this.fillable = factory.inline ? new InlineFillable() : null;
+        }
+
+        @Override
+        protected HttpChannel newHttpChannel(Server server, HttpConfiguration configuration) {
+            // called by HttpConnection's constructor, before this class's fields are set; onSelector
+            // is only ever true on an inline connection
+            return new HttpChannelState(this) {
+                @Override
+                public Runnable onRequest(MetaData.Request request) {
+                    Runnable handle = super.onRequest(request);
+                    if (handle == null || !onSelector || !hasBody(request)) {
+                        return handle;
+                    }
+                    // its handler reads the body with blocking reads: not on the selector thread
+                    return () -> getExecutor().execute(handle);
+                }
+            };
+        }
+
+        /** Whether the request's head announces a body. */
+        static boolean hasBody(MetaData.Request request) {
+            return request.getContentLength() > 0 || request.getHttpFields().contains(HttpHeader.TRANSFER_ENCODING);
         }
 
         @Override
         public void onOpen() {
             // before super.onOpen(): once it has asked for bytes, the head may be parsed on another thread
-            arm(factory.timeoutMillis);
+            if (factory.timeoutMillis > 0) {
+                arm(factory.timeoutMillis);
+            }
             super.onOpen();
         }
 
         @Override
-        public void fillInterested() {
+        public void fillInterested(Callback callback) {
+            // HttpConnection asks for bytes through this method, with its own read callback
+            if (factory.timeoutMillis > 0) {
+                armIfHeadBegun();
+            }
+            super.fillInterested(fillable != null ? fillable : callback);
+        }
+
+        private void armIfHeadBegun() {
             // about to wait for more bytes: if a head has begun and is not whole, it gets a deadline
             if (headTask == null) {
                 HttpParser p = getParser();
@@ -78,7 +150,29 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
                     arm(Math.max(1, factory.timeoutMillis - elapsed));
                 }
             }
-            super.fillInterested();
+        }
+
+        /** AbstractConnection's read callback, but non-blocking: the selector runs it on its own thread. */
+        private final class InlineFillable implements Callback {
+            @Override
+            public void succeeded() {
+                onSelector = true;
+                try {
+                    onFillable();
+                } finally {
+                    onSelector = false;
+                }
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                onFillInterestedFailed(x);
+            }
+
+            @Override
+            public InvocationType getInvocationType() {
+                return InvocationType.NON_BLOCKING;
+            }
         }
 
         @Override

@@ -1,0 +1,89 @@
+package io.jcomet.deploy;
+
+import static io.jcomet.deploy.ConnectionDeadlinesIT.connect;
+import static io.jcomet.deploy.ConnectionDeadlinesIT.readUntil;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jcomet.support.TestServer;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The admin connector's inline handling ({@code admin_inline}, on by default with the memory
+ * engine): requests without a body run on the admin selector thread, requests with a body are
+ * handed to the pool. What a back end relies on: a body that arrives in pieces is read whole and
+ * answered, and while it is awaited the admin port keeps answering other connections (a blocking
+ * read on the selector thread would stall the whole port); pipelined pushes on one kept-alive
+ * connection are answered in order; a held /psub stream on the admin port gets its presence lines.
+ *
+ * <p>Threads: JUnit's test thread only; sockets with read timeouts.
+ */
+class AdminInlineIT {
+
+    @Test
+    void aTrickledBodyIsReadWholeWhileTheAdminPortKeepsAnswering() throws Exception {
+        try (TestServer s = TestServer.start("admin_inline", "true")) {
+            String body = "cname=in-a&content=first\ncname=in-b&content=second\n";
+            byte[] bytes = body.getBytes(StandardCharsets.US_ASCII);
+            try (Socket slow = connect("127.0.0.1", s.admin())) {
+                OutputStream out = slow.getOutputStream();
+                out.write(("POST /batch HTTP/1.1\r\nHost: x\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.write(bytes, 0, 10);
+                out.flush();
+                // the body's handler is waiting for the rest: other admin requests are still answered
+                for (int i = 0; i < 20; i++) {
+                    assertEquals(200, s.admin("/push?cname=other&content=m" + i).status());
+                }
+                out.write(bytes, 10, bytes.length - 10);
+                out.flush();
+                String both = "{\"type\":\"ok\",\"seq\":1}\n{\"type\":\"ok\",\"seq\":1}";
+                String answer = readUntil(slow, both);
+                assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+                assertTrue(answer.contains(both), "both lines published: " + answer);
+            }
+            assertEquals("{\"in-b\":1}", s.admin("/check?cname=in-b").body().trim());
+        }
+    }
+
+    @Test
+    void pipelinedPushesAreAnsweredInOrderAndAPostedPushIsRead() throws Exception {
+        try (TestServer s = TestServer.start("admin_inline", "true");
+             Socket c = connect("127.0.0.1", s.admin())) {
+            StringBuilder req = new StringBuilder();
+            for (int i = 1; i <= 50; i++) {
+                req.append("GET /push?cname=pipe&content=m").append(i).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+            String posted = "cname=pipe&content=posted";
+            req.append("POST /push HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ")
+                    .append(posted.length()).append("\r\n\r\n").append(posted);
+            c.getOutputStream().write(req.toString().getBytes(StandardCharsets.US_ASCII));
+            String answers = readUntil(c, "\"seq\":51");
+            int last = -1;
+            for (int i = 1; i <= 51; i++) {
+                int at = answers.indexOf("\"seq\":" + i + ",");
+                if (at < 0) {
+                    at = answers.indexOf("\"seq\":" + i + "}");
+                }
+                assertTrue(at > last, "answer " + i + " after answer " + (i - 1) + ": " + answers);
+                last = at;
+            }
+        }
+    }
+
+    @Test
+    void aPresenceStreamOnTheAdminPortHearsAChannelComeOnline() throws Exception {
+        try (TestServer s = TestServer.start("admin_inline", "true");
+             Socket psub = connect("127.0.0.1", s.admin())) {
+            psub.getOutputStream().write("GET /psub HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(readUntil(psub, "\r\n\r\n").startsWith("HTTP/1.1 200"));
+            try (Socket sub = connect("127.0.0.1", s.front())) {
+                sub.getOutputStream().write("GET /sub?cname=seen&seq=1 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertTrue(readUntil(psub, "1 seen").contains("1 seen"));
+            }
+        }
+    }
+}

@@ -3,9 +3,7 @@ package io.jcomet.bench;
 import io.jcomet.config.JcometConfig;
 import io.jcomet.core.Broker;
 import io.jcomet.core.Message;
-import io.jcomet.core.Subscriber;
 import io.jcomet.protocol.Framing;
-import io.jcomet.protocol.Transport;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Map;
@@ -27,7 +25,7 @@ import java.util.Map;
 public final class LockHoldProbe {
     private LockHoldProbe() {}
 
-    static final class Stream extends Subscriber {
+    static final class Stream extends SocketlessStream {
         private final boolean writeInOffer;
         private final long writeNanos;
         private final ArrayDeque<byte[]> queue = new ArrayDeque<>(4);
@@ -36,14 +34,8 @@ public final class LockHoldProbe {
         static long lastOfferDone;
 
         Stream(boolean writeInOffer, long writeNanos) {
-            super(0);
             this.writeInOffer = writeInOffer;
             this.writeNanos = writeNanos;
-        }
-
-        @Override
-        public Transport transport() {
-            return Transport.STREAM;
         }
 
         private void write(byte[] b) {
@@ -75,22 +67,6 @@ public final class LockHoldProbe {
                 write(b);
             }
         }
-
-        @Override
-        protected boolean send(Message m) {
-            return offer(m);
-        }
-
-        @Override
-        protected boolean sendAll(Message[] ms, int count) {
-            return true;
-        }
-
-        @Override
-        protected void refuse(int status, Message m) {}
-
-        @Override
-        protected void end(Message last) {}
     }
 
     public static void main(String[] args) {

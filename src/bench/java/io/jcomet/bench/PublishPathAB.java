@@ -3,8 +3,6 @@ package io.jcomet.bench;
 import io.jcomet.config.JcometConfig;
 import io.jcomet.core.Broker;
 import io.jcomet.core.Message;
-import io.jcomet.core.Subscriber;
-import io.jcomet.protocol.Transport;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -24,17 +22,8 @@ public final class PublishPathAB {
     private PublishPathAB() {}
 
     /** A stream that only counts what it is offered (no framing, no socket). */
-    static final class CountingStream extends Subscriber {
+    static final class CountingStream extends SocketlessStream {
         long offered;
-
-        CountingStream() {
-            super(0);
-        }
-
-        @Override
-        public Transport transport() {
-            return Transport.STREAM;
-        }
 
         @Override
         protected boolean offer(Message m) {
@@ -44,22 +33,6 @@ public final class PublishPathAB {
 
         @Override
         protected void flush() {}
-
-        @Override
-        protected boolean send(Message m) {
-            return offer(m);
-        }
-
-        @Override
-        protected boolean sendAll(Message[] ms, int count) {
-            return true;
-        }
-
-        @Override
-        protected void refuse(int status, Message m) {}
-
-        @Override
-        protected void end(Message last) {}
     }
 
     public static void main(String[] args) {

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * classes it took from the archive, jcomet's web-app classes among them); both serve a
  * push/subscribe round trip. A changed WAR makes the next start record a new archive. The mode is
  * the one {@code --cds} picks for the JDK: AppCDS on Java 17-24, the AOT cache on 25+
- * ({@code JAVA25_HOME}, when set, runs the AOT cache case too).
+ * (with a JDK 25+, from {@code JAVA25_HOME} or under /usr/lib/jvm, the AOT cache case too).
  *
  * <p>Each case uses a fresh archive directory under target/ ({@code --cds-dir}) and the same
  * ports for every start (the archive belongs to one command line). Threads: JUnit's test thread
@@ -48,9 +48,34 @@ class JettyDistCdsIT {
 
     @Test
     void java25RecordsAndUsesTheAotCache() throws Exception {
-        String home = System.getenv("JAVA25_HOME");
-        assumeTrue(home != null && Files.isExecutable(Path.of(home, "bin/java")), "JAVA25_HOME names no JDK 25+");
+        String home = java25Home();
+        assumeTrue(home != null, "no JDK 25+: neither JAVA25_HOME nor one under /usr/lib/jvm");
         runCase(home, "aot", "java25");
+    }
+
+    /** JAVA25_HOME, else a JDK 25 or later installed under /usr/lib/jvm (its release file says), else null. */
+    private static String java25Home() throws IOException {
+        String env = System.getenv("JAVA25_HOME");
+        if (env != null && Files.isExecutable(Path.of(env, "bin/java"))) {
+            return env;
+        }
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return null;
+        }
+        Pattern version = Pattern.compile("^JAVA_VERSION=\"(\\d+)", Pattern.MULTILINE);
+        try (Stream<Path> homes = Files.list(jvms)) {
+            for (Path home : homes.sorted().toList()) {
+                Path release = home.resolve("release");
+                if (Files.isRegularFile(release) && Files.isExecutable(home.resolve("bin/java"))) {
+                    Matcher m = version.matcher(Files.readString(release));
+                    if (m.find() && Integer.parseInt(m.group(1)) >= 25) {
+                        return home.toString();
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     private static void runCase(String javaHome, String mode, String name) throws Exception {

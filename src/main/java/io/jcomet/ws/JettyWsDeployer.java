@@ -64,12 +64,6 @@ final class JettyWsDeployer {
             configuration.setAutoFragment(true);
             configuration.setIdleTimeout(Duration.ofSeconds(60)); // until WsConnection.open sets the real one
         });
-        return "WebSocket /ws on the front ports (Jetty WebSocket core): ws_max_channels=" + broker.config().wsMaxChannels()
-                + " ws_max_frame_bytes=" + frame
-                + " ws_max_frames_per_second=" + broker.config().wsMaxFramesPerSecond()
-                + " ws_allowed_origins=" + String.join(",", origins)
-                + " ws_ping_interval=" + broker.config().wsPingIntervalSeconds() + "s"
-                + " ws_max_sockets_per_client=" + broker.config().wsMaxSocketsPerClient()
-                + " max_pending_bytes=" + broker.config().maxPendingBytes();
+        return WsBootstrap.settings(broker, "Jetty WebSocket core");
     }
 }

@@ -65,4 +65,16 @@ public final class WsBootstrap implements ServletContextListener {
             LOG.info("jcomet: WebSocket /ws stopped");
         }
     }
+
+    /** What the log says /ws runs with, the same for both adapters ({@code how}: which one serves it). */
+    static String settings(Broker broker, String how) {
+        var c = broker.config();
+        return "WebSocket /ws on the front ports (" + how + "): ws_max_channels=" + c.wsMaxChannels()
+                + " ws_max_frame_bytes=" + c.wsMaxFrameBytes()
+                + " ws_max_frames_per_second=" + c.wsMaxFramesPerSecond()
+                + " ws_allowed_origins=" + String.join(",", c.wsAllowedOrigins())
+                + " ws_ping_interval=" + c.wsPingIntervalSeconds() + "s"
+                + " ws_max_sockets_per_client=" + c.wsMaxSocketsPerClient()
+                + " max_pending_bytes=" + c.maxPendingBytes();
+    }
 }

@@ -52,13 +52,6 @@ final class WsDeployer {
                 })
                 .build();
         sc.addEndpoint(cfg);
-        return "WebSocket /ws on the front ports: ws_max_channels=" + broker.config().wsMaxChannels()
-                + " ws_max_frame_bytes=" + frame
-                + " ws_max_frames_per_second=" + broker.config().wsMaxFramesPerSecond()
-                + " ws_allowed_origins=" + String.join(",", origins)
-                + " ws_ping_interval=" + broker.config().wsPingIntervalSeconds() + "s"
-                + " ws_max_sockets_per_client=" + broker.config().wsMaxSocketsPerClient()
-                + " max_pending_bytes=" + broker.config().maxPendingBytes()
-                + " (" + sc.getClass().getName() + ")";
+        return WsBootstrap.settings(broker, "Jakarta WebSocket, " + sc.getClass().getName());
     }
 }

@@ -63,7 +63,7 @@ class TomcatDistIT {
 
             CometRoundTrip.run(server, ports.admin(), List.of(ports.front()));
             WsRoundTrip.run(server, ports.admin(), ports.front()); // Tomcat's own WebSocket implementation
-            assertTrue(server.logText().contains("WebSocket /ws on the front ports: ") && server.logText().contains("org.apache.tomcat.websocket"),
+            assertTrue(server.logText().contains("WebSocket /ws on the front ports (Jakarta WebSocket, ") && server.logText().contains("org.apache.tomcat.websocket"),
                     "/ws through Jakarta WebSocket (the portable adapter); log:\n" + server.tail(30));
 
             ServerProcess.Stopped stopped = server.stop(Duration.ofSeconds(30));

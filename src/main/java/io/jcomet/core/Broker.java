@@ -52,7 +52,9 @@ import java.util.function.LongSupplier;
  * <p>Under the channel lock the broker only <em>offers</em> a message to streams ({@link
  * Subscriber#offer}: a queue append that keeps seq order) and answers refusals; long-polls are
  * answered and streams {@link Subscriber#flush flushed} after the lock is released, so a slow
- * client never stretches it. Presence listeners (admin {@code /psub}) are still told under the
+ * client never stretches it. Within a /batch ({@link #publishAll}, {@link FlushScope}) the streams
+ * are flushed once at the batch's end instead of after each publish, on the same request thread.
+ * Presence listeners (admin {@code /psub}) are still told under the
  * lock, so that "1 cname" and "0 cname" of one channel keep their order; their writes are
  * non-blocking and bounded by {@code max_pending_bytes}.
  */
@@ -459,7 +461,8 @@ public final class Broker implements AutoCloseable {
      * /batch: several publishes in order, each as {@link #publish(String, String, Message.Kind, String)}
      * would make it alone. One outcome per publish: its seq ({@link Integer}) or the
      * {@link CometException} that refused it (counted). A shared engine sends them together (see
-     * {@link Engine#publishAll}).
+     * {@link Engine#publishAll}). On this node's engine each stream the batch reaches is flushed once,
+     * at its end ({@link FlushScope}), with everything the batch queued for it in seq order.
      */
     public Object[] publishAll(List<Engine.Publish> publishes) {
         Object[] out = new Object[publishes.size()];
@@ -474,7 +477,15 @@ public final class Broker implements AutoCloseable {
                 out[i] = e;
             }
         }
-        Object[] sent = engine.publishAll(sized);
+        Object[] sent;
+        // this node's publishes offer to streams on this thread: each stream is flushed once for the
+        // whole batch (a shared engine's publications come back on its own threads, one by one)
+        FlushScope scope = FlushScope.open(config.maxPendingBytes());
+        try {
+            sent = engine.publishAll(sized);
+        } finally {
+            scope.close();
+        }
         for (int j = 0; j < sent.length; j++) {
             out[at[j]] = sent[j];
         }
@@ -515,6 +526,11 @@ public final class Broker implements AutoCloseable {
      */
     long publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
         long t0 = System.nanoTime();
+        // inside a /batch: streams are flushed at its end (FlushScope), not after this publish
+        FlushScope scope = FlushScope.active();
+        if (scope != null) {
+            scope.makeRoom(tail.length + 2 * ch.name.length() + FlushScope.FRAME_SLACK);
+        }
         Message m;
         Subscriber polls;
         Subscriber[] streams = null;
@@ -565,7 +581,12 @@ public final class Broker implements AutoCloseable {
                         continue; // left while we walked
                     }
                     if (s.offer(m)) {
-                        streams[offered++] = s;
+                        if (scope == null) {
+                            streams[offered++] = s;
+                        } else {
+                            offered++;
+                            scope.hold(s);
+                        }
                     } else {
                         ch.unlink(s, stats);
                         if (slow == null) {
@@ -579,10 +600,14 @@ public final class Broker implements AutoCloseable {
                 assert LockOrder.exit(ch);
             }
         }
-        // streams: written now, outside the lock, each from its own ordered queue
-        for (int i = 0; i < offered; i++) {
-            streams[i].flush();
-            streams[i] = null;
+        // streams: written now, outside the lock, each from its own ordered queue (or at the scope's end)
+        if (scope == null) {
+            for (int i = 0; i < offered; i++) {
+                streams[i].flush();
+                streams[i] = null;
+            }
+        } else if (offered > 0) {
+            scope.held(m.json().length + FlushScope.FRAME_SLACK);
         }
         int delivered = offered;
         // long-polls: every answer written first, then every response ended (see sendDeferringEnd);
@@ -625,7 +650,8 @@ public final class Broker implements AutoCloseable {
      *  the caller (closed or expired after its lookup); look it up again. Seqs are returned unsigned. */
     static final long CHANNEL_REMOVED = -1;
 
-    /** Per publisher thread: the streams a publish offered its message to, flushed after the lock. */
+    /** Per publisher thread: the streams a publish offered its message to, flushed after the lock
+     *  (outside a {@link FlushScope}; inside one, only the walk's snapshot). */
     private static final ThreadLocal<Subscriber[][]> SCRATCH = ThreadLocal.withInitial(() -> new Subscriber[1][16]);
 
     private static Subscriber[] scratch(int n) {

@@ -12,8 +12,10 @@ import java.lang.invoke.VarHandle;
  * in their channel's list, guarded by the channel's lock; {@code timerPrev/timerNext} in one stripe
  * of {@link HeldTimers}, guarded by that stripe's lock. {@link #state} is claimed once by compare
  * and set, by whichever thread ends the subscription first (publisher, sweeper, I/O error, close),
- * so a one-shot subscriber is answered exactly once. This object plus the subclass's fields is the
- * whole per-connection state of the application (see docs/BENCHMARKS.md for its measured size).
+ * so a one-shot subscriber is answered exactly once. {@code flushStamp} ({@link FlushScope}: a
+ * /batch flushes each stream once) is guarded by the channel's lock. This object plus the
+ * subclass's fields is the whole per-connection state of the application (see docs/BENCHMARKS.md
+ * for its measured size).
  */
 public abstract class Subscriber {
     private static final VarHandle STATE;
@@ -38,6 +40,8 @@ public abstract class Subscriber {
     Subscriber timerNext;
     int deadline;
     byte timerStripe = -1;
+    // the stamp of the last FlushScope that held this stream for its end: guarded by channel's lock
+    int flushStamp;
 
     @SuppressWarnings("unused") // via STATE
     private volatile int state;

@@ -30,7 +30,8 @@ import java.util.ArrayDeque;
  *
  * <p>Streams are written in two steps: the broker {@link #offer}s a message under the channel's lock
  * (which only queues the message's shared frame, so seq order is kept without a socket write under
- * the channel lock) and {@link #flush}es after releasing it. The queue holds at most
+ * the channel lock) and {@link #flush}es after releasing it (within a /batch, once at its end: then
+ * the frames queued meanwhile go out joined, in one write). The queue holds at most
  * {@code max_pending_bytes} behind the message being written; past it the subscriber is reported
  * unable to take more and the broker drops it. A stream keeps its (small) queue once it has one;
  * a long-poll answer is written directly, so idle held requests carry no buffer at all.
@@ -491,7 +492,7 @@ final class HttpSubscriber extends Subscriber
         try {
             boolean wrote = false;
             while (queued() && out.isReady()) {
-                byte[] b = pending.poll();
+                byte[] b = pending.size() == 1 ? pending.poll() : joinQueued();
                 pendingBytes -= b.length;
                 out.write(b);
                 wrote = true;
@@ -513,6 +514,38 @@ final class HttpSubscriber extends Subscriber
             moveTo(State.GONE);
             return true;
         }
+    }
+
+    /** Most bytes {@link #joinQueued} puts in one write. */
+    static final int JOIN_LIMIT = 32 * 1024;
+
+    /**
+     * Several queued frames (a /batch's messages for this stream, or what queued while the socket
+     * was busy) taken off the queue as one array, so they go out in one write and one chunk: the
+     * container aggregates nothing (outputAggregationSize 1), so each write is a socket write. At
+     * least one frame, then whole frames up to {@link #JOIN_LIMIT} bytes. A new array: the
+     * container may keep it until a non-blocking write completes. Caller holds this lock.
+     */
+    private byte[] joinQueued() {
+        int n = 0;
+        int len = 0;
+        for (byte[] b : pending) {
+            if (n > 0 && len + b.length > JOIN_LIMIT) {
+                break;
+            }
+            len += b.length;
+            n++;
+        }
+        if (n == 1) {
+            return pending.poll();
+        }
+        byte[] joined = new byte[len];
+        for (int i = 0, at = 0; i < n; i++) {
+            byte[] b = pending.poll();
+            System.arraycopy(b, 0, joined, at, b.length);
+            at += b.length;
+        }
+        return joined;
     }
 
     /**

@@ -173,6 +173,56 @@ class BatchPublishIT {
         }
     }
 
+    /**
+     * Ten messages of one channel in a batch, interleaved with another channel's: every /stream and
+     * /sse subscriber gets all of them, in seq order. On one node (memory) each stream gets its share
+     * of the batch in one write, so the ten arrive in one HTTP chunk; on Redis the publications come
+     * back one by one and are written as they come.
+     */
+    @Test
+    void aBatchReachesEachStreamInOrderAndOnOneNodeInOneWrite() throws Exception {
+        try (Engines big = e.with("max_batch_lines", "100", "max_batch_bytes", "65536", "polling_timeout", "30");
+                RawStream s1 = new RawStream(big.sub.front(), "/stream?cname=co&seq=1");
+                RawStream s2 = new RawStream(big.sub.front(), "/stream?cname=co&seq=1");
+                RawStream sse = new RawStream(big.sub.front(), "/sse?cname=co&seq=1");
+                RawStream other = new RawStream(big.sub.front(), "/stream?cname=cx&seq=1")) {
+            TestServer.awaitIo("held on co and cx", java.time.Duration.ofSeconds(5),
+                    () -> big.pub.subscribers("co") == 3 && big.pub.subscribers("cx") == 1);
+            StringBuilder body = new StringBuilder();
+            for (int i = 1; i <= 10; i++) {
+                body.append("cname=co&content=C").append(i).append('\n');
+                body.append("cname=cx&content=X").append(i).append('\n');
+            }
+            Response r = big.pub.send(HttpRequest.newBuilder(big.pub.uri(big.pub.admin(), "/batch"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+            assertEquals(200, r.status(), r.body());
+            assertEquals(20, answers(r).size(), r.body());
+            for (RawStream s : List.of(s1, s2, other)) {
+                String prefix = s == other ? "X" : "C";
+                String got = s.awaitBody("\"" + prefix + "10\"", 5000);
+                int last = -1;
+                for (int i = 1; i <= 10; i++) {
+                    int at = got.indexOf("\"content\":\"" + prefix + i + "\"");
+                    assertTrue(at > last, prefix + i + " once and in order: " + got);
+                    assertEquals(at, got.lastIndexOf("\"content\":\"" + prefix + i + "\""), "once: " + got);
+                    last = at;
+                }
+                if (Engines.MEMORY.equals(engine)) {
+                    assertEquals(0, s.chunksStartedIn(got.indexOf("\"" + prefix + "1\""), last),
+                            "the batch's ten messages in one chunk: " + got);
+                }
+            }
+            String events = sse.awaitBody("id: 10\n", 5000);
+            for (int i = 1; i < 10; i++) {
+                assertTrue(events.indexOf("id: " + i + "\n") < events.indexOf("id: " + (i + 1) + "\n"), events);
+            }
+            if (Engines.MEMORY.equals(engine)) {
+                assertEquals(0, sse.chunksStartedIn(events.indexOf("id: 1\n"), events.indexOf("id: 10\n")),
+                        "one chunk: " + events);
+            }
+        }
+    }
+
     @Test
     void anEmptyBatchIsABadRequestAndTheFrontPortHasNoBatch() throws Exception {
         Response empty = batch("\n\n");

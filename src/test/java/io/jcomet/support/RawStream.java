@@ -23,6 +23,8 @@ public final class RawStream implements AutoCloseable {
     public final List<String> headers = new ArrayList<>();
     private final boolean chunked;
     private int chunkLeft = 0;
+    /** Where in {@link #body} each chunk began (chunked responses; ASCII bodies). */
+    private final List<Integer> chunkStarts = new ArrayList<>();
     private boolean ended;
 
     public RawStream(int port, String pathAndQuery, String... extraHeaders) throws IOException {
@@ -113,6 +115,17 @@ public final class RawStream implements AutoCloseable {
         return body.toString();
     }
 
+    /** How many chunks began after body offset {@code from} and at or before {@code to}. */
+    public int chunksStartedIn(int from, int to) {
+        int n = 0;
+        for (int at : chunkStarts) {
+            if (at > from && at <= to) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     private boolean readSome() throws IOException {
         try {
             if (chunked) {
@@ -126,6 +139,7 @@ public final class RawStream implements AutoCloseable {
                         ended = true;
                         return false;
                     }
+                    chunkStarts.add(body.length());
                 }
                 byte[] buf = new byte[chunkLeft];
                 int n = in.read(buf);

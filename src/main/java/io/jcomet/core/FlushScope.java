@@ -114,11 +114,15 @@ final class FlushScope {
         assert LockOrder.holdsNoChannel();
         stamp = nextStamp();
         heldBytes = 0;
-        for (int i = 0; i < count; i++) {
-            Subscriber s = held[i];
-            held[i] = null;
-            s.flush();
+        try {
+            for (int i = 0; i < count; i++) {
+                Subscriber s = held[i];
+                held[i] = null;
+                s.flush();
+            }
+        } finally {
+            java.util.Arrays.fill(held, 0, count, null); // a flush that threw leaves none behind
+            count = 0;
         }
-        count = 0;
     }
 }

@@ -80,6 +80,9 @@ public abstract class Framing {
     /** Content-Type of the response. */
     public abstract String contentType();
 
+    /** The transport this framing belongs to (one each): a holder keeps the framing, not both. */
+    public abstract Transport transport();
+
     /**
      * Whether a refusal (a 401, 404, 429 in icomet's status JSON) goes out with that HTTP status.
      * Only a plain JSON answer does: a browser drops a script (JSONP, iframe) or an event stream
@@ -126,6 +129,11 @@ public abstract class Framing {
     }
 
     static final class LongPoll extends Framing {
+        @Override
+        public Transport transport() {
+            return Transport.POLL;
+        }
+
         static final LongPoll PLAIN = new LongPoll(null);
         private final byte[] prefix;
         private final byte[] suffix;
@@ -179,6 +187,11 @@ public abstract class Framing {
     }
 
     static final class Stream extends Framing {
+        @Override
+        public Transport transport() {
+            return Transport.STREAM;
+        }
+
         static final Stream INSTANCE = new Stream();
         private static final byte[] NL = {'\n'};
 
@@ -198,6 +211,11 @@ public abstract class Framing {
     }
 
     static final class PlainLines extends Framing {
+        @Override
+        public Transport transport() {
+            return Transport.PSUB;
+        }
+
         static final PlainLines INSTANCE = new PlainLines();
 
         PlainLines() {
@@ -216,6 +234,11 @@ public abstract class Framing {
     }
 
     static final class Sse extends Framing {
+        @Override
+        public Transport transport() {
+            return Transport.SSE;
+        }
+
         static final Sse INSTANCE = new Sse();
         private static final byte[] HEAD = ascii("retry: 3000\n\n");
         private static final byte[] DATA = ascii("data: ");
@@ -243,6 +266,11 @@ public abstract class Framing {
     }
 
     static final class Iframe extends Framing {
+        @Override
+        public Transport transport() {
+            return Transport.IFRAME;
+        }
+
         private final byte[] head;
         private final byte[] prefix;
         private static final byte[] SUFFIX = ascii(");</script>\n");

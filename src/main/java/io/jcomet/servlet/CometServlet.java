@@ -339,8 +339,8 @@ public final class CometServlet extends HttpServlet {
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0); // the broker's one shared sweeper times held requests out, not a timer each
         // response headers are set when the answer is written, so a held request carries none
-        HttpSubscriber s = new HttpSubscriber(broker, transport, framing, ctx, resp.getOutputStream(), noop);
-        s.countedIn(admission, bucket);
+        HttpSubscriber s = new HttpSubscriber(broker, framing, ctx, resp.getOutputStream(), noop);
+        s.countedIn(bucket);
         s.start();
         // an icomet-style JSONP long-poll (icomet.js) must never get an array: see SubscribeRequest
         boolean oneMessage = transport == Transport.POLL && cb != null && epoch == null;

@@ -71,7 +71,6 @@ final class HttpSubscriber extends Subscriber
     }
 
     private final Broker broker;
-    private final Transport transport;
     private final Framing framing;
     private final AsyncContext ctx;
     private final ServletOutputStream out;
@@ -85,13 +84,13 @@ final class HttpSubscriber extends Subscriber
     private Object watched;
     /** Bytes the client sent while held, read and dropped by the watch: the answer then closes the connection. */
     private int dropped;
-    private io.jcomet.core.Admission limits;
+    // the per-client bucket counted in the broker's admission (NOT_LIMITED: not counted); the
+    // admission itself is the broker's, so it is not kept here (every field is paid per held request)
     private int limitBucket = io.jcomet.core.Admission.NOT_LIMITED;
 
-    HttpSubscriber(Broker broker, Transport transport, Framing framing, AsyncContext ctx, ServletOutputStream out, int noopSeq) {
+    HttpSubscriber(Broker broker, Framing framing, AsyncContext ctx, ServletOutputStream out, int noopSeq) {
         super(noopSeq);
         this.broker = broker;
-        this.transport = transport;
         this.framing = framing;
         this.ctx = ctx;
         this.out = out;
@@ -101,7 +100,7 @@ final class HttpSubscriber extends Subscriber
     void start() {
         ctx.addListener(this); // container errors, timeouts and completions reach the subscriber
         out.setWriteListener(this);
-        if (transport.streaming()) {
+        if (framing.transport().streaming()) {
             synchronized (this) {
                 headers(200);
                 byte[] head = framing.head();
@@ -121,9 +120,8 @@ final class HttpSubscriber extends Subscriber
         }
     }
 
-    /** The per-client held count this subscriber holds; released once, when the response completes. */
-    synchronized void countedIn(io.jcomet.core.Admission l, int bucket) {
-        limits = l;
+    /** The per-client held count (in the broker's admission) this subscriber holds; released once, when the response completes. */
+    synchronized void countedIn(int bucket) {
         limitBucket = bucket;
     }
 
@@ -285,12 +283,12 @@ final class HttpSubscriber extends Subscriber
 
     @Override
     public Transport transport() {
-        return transport;
+        return framing.transport();
     }
 
     @Override
     protected boolean send(Message m) {
-        if (!transport.streaming()) {
+        if (!framing.transport().streaming()) {
             synchronized (this) {
                 if (!writable()) {
                     return false;
@@ -306,7 +304,7 @@ final class HttpSubscriber extends Subscriber
 
     @Override
     protected boolean sendDeferringEnd(Message m) {
-        if (transport.streaming()) {
+        if (framing.transport().streaming()) {
             return send(m);
         }
         synchronized (this) {
@@ -329,7 +327,7 @@ final class HttpSubscriber extends Subscriber
 
     @Override
     protected boolean sendAll(Message[] ms, int count) {
-        if (!transport.streaming()) {
+        if (!framing.transport().streaming()) {
             synchronized (this) {
                 if (!writable()) {
                     return false;
@@ -395,7 +393,7 @@ final class HttpSubscriber extends Subscriber
         if (!origin.isEmpty()) {
             r.setHeader("Access-Control-Allow-Origin", origin);
         }
-        if (transport == Transport.SSE) {
+        if (framing.transport() == Transport.SSE) {
             r.setHeader("X-Accel-Buffering", "no"); // a proxy in front must not hold events back
         }
         if (dropped > 0) {
@@ -413,7 +411,7 @@ final class HttpSubscriber extends Subscriber
             moveTo(State.DONE); // the client is gone: nothing to write, the response still completes
             return;
         }
-        if (!transport.streaming() && !queued()) {
+        if (!framing.transport().streaming() && !queued()) {
             headers(status);
             if (bytes != null) {
                 ctx.getResponse().setContentLength(bytes.length);
@@ -502,7 +500,7 @@ final class HttpSubscriber extends Subscriber
                     if (!endHeldBack) {
                         moveTo(State.DONE);
                     }
-                } else if (wrote && writable() && transport.streaming() && out.isReady()) {
+                } else if (wrote && writable() && framing.transport().streaming() && out.isReady()) {
                     out.flush(); // not once a write re-entered us and ended the response: its output is closed
                 }
             }
@@ -612,9 +610,7 @@ final class HttpSubscriber extends Subscriber
             case DONE:
                 pending = null;
                 pendingBytes = 0;
-                if (limits != null) {
-                    limits.releaseHeld(limitBucket);
-                }
+                broker.admission().releaseHeld(limitBucket);
                 if (watched != null) {
                     // before the container reads the next request on this connection, withdraw our interest
                     Object ep = watched;

@@ -38,7 +38,7 @@ final class PresenceHub implements PresenceListener {
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0);
         HttpServletResponse r = (HttpServletResponse) ctx.getResponse();
-        HttpSubscriber s = new HttpSubscriber(broker, Transport.PSUB, Framing.plainLines(), ctx, r.getOutputStream(), 0);
+        HttpSubscriber s = new HttpSubscriber(broker, Framing.plainLines(), ctx, r.getOutputStream(), 0);
         streams.add(s);
         broker.stats().addHeld(Transport.PSUB, 1);
         // however the response ends (a failed write, the container's error or timeout), the stream is

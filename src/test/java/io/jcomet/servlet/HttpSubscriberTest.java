@@ -110,7 +110,8 @@ class HttpSubscriberTest {
                             return null;
                     }
                 });
-        HttpSubscriber s = new HttpSubscriber(broker, t, f, ctx, out, 0);
+        HttpSubscriber s = new HttpSubscriber(broker, f, ctx, out, 0);
+        assertEquals(t, s.transport(), "the framing names its transport");
         s.start();
         return s;
     }

@@ -122,7 +122,7 @@ public final class HttpWire implements Wire {
                             return null;
                     }
                 });
-        subscriber = new HttpSubscriber(broker, transport, framing, ctx, out, 0);
+        subscriber = new HttpSubscriber(broker, framing, ctx, out, 0);
         subscriber.start();
         // as CometServlet: an icomet-style JSONP long-poll is answered one message at a time
         boolean oneMessage = transport == Transport.POLL && callback != null;

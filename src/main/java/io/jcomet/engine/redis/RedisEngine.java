@@ -480,6 +480,31 @@ public final class RedisEngine implements Engine {
         return published(p, calls.awaitPublish(p.done));
     }
 
+    /**
+     * {@link #publish(String, Message.Kind, String, String)} without a waiting thread: the same
+     * group commit, the same answers and 503s ({@link RedisCalls#publishAnswer}), completed on
+     * Lettuce's I/O thread when Redis answers (or on the timeout's thread after redis_timeout).
+     */
+    @Override
+    public java.util.concurrent.CompletionStage<Integer> publishAsync(String cname, Message.Kind kind, String content,
+            String idempotencyKey) {
+        Pending p;
+        try {
+            channels.refuseNewChannelWhenFull(cname, config.maxChannels());
+            p = enqueue(new Publish(cname, kind, content, idempotencyKey));
+        } catch (CometException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return calls.publishAnswer(p.done).thenCompose(r -> {
+            int seq = (int) (long) (Long) r.get(0);
+            if (!p.made) {
+                return CompletableFuture.completedFuture(seq);
+            }
+            // this publish made the channel: counted before the answer, as publish() does, without blocking
+            return channels.createdAsync(cname, defaultTtlMillis(), true).thenApply(v -> seq);
+        });
+    }
+
     /** A publish answered: the channel is counted (and announced) when its call made it. */
     private int published(Pending p, List<Object> r) {
         if (p.made) {
@@ -622,6 +647,9 @@ public final class RedisEngine implements Engine {
             f = CompletableFuture.failedFuture(new IllegalStateException("not connected: " + e.getMessage()));
         }
         f.whenComplete((r, e) -> {
+            // the next call first: Redis works on it while this one's publishers are answered
+            // (an asynchronous /push writes its answer on this thread)
+            sendNext(group, box);
             String madeBy = null;
             for (int j = 0; j < batch.size(); j++) {
                 Pending p = batch.get(order[j]);
@@ -635,7 +663,6 @@ public final class RedisEngine implements Engine {
                 }
                 p.done.complete(r.subList(3 * j, 3 * j + 3));
             }
-            sendNext(group, box);
         });
     }
 

@@ -418,7 +418,11 @@ public final class CometServlet extends HttpServlet {
      * written here; when it answers later (a shared store's round trip) the request goes
      * asynchronous and this thread returns at once: the answer, or the same error the blocking path
      * gives, is written and the request completed by whichever thread completes the publish (the
-     * engine bounds that wait by its own timeout, so the container sets none).
+     * engine bounds that wait by its own timeout, so the container sets none). On the Redis engine
+     * that thread is Lettuce's I/O thread: the answer (~100 bytes with its Content-Length) goes into
+     * the socket at once, as the publisher is waiting for it; only an HTTP/1.1 client pipelining
+     * requests and leaving their answers unread until the socket buffers fill could make that
+     * write wait (the admin API is for trusted back ends, admin_allow).
      */
     private void push(HttpServletRequest req, AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
         String cb = Params.callback(p.get("cb"));

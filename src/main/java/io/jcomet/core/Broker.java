@@ -458,6 +458,17 @@ public final class Broker implements AutoCloseable {
     }
 
     /**
+     * {@link #publish(String, String, Message.Kind, String)} without waiting for a shared store: the
+     * stage completes with the seq or a {@link CometException} (see {@link Engine#publishAsync}). A
+     * message over max_message_size is refused at once (413, thrown).
+     */
+    public java.util.concurrent.CompletionStage<Integer> publishAsync(String cname, String content, Message.Kind kind,
+            String idempotencyKey) {
+        checkSize(content);
+        return engine.publishAsync(cname, kind, content, idempotencyKey);
+    }
+
+    /**
      * /batch: several publishes in order, each as {@link #publish(String, String, Message.Kind, String)}
      * would make it alone. One outcome per publish: its seq ({@link Integer}) or the
      * {@link CometException} that refused it (counted). A shared engine sends them together (see

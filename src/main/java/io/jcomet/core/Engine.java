@@ -2,6 +2,8 @@ package io.jcomet.core;
 
 import io.jcomet.config.JcometConfig;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Where a channel's seq, buffer and token live, and how a publish reaches other nodes: the one seam
@@ -48,6 +50,23 @@ public interface Engine extends AutoCloseable {
      * key on the same channel within idempotency_window answers the first one's seq and sends nothing.
      */
     int publish(String cname, Message.Kind kind, String content, String idempotencyKey);
+
+    /**
+     * {@link #publish(String, Message.Kind, String, String)} (a null or empty key: none) without
+     * waiting: the stage completes with the seq, or exceptionally with the {@link CometException}
+     * that refused it (the same refusal, status and reason the blocking call throws). An engine that
+     * answers from this node (the memory engine) returns a completed stage; a shared engine completes
+     * it when its store answers, on one of its own threads, so the caller's thread is not held for
+     * the round trip. A completion must not block.
+     */
+    default CompletionStage<Integer> publishAsync(String cname, Message.Kind kind, String content, String idempotencyKey) {
+        try {
+            return CompletableFuture.completedFuture(idempotencyKey == null || idempotencyKey.isEmpty()
+                    ? publish(cname, kind, content) : publish(cname, kind, content, idempotencyKey));
+        } catch (CometException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /** One publish of a /batch: what /push would publish. A null or empty key: none. */
     record Publish(String cname, Message.Kind kind, String content, String idempotencyKey) {}

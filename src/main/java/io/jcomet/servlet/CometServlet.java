@@ -89,8 +89,8 @@ public final class CometServlet extends HttpServlet {
             throw new BadRequestException("/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
         }),
         SIGN("/sign", Side.ADMIN, false, (s, r, req, resp, p) -> s.sign(p, resp)),
-        PUSH("/push", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, false)),
-        PUB("/pub", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(p, resp, true)),
+        PUSH("/push", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(req, p, resp, false)),
+        PUB("/pub", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(req, p, resp, true)),
         BATCH("/batch", Side.ADMIN_BODY, false, (s, r, req, resp, p) -> BatchPublish.handle(s, req, resp)),
         BROADCAST("/broadcast", Side.ADMIN, false, (s, r, req, resp, p) -> s.broadcast(p, resp)),
         CLOSE("/close", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, true)),
@@ -413,9 +413,61 @@ public final class CometServlet extends HttpServlet {
         write(resp, 200, cb, Messages.utf8(b));
     }
 
-    private void push(AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
+    /**
+     * /push and /pub. When the engine answers at once (the memory engine, a refusal) the answer is
+     * written here; when it answers later (a shared store's round trip) the request goes
+     * asynchronous and this thread returns at once: the answer, or the same error the blocking path
+     * gives, is written and the request completed by whichever thread completes the publish (the
+     * engine bounds that wait by its own timeout, so the container sets none). On the Redis engine
+     * that thread is Lettuce's I/O thread: the answer (~100 bytes with its Content-Length) goes into
+     * the socket at once, as the publisher is waiting for it; only an HTTP/1.1 client pipelining
+     * requests and leaving their answers unread until the socket buffers fill could make that
+     * write wait (the admin API is for trusted back ends, admin_allow).
+     */
+    private void push(HttpServletRequest req, AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
         String cb = Params.callback(p.get("cb"));
-        write(resp, 200, cb, publishOne(p.get("cname"), p.content(), preEscaped, p.get("idempotency_key")));
+        Engine.Publish pub = checkPublish(p.get("cname"), p.content(), preEscaped, p.get("idempotency_key"));
+        java.util.concurrent.CompletableFuture<Integer> f = broker
+                .publishAsync(pub.cname(), pub.content(), pub.kind(), pub.idempotencyKey()).toCompletableFuture();
+        if (f.isDone()) {
+            write(resp, 200, cb, published(now(f)));
+            return;
+        }
+        AsyncContext ctx = req.startAsync();
+        ctx.setTimeout(0);
+        f.whenComplete((seq, e) -> answerPush(ctx, resp, cb, seq, e));
+    }
+
+    /** A completed publish's seq, or its refusal thrown as the blocking call throws it. */
+    private static int now(java.util.concurrent.CompletableFuture<Integer> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** Writes a publish's answer after the request went asynchronous, then completes it. */
+    private static void answerPush(AsyncContext ctx, HttpServletResponse resp, String cb, Integer seq, Throwable e) {
+        try {
+            if (e == null) {
+                write(resp, 200, cb, published(seq));
+            } else {
+                Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (c instanceof CometException ce) {
+                    error(resp, ce.status(), ce.reason(), cb);
+                } else {
+                    java.util.logging.Logger.getLogger(CometServlet.class.getName())
+                            .log(java.util.logging.Level.WARNING, "jcomet: publish failed", c);
+                    error(resp, 500, "internal error: " + c, cb);
+                }
+            }
+        } catch (IOException | RuntimeException gone) {
+            // the publisher went away before its answer: nothing to tell it
+        } finally {
+            ctx.complete();
+        }
     }
 
     /**

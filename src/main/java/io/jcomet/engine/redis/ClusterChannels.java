@@ -83,16 +83,7 @@ final class ClusterChannels {
      * either way, so a slow count is no failure.
      */
     void created(String cname, long ttlMillis, boolean announce, boolean wait) {
-        if (announce) {
-            link.publishAll(keys.presenceChannel, "1\n" + cname);
-        }
-        link.commands().zadd(keys.channelsKey, (double) (System.currentTimeMillis() + ttlMillis), cname);
-        CompletableFuture<Long> counted = link.commands().zcard(keys.channelsKey).toCompletableFuture().thenApply(n -> {
-            if (n != null) {
-                count = n;
-            }
-            return n;
-        });
+        CompletableFuture<Long> counted = count(cname, ttlMillis, announce);
         if (wait) {
             try {
                 counted.get(calls.timeoutMillis, TimeUnit.MILLISECONDS);
@@ -102,6 +93,32 @@ final class ClusterChannels {
                 LOG.fine("jcomet: counting the cluster's channels after " + cname + ": " + e);
             }
         }
+    }
+
+    /**
+     * {@link #created} for a caller that must not block (a publish answered on Lettuce's thread):
+     * completes, never exceptionally, once the count is read or failed (bounded by redis_timeout).
+     */
+    CompletableFuture<Void> createdAsync(String cname, long ttlMillis, boolean announce) {
+        return count(cname, ttlMillis, announce).handle((n, e) -> {
+            if (e != null) {
+                LOG.fine("jcomet: counting the cluster's channels after " + cname + ": " + e);
+            }
+            return null;
+        });
+    }
+
+    private CompletableFuture<Long> count(String cname, long ttlMillis, boolean announce) {
+        if (announce) {
+            link.publishAll(keys.presenceChannel, "1\n" + cname);
+        }
+        link.commands().zadd(keys.channelsKey, (double) (System.currentTimeMillis() + ttlMillis), cname);
+        return link.commands().zcard(keys.channelsKey).toCompletableFuture().thenApply(n -> {
+            if (n != null) {
+                count = n;
+            }
+            return n;
+        });
     }
 
     /** The channel is gone (closed, or went with its last subscriber): no longer counted. */

@@ -78,22 +78,46 @@ final class RedisCalls {
             return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(false);
-            throw unavailable("publish: no answer within redis_timeout (" + timeoutMillis + " ms); " + OUTCOME_UNKNOWN);
+            throw publishFailure(e);
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof CometException ce) {
-                throw ce; // refused before anything was sent (a /batch channel over max_channels)
-            }
-            String msg = c == null ? String.valueOf(e) : String.valueOf(c.getMessage());
-            // Lettuce refuses a command at once while disconnected (it never reached Redis); a script
-            // error is Redis refusing it before any write
-            boolean notSent = msg.contains("not connected") || msg.contains("Commands are rejected")
-                    || c instanceof io.lettuce.core.RedisCommandExecutionException;
-            throw unavailable("publish: " + msg + "; " + (notSent ? NOT_PUBLISHED : OUTCOME_UNKNOWN));
+            throw publishFailure(e.getCause() == null ? e : e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable("publish: interrupted; " + OUTCOME_UNKNOWN);
         }
+    }
+
+    /**
+     * A publish that answers without a thread waiting ({@link #awaitPublish}'s outcomes): completes
+     * with the answer, or with the same {@link CometException} awaitPublish throws, at most
+     * redis_timeout after this call.
+     */
+    CompletableFuture<List<Object>> publishAnswer(CompletableFuture<List<Object>> f) {
+        CompletableFuture<List<Object>> out = new CompletableFuture<>();
+        f.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+            if (e == null) {
+                out.complete(r);
+            } else {
+                out.completeExceptionally(publishFailure(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e));
+            }
+        });
+        return out;
+    }
+
+    /** Why a publish failed, as a counted 503 that says whether the script may have run. */
+    CometException publishFailure(Throwable c) {
+        if (c instanceof CometException ce) {
+            return ce; // refused before anything was sent (a /batch channel over max_channels)
+        }
+        if (c instanceof TimeoutException) {
+            return unavailable("publish: no answer within redis_timeout (" + timeoutMillis + " ms); " + OUTCOME_UNKNOWN);
+        }
+        String msg = String.valueOf(c.getMessage());
+        // Lettuce refuses a command at once while disconnected (it never reached Redis); a script
+        // error is Redis refusing it before any write
+        boolean notSent = msg.contains("not connected") || msg.contains("Commands are rejected")
+                || c instanceof io.lettuce.core.RedisCommandExecutionException;
+        return unavailable("publish: " + msg + "; " + (notSent ? NOT_PUBLISHED : OUTCOME_UNKNOWN));
     }
 
     /** A 503, counted. */

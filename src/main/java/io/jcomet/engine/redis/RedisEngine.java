@@ -153,6 +153,11 @@ public final class RedisEngine implements Engine {
         this.askChannel = names.askChannel;
         this.nodeId = Long.toString(random.nextLong() >>> 1, 36);
         this.replyChannel = names.replyChannel(nodeId);
+        if (System.getProperty("io.netty.leakDetection.level") == null && System.getProperty("io.netty.leakDetectionLevel") == null) {
+            // Netty's default samples one buffer in 128 and records a stack trace for it: about 1% of a
+            // publishing node's CPU (Lettuce encodes every argument through a buffer); set the property to keep it
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
         this.resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
@@ -480,6 +485,31 @@ public final class RedisEngine implements Engine {
         return published(p, calls.awaitPublish(p.done));
     }
 
+    /**
+     * {@link #publish(String, Message.Kind, String, String)} without a waiting thread: the same
+     * group commit, the same answers and 503s ({@link RedisCalls#publishAnswer}), completed on
+     * Lettuce's I/O thread when Redis answers (or on the timeout's thread after redis_timeout).
+     */
+    @Override
+    public java.util.concurrent.CompletionStage<Integer> publishAsync(String cname, Message.Kind kind, String content,
+            String idempotencyKey) {
+        Pending p;
+        try {
+            channels.refuseNewChannelWhenFull(cname, config.maxChannels());
+            p = enqueue(new Publish(cname, kind, content, idempotencyKey));
+        } catch (CometException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return calls.publishAnswer(p.done).thenCompose(r -> {
+            int seq = (int) (long) (Long) r.get(0);
+            if (!p.made) {
+                return CompletableFuture.completedFuture(seq);
+            }
+            // this publish made the channel: counted before the answer, as publish() does, without blocking
+            return channels.createdAsync(cname, defaultTtlMillis(), true).thenApply(v -> seq);
+        });
+    }
+
     /** A publish answered: the channel is counted (and announced) when its call made it. */
     private int published(Pending p, List<Object> r) {
         if (p.made) {
@@ -622,6 +652,9 @@ public final class RedisEngine implements Engine {
             f = CompletableFuture.failedFuture(new IllegalStateException("not connected: " + e.getMessage()));
         }
         f.whenComplete((r, e) -> {
+            // the next call first: Redis works on it while this one's publishers are answered
+            // (an asynchronous /push writes its answer on this thread)
+            sendNext(group, box);
             String madeBy = null;
             for (int j = 0; j < batch.size(); j++) {
                 Pending p = batch.get(order[j]);
@@ -635,7 +668,6 @@ public final class RedisEngine implements Engine {
                 }
                 p.done.complete(r.subList(3 * j, 3 * j + 3));
             }
-            sendNext(group, box);
         });
     }
 

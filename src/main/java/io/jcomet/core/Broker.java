@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -462,7 +463,7 @@ public final class Broker implements AutoCloseable {
      * stage completes with the seq or a {@link CometException} (see {@link Engine#publishAsync}). A
      * message over max_message_size is refused at once (413, thrown).
      */
-    public java.util.concurrent.CompletionStage<Integer> publishAsync(String cname, String content, Message.Kind kind,
+    public CompletionStage<Integer> publishAsync(String cname, String content, Message.Kind kind,
             String idempotencyKey) {
         checkSize(content);
         return engine.publishAsync(cname, kind, content, idempotencyKey);

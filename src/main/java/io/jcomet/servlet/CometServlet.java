@@ -20,7 +20,11 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Every jcomet endpoint, routed by path and by the port the request arrived on: requests on
@@ -427,7 +431,7 @@ public final class CometServlet extends HttpServlet {
     private void push(HttpServletRequest req, AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
         String cb = Params.callback(p.get("cb"));
         Engine.Publish pub = checkPublish(p.get("cname"), p.content(), preEscaped, p.get("idempotency_key"));
-        java.util.concurrent.CompletableFuture<Integer> f = broker
+        CompletableFuture<Integer> f = broker
                 .publishAsync(pub.cname(), pub.content(), pub.kind(), pub.idempotencyKey()).toCompletableFuture();
         if (f.isDone()) {
             write(resp, 200, cb, published(now(f)));
@@ -439,10 +443,10 @@ public final class CometServlet extends HttpServlet {
     }
 
     /** A completed publish's seq, or its refusal thrown as the blocking call throws it. */
-    private static int now(java.util.concurrent.CompletableFuture<Integer> f) {
+    private static int now(CompletableFuture<Integer> f) {
         try {
             return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             Throwable c = e.getCause();
             throw c instanceof RuntimeException r ? r : e;
         }
@@ -454,12 +458,12 @@ public final class CometServlet extends HttpServlet {
             if (e == null) {
                 write(resp, 200, cb, published(seq));
             } else {
-                Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                 if (c instanceof CometException ce) {
                     error(resp, ce.status(), ce.reason(), cb);
                 } else {
-                    java.util.logging.Logger.getLogger(CometServlet.class.getName())
-                            .log(java.util.logging.Level.WARNING, "jcomet: publish failed", c);
+                    Logger.getLogger(CometServlet.class.getName())
+                            .log(Level.WARNING, "jcomet: publish failed", c);
                     error(resp, 500, "internal error: " + c, cb);
                 }
             }

@@ -14,6 +14,9 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.OutgoingEntry;
+import org.eclipse.jetty.websocket.core.WebSocketConnection;
+import org.eclipse.jetty.websocket.core.WebSocketCoreSession;
 
 /**
  * {@code /ws} on Jetty: one socket through Jetty's own WebSocket core, with no Jakarta layer in
@@ -26,6 +29,16 @@ import org.eclipse.jetty.websocket.core.OpCode;
  * the payload of this socket's text frame. This object is also the completion callback of the one
  * send in flight (so a send allocates nothing else here).
  *
+ * <p>A message frame goes straight to the connection's frame writer ({@link
+ * WebSocketConnection#enqueueFrame}), past the session's own outgoing chain: that chain (frame
+ * checks, the session's output state, auto-fragmenting, extensions, and a second queue with its own
+ * lock and completion step in front of the writer) costs about as much CPU per frame as the
+ * writer itself, and none of it applies here: no extension is ever negotiated, a frame no longer
+ * than the session's frame size is never fragmented, the server does not mask, and one frame is
+ * in flight per socket at a time. What the chain guards still holds: once Jetty has queued a close
+ * frame, or the connection closed, the writer fails every later frame, and the failure reaches
+ * {@link #failed} as it did before. Longer frames, pings and closes keep the session's chain.
+ *
  * <p>Threads: Jetty calls {@link #onOpen}, {@link #onFrame}, {@link #onError}, {@link #onClosed}
  * one at a time for a socket; {@code partial} and {@code binaryMessage} are touched only there.
  * {@link #succeeded}/{@link #failed} run on whichever thread completes a send. {@code conn} is set
@@ -36,6 +49,10 @@ final class JettyWsSocket implements FrameHandler, WsSocket, Callback {
     /** The upgrade request's X-Forwarded-For (for the admission policy's client address), or null. */
     private final String forwardedFor;
     private CoreSession session;
+    /** Jetty's frame writer for this socket when the session is Jetty's own (always, in Jetty), else null. */
+    private WebSocketConnection writer;
+    /** Messages up to this many bytes go straight to {@code writer} (no fragmenting needed). */
+    private long directMax;
     private volatile WsConnection conn;
 
     // Jetty's frame thread for this socket only
@@ -52,6 +69,10 @@ final class JettyWsSocket implements FrameHandler, WsSocket, Callback {
     @Override
     public void onOpen(CoreSession coreSession, Callback callback) {
         session = coreSession;
+        if (coreSession instanceof WebSocketCoreSession) {
+            writer = ((WebSocketCoreSession) coreSession).getConnection();
+            directMax = coreSession.getMaxFrameSize();
+        }
         callback.succeeded();
         WsConnection c = WsConnection.open(hub, this, inet(coreSession.getLocalAddress()),
                 inet(coreSession.getRemoteAddress()), forwardedFor);
@@ -163,7 +184,13 @@ final class JettyWsSocket implements FrameHandler, WsSocket, Callback {
 
     @Override
     public void sendText(byte[] json) {
-        session.sendFrame(new Frame(OpCode.TEXT, true, ByteBuffer.wrap(json)), this, false);
+        Frame frame = new Frame(OpCode.TEXT, true, ByteBuffer.wrap(json));
+        WebSocketConnection w = writer;
+        if (w != null && json.length <= directMax) {
+            w.enqueueFrame(new OutgoingEntry.Builder(frame, this).build());
+        } else {
+            session.sendFrame(frame, this, false);
+        }
     }
 
     /** The send under way was written. */

@@ -83,7 +83,9 @@ class DisconnectIT {
                 clients.add(hold(t.front(), "/sub?cname=many&seq=1"));
             }
             TestServer.awaitIo("600 held", Duration.ofSeconds(10), () -> t.subscribers("many") == 600);
-            assertTrue(openFds() >= baseline + 1200, "client and server fds open: " + openFds() + " vs baseline " + baseline);
+            // the 1,200 sockets (client and server ends) are open; the baseline may hold a few fds that
+            // close meanwhile (the admin call's pooled client connection), hence the small margin
+            assertTrue(openFds() >= baseline + 1180, "client and server fds open: " + openFds() + " vs baseline " + baseline);
             for (Socket s : clients) {
                 s.close();
             }

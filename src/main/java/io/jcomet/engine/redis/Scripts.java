@@ -109,11 +109,17 @@ final class Scripts {
      * followed by each message's kind letter, content and '1' when keyed else '0'. KEYS: per channel
      * its meta hash and buffer, then one de-duplication key per message (unused when not keyed).
      * Returns {seq, epoch, 1 when a retry else 0} per message, flat, in the order given.
+     *
+     * <p>A channel's new messages cost one HINCRBY, one RPUSH (and LTRIM) for all of them, then one
+     * SPUBLISH each: the seqs they get, the buffer and what is sent are those of one PUBLISH per
+     * message in order. A retry (its key found, or used by an earlier message of the same call)
+     * takes no seq and answers the first publish's.
      */
     static final Script PUBLISH_MANY = new Script(
             RID
             + "local out = {}\n"
             + "local k, a = 1, 5\n"
+            + "local maxlen = tonumber(ARGV[1])\n"
             + "for c = 1, tonumber(ARGV[4]) do\n"
             + "  local km, kb, shard, n = KEYS[k], KEYS[k + 1], ARGV[a + 1], tonumber(ARGV[a + 2])\n"
             + "  local m = redis.call('HMGET', km, 'epoch', 'rid', 'ttl')\n"
@@ -125,29 +131,49 @@ final class Scripts {
             + "  end\n"
             + "  local ttl = m[3] or ARGV[2]\n"
             + "  k, a = k + 2, a + 3\n"
+            // in order: each message is new (numbered 1..fresh), or a retry of one published before
+            // (its stored 'seq epoch') or earlier in this call (minus its number)
+            + "  local fresh, kinds, contents, dedup, seen, slot = 0, {}, {}, {}, {}, {}\n"
             + "  for j = 1, n do\n"
-            + "    local kind, content, kd = ARGV[a], ARGV[a + 1], ARGV[a + 2] == '1' and KEYS[k]\n"
-            + "    k, a = k + 1, a + 3\n"
-            + "    local prev = kd and redis.call('GET', kd)\n"
+            + "    local kd = ARGV[a + 2] == '1' and KEYS[k]\n"
+            + "    local prev = kd and (seen[kd] or redis.call('GET', kd))\n"
             + "    if prev then\n"
-            + "      local sp = string.find(prev, ' ', 1, true)\n"
-            + "      out[#out + 1] = tonumber(string.sub(prev, 1, sp - 1))\n"
-            + "      out[#out + 1] = string.sub(prev, sp + 1)\n"
-            + "      out[#out + 1] = 1\n"
+            + "      slot[j] = type(prev) == 'number' and -prev or prev\n"
             + "    else\n"
-            + "      local seq = redis.call('HINCRBY', km, 'seq', 1)\n"
-            + "      if redis.call('RPUSH', kb, seq .. ' ' .. kind .. content) > tonumber(ARGV[1]) then\n"
-            + "        redis.call('LTRIM', kb, -tonumber(ARGV[1]), -1)\n"
-            + "      end\n"
-            + "      redis.call('SPUBLISH', shard, kind .. '\\n' .. seq .. '\\n' .. epoch .. '\\n' .. content)\n"
-            + "      if kd then redis.call('SET', kd, seq .. ' ' .. epoch, 'PX', ARGV[3]) end\n"
-            + "      out[#out + 1] = seq\n"
-            + "      out[#out + 1] = epoch\n"
-            + "      out[#out + 1] = 0\n"
+            + "      fresh = fresh + 1\n"
+            + "      kinds[fresh], contents[fresh], dedup[fresh], slot[j] = ARGV[a], ARGV[a + 1], kd, fresh\n"
+            + "      if kd then seen[kd] = fresh end\n"
+            + "    end\n"
+            + "    k, a = k + 1, a + 3\n"
+            + "  end\n"
+            // the new ones take the next seqs in order: one HINCRBY, one RPUSH (and LTRIM) for all
+            + "  local base = 0\n"
+            + "  if fresh > 0 then\n"
+            + "    base = redis.call('HINCRBY', km, 'seq', fresh) - fresh\n"
+            + "    local entries = {}\n"
+            + "    for i = 1, fresh do entries[i] = (base + i) .. ' ' .. kinds[i] .. contents[i] end\n"
+            + "    if redis.call('RPUSH', kb, unpack(entries)) > maxlen then\n"
+            + "      redis.call('LTRIM', kb, -maxlen, -1)\n"
+            + "    end\n"
+            + "    for i = 1, fresh do\n"
+            + "      redis.call('SPUBLISH', shard, kinds[i] .. '\\n' .. (base + i) .. '\\n' .. epoch .. '\\n' .. contents[i])\n"
+            + "      if dedup[i] then redis.call('SET', dedup[i], (base + i) .. ' ' .. epoch, 'PX', ARGV[3]) end\n"
+            + "    end\n"
+            + "  end\n"
+            + "  for j = 1, n do\n"
+            + "    local s = slot[j]\n"
+            + "    local o = #out\n"
+            + "    if type(s) == 'string' then\n"
+            + "      local sp = string.find(s, ' ', 1, true)\n"
+            + "      out[o + 1], out[o + 2], out[o + 3] = tonumber(string.sub(s, 1, sp - 1)), string.sub(s, sp + 1), 1\n"
+            + "    elseif s < 0 then\n"
+            + "      out[o + 1], out[o + 2], out[o + 3] = base - s, epoch, 1\n"
+            + "    else\n"
+            + "      out[o + 1], out[o + 2], out[o + 3] = base + s, epoch, 0\n"
             + "    end\n"
             + "  end\n"
             + "  redis.call('PEXPIRE', km, ttl)\n"
-            + "  if redis.call('EXISTS', kb) == 1 then redis.call('PEXPIRE', kb, ttl) end\n"
+            + "  redis.call('PEXPIRE', kb, ttl)\n"
             + "end\n"
             + "return out\n");
 

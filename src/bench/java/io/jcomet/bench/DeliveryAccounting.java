@@ -23,7 +23,7 @@ final class DeliveryAccounting {
 
     private final SubscriberPool pool;
     final LogHistogram latency = new LogHistogram();
-    /** (channel index &lt;&lt; 32 | seq) to the largest latency seen for that message; under latency's lock. */
+    /** {@link #messageKey} to the largest latency seen for that message; under latency's lock. */
     final Map<Long, Long> lastPerMessage = new HashMap<>();
 
     DeliveryAccounting(SubscriberPool pool) {
@@ -61,7 +61,7 @@ final class DeliveryAccounting {
                     if (t != 0) {
                         synchronized (latency) {
                             latency.record(now - t);
-                            lastPerMessage.merge(((long) s.chan << 32) | (seq & 0xffffffffL), now - t, Math::max);
+                            lastPerMessage.merge(messageKey(s.chan, seq), now - t, Math::max);
                         }
                     }
                 }
@@ -102,6 +102,18 @@ final class DeliveryAccounting {
             }
         }
         return action;
+    }
+
+    /**
+     * One message's key in {@link #lastPerMessage}: its channel index and seq, multiplied by an odd
+     * constant. The product is still one key per message (multiplying by an odd number is a
+     * bijection on 64 bits), but its hash is spread: {@code Long.hashCode} of the plain
+     * {@code chan << 32 | seq} is {@code chan ^ seq}, the same for many messages of a few channels,
+     * which turned the map's bins into trees and took 13% of the client's Java samples in a
+     * 1,000-subscriber batch run.
+     */
+    static long messageKey(int chan, int seq) {
+        return (((long) chan << 32) | (seq & 0xffffffffL)) * 0x9E3779B97F4A7C15L;
     }
 
     /** The send timestamp of a content written as {@code t=<nanoTime>[ padding]}, or 0. */

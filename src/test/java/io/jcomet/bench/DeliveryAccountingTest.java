@@ -49,7 +49,23 @@ class DeliveryAccountingTest {
         assertEquals(now, pool.lastDeliveryNanos.get());
         assertEquals(1, accounting.latency.count(), "only the content with a send time gives a latency");
         assertEquals(4_000_000, accounting.latency.max(), 4_000_000 / 50.0);
-        assertEquals(4_000_000L, accounting.lastPerMessage.get(1L));
+        assertEquals(4_000_000L, accounting.lastPerMessage.get(DeliveryAccounting.messageKey(0, 1)));
+    }
+
+    @Test
+    void everyMessageOfEveryChannelHasItsOwnKeyWithAWellSpreadHash() {
+        java.util.Set<Long> keys = new java.util.HashSet<>();
+        java.util.Set<Integer> hashes = new java.util.HashSet<>();
+        for (int chan = 0; chan < 100; chan++) {
+            for (int seq = 1; seq <= 1000; seq++) {
+                long k = DeliveryAccounting.messageKey(chan, seq);
+                keys.add(k);
+                hashes.add(Long.hashCode(k));
+            }
+        }
+        assertEquals(100_000, keys.size(), "one key per (channel, seq): a message's latency is never merged into another's");
+        assertTrue(hashes.size() > 99_000, "hash codes spread (" + hashes.size() + " distinct of 100,000); the plain"
+                + " chan << 32 | seq gives only chan ^ seq, 1,024 distinct values here");
     }
 
     @Test

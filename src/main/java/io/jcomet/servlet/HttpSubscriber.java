@@ -120,9 +120,21 @@ final class HttpSubscriber extends Subscriber
         }
     }
 
-    /** The per-client held count (in the broker's admission) this subscriber holds; released once, when the response completes. */
+    /**
+     * The per-client held count (in the broker's admission) this subscriber holds; released once:
+     * when the client is known gone, else when the response completes.
+     */
     synchronized void countedIn(int bucket) {
         limitBucket = bucket;
+    }
+
+    /** Gives the per-client count back, once. Caller holds this lock. */
+    private void releaseHeld() {
+        int bucket = limitBucket;
+        if (bucket != io.jcomet.core.Admission.NOT_LIMITED) {
+            limitBucket = io.jcomet.core.Admission.NOT_LIMITED;
+            broker.admission().releaseHeld(bucket);
+        }
     }
 
     /**
@@ -606,11 +618,14 @@ final class HttpSubscriber extends Subscriber
                 lostClient = true;
                 pending = null; // nothing more goes out: let the bytes go now
                 pendingBytes = 0;
+                // the client's place is free the moment it is gone, before the broker drops this
+                // subscriber: a client that reconnects at once is not refused for its own old request
+                releaseHeld();
                 break;
             case DONE:
                 pending = null;
                 pendingBytes = 0;
-                broker.admission().releaseHeld(limitBucket);
+                releaseHeld();
                 if (watched != null) {
                     // before the container reads the next request on this connection, withdraw our interest
                     Object ep = watched;

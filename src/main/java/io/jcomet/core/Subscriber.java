@@ -106,6 +106,19 @@ public abstract class Subscriber {
     }
 
     /**
+     * {@link #sendAll} for a stream whose {@link #offer} only queues: offers {@code ms[0..count)} in
+     * order up to the first refused, then writes what was taken with one {@link #flush}.
+     */
+    protected final boolean offerAllThenFlush(Message[] ms, int count) {
+        boolean taken = true;
+        for (int i = 0; i < count && taken; i++) {
+            taken = offer(ms[i]);
+        }
+        flush();
+        return taken;
+    }
+
+    /**
      * Answers with an icomet status message (401, 404, 429) and ends. Transports that can show the
      * HTTP status to the client use {@code status}; those a browser would discard on a 4xx (JSONP
      * script tags, EventSource) answer 200 with the message, as icomet does.

@@ -348,12 +348,7 @@ final class HttpSubscriber extends Subscriber
                 return true;
             }
         }
-        boolean taken = true;
-        for (int i = 0; i < count && taken; i++) {
-            taken = offer(ms[i]);
-        }
-        flush();
-        return taken;
+        return offerAllThenFlush(ms, count);
     }
 
     /** Streams: queues the message's shared frame (bounded by max_pending_bytes); nothing is written here. */

@@ -76,12 +76,7 @@ class BatchFlushTest {
 
         @Override
         protected boolean sendAll(Message[] ms, int count) {
-            boolean taken = true;
-            for (int i = 0; i < count && taken; i++) {
-                taken = offer(ms[i]);
-            }
-            flush();
-            return taken;
+            return offerAllThenFlush(ms, count);
         }
 
         @Override

@@ -206,6 +206,12 @@ class FailoverIT {
                     }
 
                     RedisProcess doomed = masterOf(cluster, "jcomet:{cl0}");
+                    Map<RedisProcess, Long> survivors = new HashMap<>();
+                    for (RedisProcess r : masters(cluster)) {
+                        if (r != doomed) {
+                            survivors.put(r, ssubscribeCalls(r));
+                        }
+                    }
                     doomed.stop(); // kill -9
                     List<String> onDoomed = new ArrayList<>();
                     long t0 = System.nanoTime();
@@ -231,6 +237,12 @@ class FailoverIT {
                     }
                     assertTrue(onDoomed.contains("cl0"), "the promoted replica cannot prove it has everything: a new epoch on "
                             + "the killed master's channels (" + onDoomed + "), publishing again after " + recovered + " ms");
+                    // only the channels whose slots moved are subscribed again: the masters that kept
+                    // their slots see no new SSUBSCRIBE (nor the re-reads that follow one)
+                    for (Map.Entry<RedisProcess, Long> e : survivors.entrySet()) {
+                        assertEquals(e.getValue(), ssubscribeCalls(e.getKey()), "SSUBSCRIBE calls on the master at port "
+                                + e.getKey().port + ", which kept its slots, after the failover of the one at " + doomed.port);
+                    }
                 } finally {
                     for (RawStream s : streams.values()) {
                         s.close();
@@ -242,6 +254,30 @@ class FailoverIT {
                 r.stop();
             }
         }
+    }
+
+    /** The masters of the cluster now, as the first node reports it. */
+    private static List<RedisProcess> masters(List<RedisProcess> cluster) throws Exception {
+        List<RedisProcess> out = new ArrayList<>();
+        for (String line : cluster.get(0).cli("CLUSTER", "NODES").split("\n")) {
+            String[] f = line.trim().split(" ");
+            if (f.length < 9 || !f[2].contains("master")) {
+                continue;
+            }
+            int port = Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1, f[1].indexOf('@')));
+            cluster.stream().filter(r -> r.port == port).forEach(out::add);
+        }
+        return out;
+    }
+
+    /** How many SSUBSCRIBE commands this Redis has run ({@code INFO commandstats}). */
+    private static long ssubscribeCalls(RedisProcess r) throws Exception {
+        for (String line : r.cli("INFO", "commandstats").split("\n")) {
+            if (line.startsWith("cmdstat_ssubscribe:calls=")) {
+                return Long.parseLong(line.substring("cmdstat_ssubscribe:calls=".length(), line.indexOf(',')));
+            }
+        }
+        return 0;
     }
 
     /** The master that owns {@code key}'s slot, as a live node reports it. */

@@ -6,11 +6,13 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.pubsub.RedisClusterPubSubAdapter;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -24,8 +26,10 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>Lettuce does not move a shard subscription when its slot's master fails over: the per-node
  * connection keeps trying the dead node. So every topology change Lettuce detects (adaptive and
- * periodic refresh, see {@link RedisEngine#options}) is passed to {@link Sink#topologyChanged}, and
- * the engine subscribes again (Lettuce routes the new SSUBSCRIBE by the refreshed slot map).
+ * periodic refresh, see {@link RedisEngine#options}) is compared with the one before ({@link
+ * SlotOwners}), the slots that changed hands are passed to {@link Sink#topologyChanged}, and the
+ * engine subscribes their channels again (Lettuce routes the new SSUBSCRIBE by the refreshed slot
+ * map). A change that moves no slot (a replica joining, a node's flags) re-subscribes nothing.
  */
 final class ClusterLink implements RedisLink {
     private final RedisClusterClient client;
@@ -45,8 +49,14 @@ final class ClusterLink implements RedisLink {
         }
         pubsub.setNodeMessagePropagation(true);
         topology = resources.eventBus().get()
-                .filter(e -> e instanceof io.lettuce.core.cluster.event.ClusterTopologyChangedEvent)
-                .subscribe(e -> sink.topologyChanged());
+                .filter(e -> e instanceof ClusterTopologyChangedEvent)
+                .subscribe(e -> {
+                    ClusterTopologyChangedEvent change = (ClusterTopologyChangedEvent) e;
+                    BitSet moved = SlotOwners.of(change.before()).movedIn(SlotOwners.of(change.after()));
+                    if (!moved.isEmpty()) {
+                        sink.topologyChanged(channel -> moved.get(SlotOwners.slotOf(channel)));
+                    }
+                });
         pubsub.addListener(new RedisClusterPubSubAdapter<>() {
             @Override
             public void smessage(RedisClusterNode node, String channel, String message) {

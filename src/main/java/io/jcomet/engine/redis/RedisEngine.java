@@ -48,9 +48,10 @@ import java.util.logging.Logger;
  * hears, so all nodes see a channel's messages in the one order Redis assigned.</li>
  * <li><b>Missed publications</b>: a message whose seq jumps past the next expected one, or that
  * opens a new epoch past its seq 1, is preceded by the missing ones read from the buffer; after a
- * reconnect (Lettuce re-subscribes) and after a Redis Cluster topology change (this engine
- * re-subscribes, see {@link ClusterLink}) every channel is re-read, so nothing published while the
- * link was down is skipped if the buffer still holds it.</li>
+ * reconnect (Lettuce re-subscribes) every channel is re-read, and after a Redis Cluster topology
+ * change every channel whose slot changed hands (this engine re-subscribes those, see {@link
+ * ClusterLink}), so nothing published while the link was down is skipped if the buffer still
+ * holds it.</li>
  * <li><b>Publisher retries</b>: an idempotency key is kept per channel by the publish script
  * (idempotency_window); broadcast ids the same way, so a channel served by several nodes gets
  * each broadcast once. A publish 503 says whether the script may have run.</li>
@@ -176,8 +177,8 @@ public final class RedisEngine implements Engine {
             }
 
             @Override
-            public void topologyChanged() {
-                resubscribeAll();
+            public void topologyChanged(java.util.function.Predicate<String> moved) {
+                resubscribeMoved(moved);
             }
         };
         try {
@@ -895,13 +896,28 @@ public final class RedisEngine implements Engine {
      * meanwhile is delivered in order, or as a new epoch when the promoted replica had not got it.
      * A re-subscription that fails is retried until it succeeds or the channel is released.
      */
-    private void resubscribeAll() {
+    /**
+     * After a Redis Cluster topology change: subscribes again (and re-reads) the channels whose slot
+     * changed hands, and no other. Lettuce's event thread; the subscriptions complete on its I/O
+     * threads.
+     */
+    private void resubscribeMoved(java.util.function.Predicate<String> moved) {
+        int globals = 0;
         for (String ch : List.of(broadcastChannel, presenceChannel, askChannel, replyChannel)) {
-            resubscribeGlobal(ch, 0);
+            if (moved.test(ch)) {
+                resubscribeGlobal(ch, 0);
+                globals++;
+            }
         }
+        int channels = 0;
         for (Listen l : listens.values()) {
-            resubscribe(l, 0);
+            if (moved.test(l.shardChannel)) {
+                resubscribe(l, 0);
+                channels++;
+            }
         }
+        LOG.info("jcomet: Redis Cluster topology changed; subscribing again " + channels + " of " + listens.size()
+                + " channels and " + globals + " of 4 node-wide channels, whose slots moved");
     }
 
     private void resubscribeGlobal(String ch, int attempt) {

@@ -19,10 +19,12 @@ interface RedisLink extends AutoCloseable {
         void subscribed(String shardChannel);
 
         /**
-         * Redis Cluster: the slot map changed (failover, resharding). Shard subscriptions are not
-         * moved by Lettuce: the engine subscribes its channels again, routed by the new map.
+         * Redis Cluster: the slot map changed (failover, resharding, a node added). Shard
+         * subscriptions are not moved by Lettuce: the engine subscribes again the channels for
+         * which {@code moved} is true (their slot changed hands, see {@link SlotOwners}), routed by
+         * the new map.
          */
-        default void topologyChanged() {}
+        default void topologyChanged(java.util.function.Predicate<String> moved) {}
     }
 
     /** Commands: routed by key slot on a cluster. */

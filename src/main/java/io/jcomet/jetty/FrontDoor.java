@@ -34,8 +34,9 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
  *   <li>{@code request_head_timeout_ms}: every HTTP/1.1 connector, front and admin
  *       ({@link HeadDeadlineConnectionFactory}), and on TLS connectors the handshake before it
  *       ({@link HandshakeDeadline});</li>
- *   <li>{@code admin_inline} (off by default; with {@code engine=memory}): the admin connector(s) handle requests
- *       without a body on their selector thread ({@link HeadDeadlineConnectionFactory});</li>
+ *   <li>{@code admin_inline} (on by default; only with {@code engine=memory}): the admin connector(s)
+ *       handle the admin API's short requests without a body on their selector thread
+ *       ({@link HeadDeadlineConnectionFactory});</li>
  *   <li>{@code max_connections_per_client}: the front connectors share one cap, the admin
  *       connector(s) have their own ({@link AddressConnectionCap}); {@code client_limits_exempt}
  *       addresses are not capped;</li>

@@ -30,18 +30,19 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * Nothing is scheduled while a request is held (a long-poll after its head), and the connection
  * keeps one reference field.
  *
- * <p><b>Inline handling</b> (the admin connector, {@code admin_inline=true}; off by default): a connection whose bytes
- * arrive is read, parsed and, for a request without a body, handled on the connector's selector
- * thread itself, as icomet's one event loop does, instead of being handed to a pool thread that
- * then hands the connection back to the selector for its next request: no thread wake-up per
- * request. A request with a body (Content-Length above 0 or Transfer-Encoding) is handed to the
- * pool as before, because its handler reads the body with blocking reads, which on the selector
- * thread would wait for the selector itself. What runs inline must not block: the memory engine's
- * publish does not (its writes to subscribers are non-blocking); the Redis engine waits for Redis,
- * so {@link FrontDoor} asks for inline handling only with {@code engine=memory}. The answer is
- * written with a blocking write, which does not wait unless the back end stops reading its
- * answers and the socket buffer fills up; then the admin port waits, for at most the connector's
- * idle timeout.
+ * <p><b>Inline handling</b> (the admin connector, {@code admin_inline}; on by default with the
+ * memory engine): a connection whose bytes arrive is read, parsed and, for the admin API's short
+ * requests without a body ({@link HeadDeadlineConnection#runsInline}), handled on the connector's
+ * selector thread itself, as icomet's one event loop does, instead of being handed to a pool
+ * thread that then hands the connection back to the selector for its next request: no thread
+ * wake-up per request. Other requests are handed to the pool as before: a body is read with
+ * blocking reads, which on the selector thread would wait for the selector itself. What runs
+ * inline must not block: the memory engine's publish does not (its writes to subscribers are
+ * non-blocking); the Redis engine waits for Redis, so {@link FrontDoor} asks for inline handling
+ * only with {@code engine=memory}; and the answer is buffered and sent without blocking as the
+ * request completes, so a back end that stops reading its answers holds up only its own
+ * connection. While one request runs, the other connections of its selector wait (as in icomet):
+ * each inline request is short.
  *
  * <p>Threads: a connection arms and disarms its task on the thread that parses it (the selector or
  * the thread that handles it, one at a time); the task runs on the connector's scheduler thread
@@ -109,14 +110,32 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
                 @Override
                 public Runnable onRequest(MetaData.Request request) {
                     Runnable handle = super.onRequest(request);
-                    if (handle == null || !onSelector || !hasBody(request)) {
+                    if (handle == null || !onSelector || runsInline(request)) {
                         return handle;
                     }
-                    // its handler reads the body with blocking reads: not on the selector thread
+                    // a body read with blocking reads, a long answer or a long job: not on the selector thread
                     return () -> getExecutor().execute(handle);
                 }
             };
         }
+
+        /**
+         * Whether an inline connection handles this request on the selector thread: a request
+         * without a body, to a path whose handler does bounded work and answers with one small
+         * buffered write that never waits for the client (the web app's /push, /pub, /sign,
+         * /close, /clear and /check at the root context). Everything else goes to the pool: a
+         * body is read with blocking reads, which on the selector thread would wait for the
+         * selector itself; /metrics writes a long answer; /broadcast visits every channel and
+         * /info counts the open files (a million at C1000K), which would hold every other admin
+         * connection meanwhile.
+         */
+        static boolean runsInline(MetaData.Request request) {
+            String path = request.getHttpURI().getPath();
+            return path != null && !hasBody(request) && INLINE_PATHS.contains(path); // Set.of refuses null
+        }
+
+        private static final java.util.Set<String> INLINE_PATHS =
+                java.util.Set.of("/push", "/pub", "/sign", "/close", "/clear", "/check");
 
         /** Whether the request's head announces a body. */
         static boolean hasBody(MetaData.Request request) {

@@ -423,10 +423,9 @@ public final class CometServlet extends HttpServlet {
      * asynchronous and this thread returns at once: the answer, or the same error the blocking path
      * gives, is written and the request completed by whichever thread completes the publish (the
      * engine bounds that wait by its own timeout, so the container sets none). On the Redis engine
-     * that thread is Lettuce's I/O thread: the answer (~100 bytes with its Content-Length) goes into
-     * the socket at once, as the publisher is waiting for it; only an HTTP/1.1 client pipelining
-     * requests and leaving their answers unread until the socket buffers fill could make that
-     * write wait (the admin API is for trusted back ends, admin_allow).
+     * that thread is Lettuce's I/O thread, which must never wait: the answer is buffered and sent
+     * as the request completes, without blocking ({@link #writeWhole}), so a client pipelining
+     * requests and leaving their answers unread holds up only its own connection.
      */
     private void push(HttpServletRequest req, AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
         String cb = Params.callback(p.get("cb"));
@@ -585,7 +584,24 @@ public final class CometServlet extends HttpServlet {
         }
         resp.setStatus(status);
         resp.setHeader("Cache-Control", "no-cache");
-        resp.setContentLength(body.length);
+        writeWhole(resp, body);
+    }
+
+    /**
+     * Writes a whole small answer without ever waiting for the client: the body goes into the
+     * response's buffer (sized to hold it, and no Content-Length set, which would make the last
+     * byte flush it with a blocking write), and it is sent when the request completes, without
+     * blocking; the container sets the Content-Length then, the whole body being known. Answers
+     * are written on threads that must not wait for a client that stops reading: the admin
+     * connector's selector ({@code admin_inline}) and the Redis engine's I/O thread (an
+     * asynchronous /push). Any thread that owns the response.
+     */
+    private static void writeWhole(HttpServletResponse resp, byte[] body) throws IOException {
+        try {
+            resp.setBufferSize(body.length + 1); // one more: a write that fills the buffer exactly flushes it
+        } catch (IllegalStateException contentWrittenAlready) {
+            // the buffer is in use and stays as it is
+        }
         resp.getOutputStream().write(body);
     }
 
@@ -600,8 +616,7 @@ public final class CometServlet extends HttpServlet {
         resp.setStatus(status);
         resp.setContentType("text/plain; charset=utf-8");
         resp.setHeader("Cache-Control", "no-cache");
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
+        writeWhole(resp, body);
     }
 
     static void error(HttpServletResponse resp, int status, String reason) throws IOException {

@@ -16,10 +16,12 @@ import org.junit.jupiter.api.Test;
  * engine): requests without a body run on the admin selector thread, requests with a body are
  * handed to the pool. What a back end relies on: a body that arrives in pieces is read whole and
  * answered, and while it is awaited the admin port keeps answering other connections (a blocking
- * read on the selector thread would stall the whole port); pipelined pushes on one kept-alive
- * connection are answered in order; a held /psub stream on the admin port gets its presence lines.
+ * read on the selector thread would stall the whole port); a back end that pipelines requests and
+ * stops reading their answers holds up only its own connection (a blocking answer write on the
+ * selector thread would stall the whole port); pipelined pushes on one kept-alive connection are
+ * answered in order; a held /psub stream on the admin port gets its presence lines.
  *
- * <p>Threads: JUnit's test thread only; sockets with read timeouts.
+ * <p>Threads: JUnit's test thread, and one writer thread per test that pipelines requests.
  */
 class AdminInlineIT {
 
@@ -46,6 +48,55 @@ class AdminInlineIT {
                 assertTrue(answer.contains(both), "both lines published: " + answer);
             }
             assertEquals("{\"in-b\":1}", s.admin("/check?cname=in-b").body().trim());
+        }
+    }
+
+    @Test
+    void aBackEndThatStopsReadingItsAnswersHoldsUpOnlyItsOwnConnection() throws Exception {
+        try (TestServer s = TestServer.start("admin_inline", "true");
+             Socket hog = new Socket()) {
+            hog.setReceiveBufferSize(4096); // before connecting: a small window fills sooner
+            hog.connect(new java.net.InetSocketAddress("127.0.0.1", s.admin()), 5000);
+            byte[] requests = "GET /check?cname=hog HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100).getBytes(StandardCharsets.US_ASCII);
+            java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = new Thread(() -> {
+                try {
+                    OutputStream out = hog.getOutputStream();
+                    while (written.get() < 200L << 20) { // bounded: stops by itself even if nothing stalls
+                        out.write(requests);
+                        written.addAndGet(requests.length);
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test closed the socket
+                }
+            }, "hog-writer");
+            writer.setDaemon(true);
+            writer.start();
+            // pipelined requests whose answers are never read: once the answers fill both socket
+            // buffers the server stops reading, and then this writer blocks for good (a server
+            // still working through them reopens the window at least every second or so)
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            long last = -1;
+            int still = 0;
+            while (still < 3) {
+                Thread.sleep(1000);
+                long now = written.get();
+                still = now == last ? still + 1 : 0;
+                assertTrue(System.nanoTime() < deadline && writer.isAlive(),
+                        "the pipelined requests never stalled: " + now + " bytes written");
+                last = now;
+            }
+            // the admin port still answers another back end, new connection and all (blocked on
+            // the selector thread it would wait for the idle timeout, 60 s)
+            try (Socket other = connect("127.0.0.1", s.admin())) {
+                other.setSoTimeout(15_000);
+                other.getOutputStream().write("GET /push?cname=other&content=hi HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                String answer = readUntil(other, "\"seq\":1");
+                assertTrue(answer.contains("{\"type\":\"ok\",\"seq\":1}"),
+                        "another back end's push answered within 15 s while one connection's answers pile up ("
+                                + last + " bytes of requests sent on it): " + answer);
+            }
         }
     }
 

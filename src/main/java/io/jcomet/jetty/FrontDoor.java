@@ -34,9 +34,9 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
  *   <li>{@code request_head_timeout_ms}: every HTTP/1.1 connector, front and admin
  *       ({@link HeadDeadlineConnectionFactory}), and on TLS connectors the handshake before it
  *       ({@link HandshakeDeadline});</li>
- *   <li>{@code admin_inline} (on by default; only with {@code engine=memory}): the admin connector(s)
- *       handle the admin API's short requests without a body on their selector thread
- *       ({@link HeadDeadlineConnectionFactory});</li>
+ *   <li>{@code admin_inline} (on by default): the admin connector(s) handle the admin API's short
+ *       requests without a body on their selector thread ({@link #inlinePaths},
+ *       {@link HeadDeadlineConnectionFactory});</li>
  *   <li>{@code max_connections_per_client}: the front connectors share one cap, the admin
  *       connector(s) have their own ({@link AddressConnectionCap}); {@code client_limits_exempt}
  *       addresses are not capped;</li>
@@ -96,6 +96,21 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
         super.doStart();
     }
 
+    /**
+     * The admin paths run on the selector thread (admin_inline): those whose handler does bounded
+     * work without waiting and answers with one small buffered write, at the web app's root
+     * context. With the memory engine /push, /pub, /sign, /close, /clear and /check; with the Redis
+     * engine /push and /pub only (answered when Redis answers, without a thread waiting; its other
+     * operations wait for Redis). Never /broadcast (every channel), /info (counts the open files,
+     * a million at C1000K), /metrics (a long answer) or /psub: each would hold every other
+     * connection of the selector meanwhile.
+     */
+    static java.util.Set<String> inlinePaths(String engine) {
+        return "memory".equals(engine)
+                ? java.util.Set.of("/push", "/pub", "/sign", "/close", "/clear", "/check")
+                : java.util.Set.of("/push", "/pub");
+    }
+
     private void wire() {
         List<Connector> admins = new ArrayList<>();
         for (Connector c : server.getConnectors()) {
@@ -106,15 +121,14 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
             }
         }
         long headTimeout = config.requestHeadTimeoutMillis();
-        // the Redis engine waits for Redis while it publishes: that must not stall the selector
-        boolean inline = config.adminInline() && "memory".equals(config.engine());
+        java.util.Set<String> inline = config.adminInline() ? inlinePaths(config.engine()) : java.util.Set.of();
         for (Connector c : server.getConnectors()) {
             if (!(c instanceof ServerConnector sc)) {
                 continue;
             }
             HttpConnectionFactory http = sc.getConnectionFactory(HttpConnectionFactory.class);
-            boolean inlineHere = inline && admins.contains(c);
-            if ((headTimeout > 0 || inlineHere) && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
+            java.util.Set<String> inlineHere = admins.contains(c) ? inline : java.util.Set.of();
+            if ((headTimeout > 0 || !inlineHere.isEmpty()) && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
                 sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts, inlineHere));
             }
             if (headTimeout > 0 && sc.getConnectionFactory(SslConnectionFactory.class) != null) {

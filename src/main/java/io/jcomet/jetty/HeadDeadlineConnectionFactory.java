@@ -30,19 +30,19 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * Nothing is scheduled while a request is held (a long-poll after its head), and the connection
  * keeps one reference field.
  *
- * <p><b>Inline handling</b> (the admin connector, {@code admin_inline}; on by default with the
- * memory engine): a connection whose bytes arrive is read, parsed and, for the admin API's short
- * requests without a body ({@link HeadDeadlineConnection#runsInline}), handled on the connector's
- * selector thread itself, as icomet's one event loop does, instead of being handed to a pool
- * thread that then hands the connection back to the selector for its next request: no thread
- * wake-up per request. Other requests are handed to the pool as before: a body is read with
- * blocking reads, which on the selector thread would wait for the selector itself. What runs
- * inline must not block: the memory engine's publish does not (its writes to subscribers are
- * non-blocking); the Redis engine waits for Redis, so {@link FrontDoor} asks for inline handling
- * only with {@code engine=memory}; and the answer is buffered and sent without blocking as the
- * request completes, so a back end that stops reading its answers holds up only its own
- * connection. While one request runs, the other connections of its selector wait (as in icomet):
- * each inline request is short.
+ * <p><b>Inline handling</b> (the admin connector, {@code admin_inline}, on by default): a
+ * connection whose bytes arrive is read, parsed and, for the admin API's short requests without a
+ * body ({@link FrontDoor} chooses the paths), handled on the connector's selector thread itself,
+ * as icomet's one event loop does, instead of being handed to a pool thread that then hands the
+ * connection back to the selector for its next request: no thread wake-up per request. Other
+ * requests are handed to the pool as before: a body is read with blocking reads, which on the
+ * selector thread would wait for the selector itself. What runs inline must not block: the memory
+ * engine's operations do not (their writes to subscribers are non-blocking); on the Redis engine
+ * only /push and /pub run inline, answered asynchronously when Redis answers (its other admin
+ * operations wait for Redis); and the answer is buffered and sent without blocking as the request
+ * completes, so a back end that stops reading its answers holds up only its own connection. While
+ * one request runs, the other connections of its selector wait (as in icomet): each inline
+ * request is short.
  *
  * <p>Threads: a connection arms and disarms its task on the thread that parses it (the selector or
  * the thread that handles it, one at a time); the task runs on the connector's scheduler thread
@@ -52,24 +52,28 @@ import org.eclipse.jetty.util.thread.Scheduler;
 public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
     private final long timeoutMillis;
     private final LongAdder timedOut;
+    /** The paths handled on the selector thread when they come without a body; empty: none. */
+    private final java.util.Set<String> inlinePaths;
     private final boolean inline;
 
     /** {@code like}'s configuration and buffer choices, plus the deadline; timeouts are added to {@code timedOut}. */
     public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut) {
-        this(like, timeoutMillis, timedOut, false);
+        this(like, timeoutMillis, timedOut, java.util.Set.of());
     }
 
     /**
-     * The same, and with {@code inline} requests without a body are handled on the selector thread
-     * (see the class comment); {@code timeoutMillis} 0 sets no deadline.
+     * The same, and requests without a body to one of {@code inlinePaths} are handled on the
+     * selector thread (see the class comment); {@code timeoutMillis} 0 sets no deadline.
      */
-    public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut, boolean inline) {
+    public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut,
+            java.util.Set<String> inlinePaths) {
         super(like.getHttpConfiguration());
         setUseInputDirectByteBuffers(like.isUseInputDirectByteBuffers());
         setUseOutputDirectByteBuffers(like.isUseOutputDirectByteBuffers());
         this.timeoutMillis = timeoutMillis;
         this.timedOut = timedOut;
-        this.inline = inline;
+        this.inlinePaths = java.util.Set.copyOf(inlinePaths);
+        this.inline = !inlinePaths.isEmpty();
     }
 
     /** Whether this factory's connections handle requests without a body on the selector thread. */
@@ -110,7 +114,7 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
                 @Override
                 public Runnable onRequest(MetaData.Request request) {
                     Runnable handle = super.onRequest(request);
-                    if (handle == null || !onSelector || runsInline(request)) {
+                    if (handle == null || !onSelector || runsInline(request, factory.inlinePaths)) {
                         return handle;
                     }
                     // a body read with blocking reads, a long answer or a long job: not on the selector thread
@@ -121,21 +125,15 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
 
         /**
          * Whether an inline connection handles this request on the selector thread: a request
-         * without a body, to a path whose handler does bounded work and answers with one small
-         * buffered write that never waits for the client (the web app's /push, /pub, /sign,
-         * /close, /clear and /check at the root context). Everything else goes to the pool: a
-         * body is read with blocking reads, which on the selector thread would wait for the
-         * selector itself; /metrics writes a long answer; /broadcast visits every channel and
-         * /info counts the open files (a million at C1000K), which would hold every other admin
-         * connection meanwhile.
+         * without a body, to one of the paths {@link FrontDoor} chose (those whose handler does
+         * bounded work without waiting and answers with one small buffered write). Everything else
+         * goes to the pool: a body is read with blocking reads, which on the selector thread
+         * would wait for the selector itself.
          */
-        static boolean runsInline(MetaData.Request request) {
+        static boolean runsInline(MetaData.Request request, java.util.Set<String> inlinePaths) {
             String path = request.getHttpURI().getPath();
-            return path != null && !hasBody(request) && INLINE_PATHS.contains(path); // Set.of refuses null
+            return path != null && !hasBody(request) && inlinePaths.contains(path); // Set.copyOf refuses null
         }
-
-        private static final java.util.Set<String> INLINE_PATHS =
-                java.util.Set.of("/push", "/pub", "/sign", "/close", "/clear", "/check");
 
         /** Whether the request's head announces a body. */
         static boolean hasBody(MetaData.Request request) {

@@ -69,6 +69,30 @@ final class ClusterChannels {
     }
 
     /**
+     * {@link #refuseNewChannelWhenFull} without a thread waiting: completes when the channel may
+     * be made, or with the same refusal (429, or 503 when Redis does not answer). Done at once while
+     * the cluster is not full.
+     */
+    CompletableFuture<Void> refuseNewChannelWhenFullAsync(String cname, long cap) {
+        if (count < cap) {
+            return ROOM;
+        }
+        return calls.answer(link.commands().exists(RedisKeys.base(keys.prefix, cname) + ":m").toCompletableFuture(), "exists")
+                .thenApply(exists -> {
+                    if (exists == null || exists == 0) {
+                        Stats s = calls.stats;
+                        if (s != null) {
+                            s.addReject(Stats.Reject.TOO_MANY_CHANNELS);
+                        }
+                        throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
+                    }
+                    return null;
+                });
+    }
+
+    private static final CompletableFuture<Void> ROOM = CompletableFuture.completedFuture(null);
+
+    /**
      * A script of this node made the channel in Redis: it is counted (kept in the channels set until
      * it expires) and, when a publish or /sign made it, announced on every node's /psub as one node
      * announces a channel it creates (a subscriber's channel is announced by presence instead).

@@ -72,6 +72,27 @@ final class RedisCalls {
         }
     }
 
+    /**
+     * {@link #await} without a thread waiting: completes with the answer, or with the same
+     * {@link CometException} await throws, at most redis_timeout after this call.
+     */
+    <T> CompletableFuture<T> answer(CompletableFuture<T> f, String what) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        f.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (c == null) {
+                out.complete(r);
+            } else if (c instanceof CometException ce) {
+                out.completeExceptionally(ce);
+            } else if (c instanceof TimeoutException) {
+                out.completeExceptionally(unavailable(what + ": no answer from Redis within redis_timeout (" + timeoutMillis + " ms)"));
+            } else {
+                out.completeExceptionally(unavailable(what + ": " + c.getMessage()));
+            }
+        });
+        return out;
+    }
+
     /** Waits for a publish; a failure tells whether the script may have run. */
     List<Object> awaitPublish(CompletableFuture<List<Object>> f) {
         try {

@@ -494,13 +494,24 @@ public final class RedisEngine implements Engine {
     @Override
     public java.util.concurrent.CompletionStage<Integer> publishAsync(String cname, Message.Kind kind, String content,
             String idempotencyKey) {
+        // never waits: the caller may be the admin connector's selector thread (admin_inline)
+        Publish publish = new Publish(cname, kind, content, idempotencyKey);
+        CompletableFuture<Void> room = channels.refuseNewChannelWhenFullAsync(cname, config.maxChannels());
+        if (room.isDone() && !room.isCompletedExceptionally()) {
+            return send(publish); // the usual case: the cluster is not full
+        }
+        return room.thenCompose(v -> send(publish));
+    }
+
+    /** Queues a publish for the group commit; its seq once its call answered (and the channel counted, if it made it). */
+    private CompletableFuture<Integer> send(Publish publish) {
         Pending p;
         try {
-            channels.refuseNewChannelWhenFull(cname, config.maxChannels());
-            p = enqueue(new Publish(cname, kind, content, idempotencyKey));
+            p = enqueue(publish);
         } catch (CometException e) {
             return CompletableFuture.failedFuture(e);
         }
+        String cname = publish.cname();
         return calls.publishAnswer(p.done).thenCompose(r -> {
             int seq = (int) (long) (Long) r.get(0);
             if (!p.made) {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import javax.management.MBeanServer;
@@ -105,10 +106,10 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
      * a million at C1000K), /metrics (a long answer) or /psub: each would hold every other
      * connection of the selector meanwhile.
      */
-    static java.util.Set<String> inlinePaths(String engine) {
+    static Set<String> inlinePaths(String engine) {
         return "memory".equals(engine)
-                ? java.util.Set.of("/push", "/pub", "/sign", "/close", "/clear", "/check")
-                : java.util.Set.of("/push", "/pub");
+                ? Set.of("/push", "/pub", "/sign", "/close", "/clear", "/check")
+                : Set.of("/push", "/pub");
     }
 
     private void wire() {
@@ -121,13 +122,13 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
             }
         }
         long headTimeout = config.requestHeadTimeoutMillis();
-        java.util.Set<String> inline = config.adminInline() ? inlinePaths(config.engine()) : java.util.Set.of();
+        Set<String> inline = config.adminInline() ? inlinePaths(config.engine()) : Set.of();
         for (Connector c : server.getConnectors()) {
             if (!(c instanceof ServerConnector sc)) {
                 continue;
             }
             HttpConnectionFactory http = sc.getConnectionFactory(HttpConnectionFactory.class);
-            java.util.Set<String> inlineHere = admins.contains(c) ? inline : java.util.Set.of();
+            Set<String> inlineHere = admins.contains(c) ? inline : Set.of();
             if ((headTimeout > 0 || !inlineHere.isEmpty()) && http != null && !(http instanceof HeadDeadlineConnectionFactory)) {
                 sc.addConnectionFactory(new HeadDeadlineConnectionFactory(http, headTimeout, headTimeouts, inlineHere));
             }

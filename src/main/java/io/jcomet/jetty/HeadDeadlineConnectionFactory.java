@@ -1,5 +1,6 @@
 package io.jcomet.jetty;
 
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.http.HttpHeader;
@@ -53,12 +54,12 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
     private final long timeoutMillis;
     private final LongAdder timedOut;
     /** The paths handled on the selector thread when they come without a body; empty: none. */
-    private final java.util.Set<String> inlinePaths;
+    private final Set<String> inlinePaths;
     private final boolean inline;
 
     /** {@code like}'s configuration and buffer choices, plus the deadline; timeouts are added to {@code timedOut}. */
     public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut) {
-        this(like, timeoutMillis, timedOut, java.util.Set.of());
+        this(like, timeoutMillis, timedOut, Set.of());
     }
 
     /**
@@ -66,13 +67,13 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
      * selector thread (see the class comment); {@code timeoutMillis} 0 sets no deadline.
      */
     public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut,
-            java.util.Set<String> inlinePaths) {
+            Set<String> inlinePaths) {
         super(like.getHttpConfiguration());
         setUseInputDirectByteBuffers(like.isUseInputDirectByteBuffers());
         setUseOutputDirectByteBuffers(like.isUseOutputDirectByteBuffers());
         this.timeoutMillis = timeoutMillis;
         this.timedOut = timedOut;
-        this.inlinePaths = java.util.Set.copyOf(inlinePaths);
+        this.inlinePaths = Set.copyOf(inlinePaths);
         this.inline = !inlinePaths.isEmpty();
     }
 
@@ -130,7 +131,7 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
          * goes to the pool: a body is read with blocking reads, which on the selector thread
          * would wait for the selector itself.
          */
-        static boolean runsInline(MetaData.Request request, java.util.Set<String> inlinePaths) {
+        static boolean runsInline(MetaData.Request request, Set<String> inlinePaths) {
             String path = request.getHttpURI().getPath();
             return path != null && !hasBody(request) && inlinePaths.contains(path); // Set.copyOf refuses null
         }

@@ -5,6 +5,7 @@ import static io.jcomet.deploy.ConnectionDeadlinesIT.readUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jcomet.redis.RedisProcess;
 import io.jcomet.support.TestServer;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -12,12 +13,12 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
- * The admin connector's inline handling ({@code admin_inline}, on by default with the memory
- * engine): requests without a body run on the admin selector thread, requests with a body are
- * handed to the pool. What a back end relies on: a body that arrives in pieces is read whole and
- * answered, and while it is awaited the admin port keeps answering other connections (a blocking
- * read on the selector thread would stall the whole port); a back end that pipelines requests and
- * stops reading their answers holds up only its own connection (a blocking answer write on the
+ * The admin connector's inline handling ({@code admin_inline}, on by default): short requests
+ * without a body run on the admin selector thread, requests with a body are handed to the pool.
+ * What a back end relies on: a body that arrives in pieces is read whole and answered, and while
+ * it is awaited the admin port keeps answering other connections (a blocking read on the selector
+ * thread would stall the whole port); a back end that pipelines requests and stops reading their
+ * answers holds up only its own connection, on either engine (a blocking answer write on the
  * selector thread would stall the whole port); pipelined pushes on one kept-alive connection are
  * answered in order; a held /psub stream on the admin port gets its presence lines.
  *
@@ -53,11 +54,45 @@ class AdminInlineIT {
 
     @Test
     void aBackEndThatStopsReadingItsAnswersHoldsUpOnlyItsOwnConnection() throws Exception {
-        try (TestServer s = TestServer.start("admin_inline", "true");
-             Socket hog = new Socket()) {
+        try (TestServer s = TestServer.start("admin_inline", "true")) {
+            stopReadingThenAskAnother(s, () -> s.server.broker().stats().published());
+        }
+    }
+
+    @Test
+    void onRedisAPublisherThatStopsReadingItsAnswersHoldsUpOnlyItsOwnConnection() throws Exception {
+        // on engine=redis /push runs inline and is answered on Lettuce's I/O thread when Redis answers
+        RedisProcess.assumeAvailable();
+        try (RedisProcess redis = RedisProcess.launch();
+             TestServer s = TestServer.start("engine", "redis", "redis_uri", redis.uri(), "admin_inline", "true")) {
+            stopReadingThenAskAnother(s, () -> spublishCalls(redis)); // one SPUBLISH per publish
+        }
+    }
+
+    private static long spublishCalls(RedisProcess redis) {
+        try {
+            for (String line : redis.cli("INFO", "commandstats").split("\n")) {
+                if (line.startsWith("cmdstat_spublish:calls=")) {
+                    return Long.parseLong(line.substring("cmdstat_spublish:calls=".length(), line.indexOf(',')));
+                }
+            }
+            return 0;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * One connection pipelines pushes without reading any answer until the server has stopped
+     * publishing them ({@code published} stands still: its answers fill the socket buffers); then
+     * another back end's /push, on a new connection, must still be answered.
+     */
+    private static void stopReadingThenAskAnother(TestServer s, java.util.function.LongSupplier published) throws Exception {
+        String request = "GET /push?cname=hog&content=m HTTP/1.1\r\nHost: x\r\n\r\n";
+        try (Socket hog = new Socket()) {
             hog.setReceiveBufferSize(4096); // before connecting: a small window fills sooner
             hog.connect(new java.net.InetSocketAddress("127.0.0.1", s.admin()), 5000);
-            byte[] requests = "GET /check?cname=hog HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100).getBytes(StandardCharsets.US_ASCII);
+            byte[] requests = request.repeat(100).getBytes(StandardCharsets.US_ASCII);
             java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
             Thread writer = new Thread(() -> {
                 try {
@@ -72,19 +107,21 @@ class AdminInlineIT {
             }, "hog-writer");
             writer.setDaemon(true);
             writer.start();
-            // pipelined requests whose answers are never read: once the answers fill both socket
-            // buffers the server stops reading, and then this writer blocks for good (a server
-            // still working through them reopens the window at least every second or so)
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            // once the unread answers fill both socket buffers the server stops taking the
+            // connection's requests: nothing more is published, and this writer blocks for good
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
             long last = -1;
+            long lastPublished = -1;
             int still = 0;
             while (still < 3) {
                 Thread.sleep(1000);
                 long now = written.get();
-                still = now == last ? still + 1 : 0;
+                long p = published.getAsLong();
+                still = now == last && p == lastPublished ? still + 1 : 0;
                 assertTrue(System.nanoTime() < deadline && writer.isAlive(),
-                        "the pipelined requests never stalled: " + now + " bytes written");
+                        "the pipelined requests never stalled: " + now + " bytes written, " + p + " published");
                 last = now;
+                lastPublished = p;
             }
             // the admin port still answers another back end, new connection and all (blocked on
             // the selector thread it would wait for the idle timeout, 60 s)

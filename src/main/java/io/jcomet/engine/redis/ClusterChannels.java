@@ -55,16 +55,8 @@ final class ClusterChannels {
      * while the cluster is full.
      */
     void refuseNewChannelWhenFull(String cname, long cap) {
-        if (count < cap) {
-            return;
-        }
-        Long exists = calls.await(link.commands().exists(RedisKeys.base(keys.prefix, cname) + ":m").toCompletableFuture(), "exists");
-        if (exists == null || exists == 0) {
-            Stats s = calls.stats;
-            if (s != null) {
-                s.addReject(Stats.Reject.TOO_MANY_CHANNELS);
-            }
-            throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
+        if (count >= cap) {
+            calls.await(refuseNewChannelWhenFullAsync(cname, cap), "exists");
         }
     }
 

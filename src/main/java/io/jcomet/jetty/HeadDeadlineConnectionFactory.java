@@ -55,7 +55,6 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
     private final LongAdder timedOut;
     /** The paths handled on the selector thread when they come without a body; empty: none. */
     private final Set<String> inlinePaths;
-    private final boolean inline;
 
     /** {@code like}'s configuration and buffer choices, plus the deadline; timeouts are added to {@code timedOut}. */
     public HeadDeadlineConnectionFactory(HttpConnectionFactory like, long timeoutMillis, LongAdder timedOut) {
@@ -74,12 +73,11 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
         this.timeoutMillis = timeoutMillis;
         this.timedOut = timedOut;
         this.inlinePaths = Set.copyOf(inlinePaths);
-        this.inline = !inlinePaths.isEmpty();
     }
 
     /** Whether this factory's connections handle requests without a body on the selector thread. */
     public boolean isInline() {
-        return inline;
+        return !inlinePaths.isEmpty();
     }
 
     @Override
@@ -104,7 +102,7 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
                 HeadDeadlineConnectionFactory factory) {
             super(config, connector, endPoint);
             this.factory = factory;
-            this.fillable = factory.inline ? new InlineFillable() : null;
+            this.fillable = factory.isInline() ? new InlineFillable() : null;
         }
 
         @Override

@@ -53,19 +53,12 @@ final class RedisCalls {
         });
     }
 
-    /** Waits for Redis at most redis_timeout; anything else than an answer is a 503. */
+    /** Waits for Redis at most redis_timeout; anything else than an answer is a 503 ({@link #answer}). */
     <T> T await(CompletableFuture<T> f, String what) {
         try {
-            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(false);
-            throw unavailable(what + ": no answer from Redis within redis_timeout (" + timeoutMillis + " ms)");
+            return answer(f, what).get(); // bounded: answer completes within redis_timeout
         } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof CometException ce) {
-                throw ce;
-            }
-            throw unavailable(what + ": " + (c == null ? e : c.getMessage()));
+            throw (CometException) e.getCause(); // answer completes exceptionally only with these
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unavailable(what + ": interrupted");
@@ -73,8 +66,9 @@ final class RedisCalls {
     }
 
     /**
-     * {@link #await} without a thread waiting: completes with the answer, or with the same
-     * {@link CometException} await throws, at most redis_timeout after this call.
+     * An answer from Redis without a thread waiting: completes with it, or with a {@link
+     * CometException} (the one the call failed with, else a counted 503), at most redis_timeout
+     * after this call (the command then fails with a timeout).
      */
     <T> CompletableFuture<T> answer(CompletableFuture<T> f, String what) {
         CompletableFuture<T> out = new CompletableFuture<>();

@@ -901,16 +901,13 @@ public final class RedisEngine implements Engine {
 
     /**
      * The cluster's topology changed (a master failed over, slots moved): a shard subscription may
-     * still sit on a node that no longer owns the slot (or is dead), where it hears nothing. Every
-     * channel this node serves, and the cluster-wide channels, are subscribed again (routed to the
-     * slot's current master); each channel is then re-read from its buffer, so what was published
-     * meanwhile is delivered in order, or as a new epoch when the promoted replica had not got it.
-     * A re-subscription that fails is retried until it succeeds or the channel is released.
-     */
-    /**
-     * After a Redis Cluster topology change: subscribes again (and re-reads) the channels whose slot
-     * changed hands, and no other. Lettuce's event thread; the subscriptions complete on its I/O
-     * threads.
+     * still sit on a node that no longer owns the slot (or is dead), where it hears nothing. The
+     * channels this node serves, and the cluster-wide channels, whose slot changed hands (and only
+     * those) are subscribed again (routed to the slot's current master); each is then re-read from
+     * its buffer, so what was published meanwhile is delivered in order, or as a new epoch when
+     * the promoted replica had not got it. A re-subscription that fails is retried until it
+     * succeeds or the channel is released. Lettuce's event thread; the subscriptions complete on
+     * its I/O threads.
      */
     private void resubscribeMoved(java.util.function.Predicate<String> moved) {
         int globals = 0;

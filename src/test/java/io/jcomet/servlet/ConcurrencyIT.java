@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * 2,000 long-poll subscribers on 200 channels keep re-polling while 50,000 messages are pushed from
- * 4 threads: each subscriber must receive every message of its channel once, in order.
+ * 4 threads: each subscriber must receive every message of its channel once, in order. Each push
+ * carries an idempotency key, as a back end whose HTTP client may resend a request must.
  */
 class ConcurrencyIT {
     private static final int CHANNELS = 200;
@@ -99,8 +100,12 @@ class ConcurrencyIT {
                             for (int c = first; c < CHANNELS; c += PUBLISHERS) {
                                 int seq = pushed[c].incrementAndGet();
                                 String cname = "ch" + c;
+                                // the key makes a resent push answer the first one's seq: the JDK client
+                                // sends a GET again, unasked, when its kept-alive connection closes before
+                                // any byte of the answer arrives (what a back end with such a client does)
                                 HttpResponse<String> r = pc.send(HttpRequest.newBuilder(
-                                        URI.create("http://127.0.0.1:" + server.admin() + "/push?cname=" + cname + "&content=" + cname + ":" + seq)).build(),
+                                        URI.create("http://127.0.0.1:" + server.admin() + "/push?cname=" + cname + "&content=" + cname + ":" + seq
+                                                + "&idempotency_key=" + seq)).build(),
                                         HttpResponse.BodyHandlers.ofString());
                                 if (r.statusCode() != 200 || !r.body().equals("{\"type\":\"ok\",\"seq\":" + seq + "}\n")) {
                                     errors.add(new AssertionError("push " + cname + " " + seq + ": " + r.statusCode() + " " + r.body()));

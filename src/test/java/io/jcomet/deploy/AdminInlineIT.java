@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Test;
  * it is awaited the admin port keeps answering other connections (a blocking read on the selector
  * thread would stall the whole port); a back end that pipelines requests and stops reading their
  * answers holds up only its own connection, on either engine (a blocking answer write on the
- * selector thread would stall the whole port); pipelined pushes on one kept-alive connection are
- * answered in order; a held /psub stream on the admin port gets its presence lines.
+ * selector thread would stall the whole port); pipelined pushes on one kept-alive connection, with
+ * an /info and a posted push among them, are answered in order on either engine (on Redis each
+ * answer completes on Lettuce's I/O thread, which hands the connection on); a held /psub stream
+ * on the admin port gets its presence lines.
  *
  * <p>Threads: JUnit's test thread, and one writer thread per test that pipelines requests.
  */
@@ -139,11 +141,33 @@ class AdminInlineIT {
 
     @Test
     void pipelinedPushesAreAnsweredInOrderAndAPostedPushIsRead() throws Exception {
-        try (TestServer s = TestServer.start("admin_inline", "true");
-             Socket c = connect("127.0.0.1", s.admin())) {
+        try (TestServer s = TestServer.start("admin_inline", "true")) {
+            pipelineMixedRequests(s);
+        }
+    }
+
+    @Test
+    void onRedisPipelinedPushesAreAnsweredInOrderAndAPostedPushIsRead() throws Exception {
+        // each answer completes on Lettuce's I/O thread, which then reads the next request itself
+        RedisProcess.assumeAvailable();
+        try (RedisProcess redis = RedisProcess.launch();
+             TestServer s = TestServer.start("engine", "redis", "redis_uri", redis.uri(), "admin_inline", "true")) {
+            pipelineMixedRequests(s);
+        }
+    }
+
+    /**
+     * 50 pushes on one kept-alive connection, an /info (handed to the pool) after the 25th, then a
+     * posted push (a body: the pool too): every answer arrives, in the order asked.
+     */
+    private static void pipelineMixedRequests(TestServer s) throws Exception {
+        try (Socket c = connect("127.0.0.1", s.admin())) {
             StringBuilder req = new StringBuilder();
             for (int i = 1; i <= 50; i++) {
                 req.append("GET /push?cname=pipe&content=m").append(i).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+                if (i == 25) {
+                    req.append("GET /info HTTP/1.1\r\nHost: x\r\n\r\n");
+                }
             }
             String posted = "cname=pipe&content=posted";
             req.append("POST /push HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ")
@@ -159,6 +183,9 @@ class AdminInlineIT {
                 assertTrue(at > last, "answer " + i + " after answer " + (i - 1) + ": " + answers);
                 last = at;
             }
+            int info = answers.indexOf("\"channels\"");
+            assertTrue(info > answers.indexOf("\"seq\":25}") && info < answers.indexOf("\"seq\":26}"),
+                    "the /info answer between the 25th and 26th push: " + answers);
         }
     }
 

@@ -126,6 +126,9 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
          * nothing; the next request is then read on the selector as any other. Bytes already
          * buffered (a pipelined request) go to the pool as before. Measured on the Redis engine's
          * /push: the hand-off cost about a third of the node's CPU per push (docs/BENCHMARKS.md).
+         * Front connections keep Jetty's hand-off: there one push completes thousands of held
+         * requests, and asking their selectors one by one from the pushing thread measured dearer
+         * per delivery than the pool threads (same page).
          */
         @Override
         protected Executor getExecutor() {

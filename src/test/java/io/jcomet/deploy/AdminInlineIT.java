@@ -148,7 +148,7 @@ class AdminInlineIT {
 
     @Test
     void onRedisPipelinedPushesAreAnsweredInOrderAndAPostedPushIsRead() throws Exception {
-        // each answer completes on Lettuce's I/O thread, which then reads the next request itself
+        // each answer completes on Lettuce's I/O thread; the requests already buffered behind it go to the pool
         RedisProcess.assumeAvailable();
         try (RedisProcess redis = RedisProcess.launch();
              TestServer s = TestServer.start("engine", "redis", "redis_uri", redis.uri(), "admin_inline", "true")) {

@@ -4,8 +4,10 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpParser;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.MetaData;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
@@ -17,7 +19,6 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.internal.HttpChannelState;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * HTTP/1.1 with a deadline for request heads (the slowloris defence Jetty does not have): a
@@ -30,7 +31,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * <p>Cost: one scheduled task per connection from its opening to its first request's head (a
  * schedule and a cancel), and one per LATER head only when that head does not arrive in one read.
  * Nothing is scheduled while a request is held (a long-poll after its head), and the connection
- * keeps one reference field.
+ * keeps one small {@link HeadDeadline} object.
  *
  * <p><b>Inline handling</b> (the admin connector, {@code admin_inline}, on by default): a
  * connection whose bytes arrive is read, parsed and, for the admin API's short requests without a
@@ -51,9 +52,10 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * back to its selector's watch from that thread, instead of through a pool thread
  * ({@link HeadDeadlineConnection#getExecutor}).
  *
- * <p>Threads: a connection arms and disarms its task on the thread that parses it (the selector or
- * the thread that handles it, one at a time); the task runs on the connector's scheduler thread
- * and only reads the volatile field and closes the end point. {@code onSelector} is written and
+ * <p>Threads: a connection arms and disarms its deadline on the thread that parses it (the selector
+ * or the thread that handles it, one at a time); the expiry runs on the connector's scheduler
+ * thread and closes the end point. A head that completes as its deadline fires is either handled
+ * or refused, never handled on a connection the deadline closed ({@link HeadDeadline}). {@code onSelector} is written and
  * read by the thread that runs the connection's read callback, one at a time. The completing
  * thread only reads whether the request buffer is empty, after Jetty's hand-over of the
  * connection (its {@code _handling} flag), and asks for fill interest.
@@ -99,8 +101,8 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
     /** An HTTP/1.1 connection whose request heads have a deadline. */
     static final class HeadDeadlineConnection extends HttpConnection {
         private final HeadDeadlineConnectionFactory factory;
-        /** The armed deadline, or null while no head is awaited past its first read. */
-        private volatile Scheduler.Task headTask;
+        /** The head deadline, or null when the factory sets none. */
+        private final HeadDeadline headDeadline;
         /** The read callback, declared non-blocking when inline: the selector then runs it itself. */
         private final Callback fillable;
         /** Inline only: where Jetty hands this connection to read on after an answer completed elsewhere. */
@@ -112,6 +114,10 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
                 HeadDeadlineConnectionFactory factory) {
             super(config, connector, endPoint);
             this.factory = factory;
+            this.headDeadline = factory.timeoutMillis > 0
+                    ? new HeadDeadline((task, millis) -> connector.getScheduler().schedule(task, millis, TimeUnit.MILLISECONDS),
+                            this::expired)
+                    : null;
             this.fillable = factory.isInline() ? new InlineFillable() : null;
             this.resume = factory.isInline() ? this::resumeHere : null;
         }
@@ -180,8 +186,8 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
         @Override
         public void onOpen() {
             // before super.onOpen(): once it has asked for bytes, the head may be parsed on another thread
-            if (factory.timeoutMillis > 0) {
-                arm(factory.timeoutMillis);
+            if (headDeadline != null) {
+                headDeadline.arm(factory.timeoutMillis);
             }
             super.onOpen();
         }
@@ -189,7 +195,7 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
         @Override
         public void fillInterested(Callback callback) {
             // HttpConnection asks for bytes through this method, with its own read callback
-            if (factory.timeoutMillis > 0) {
+            if (headDeadline != null) {
                 armIfHeadBegun();
             }
             super.fillInterested(fillable != null ? fillable : callback);
@@ -197,11 +203,11 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
 
         private void armIfHeadBegun() {
             // about to wait for more bytes: if a head has begun and is not whole, it gets a deadline
-            if (headTask == null) {
+            if (!headDeadline.isSet()) {
                 HttpParser p = getParser();
                 if (!p.isStart() && p.inHeaderState()) {
                     long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.getBeginNanoTime());
-                    arm(Math.max(1, factory.timeoutMillis - elapsed));
+                    headDeadline.arm(Math.max(1, factory.timeoutMillis - elapsed));
                 }
             }
         }
@@ -234,7 +240,11 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
             return new RequestHandler() {
                 @Override
                 public boolean headerComplete() {
-                    disarm();
+                    if (headDeadline != null && !headDeadline.disarm()) {
+                        // the deadline fired as this head completed and is closing the connection:
+                        // the client may already have seen the close, so the request must not run
+                        throw new HttpException.RuntimeException(HttpStatus.REQUEST_TIMEOUT_408, "request head deadline passed");
+                    }
                     return super.headerComplete();
                 }
             };
@@ -242,25 +252,15 @@ public final class HeadDeadlineConnectionFactory extends HttpConnectionFactory {
 
         @Override
         public void onClose(Throwable cause) {
-            disarm();
+            if (headDeadline != null) {
+                headDeadline.disarm();
+            }
             super.onClose(cause);
         }
 
-        private void arm(long millis) {
-            headTask = getConnector().getScheduler().schedule(this::expired, millis, TimeUnit.MILLISECONDS);
-        }
-
-        private void disarm() {
-            Scheduler.Task t = headTask;
-            if (t != null) {
-                headTask = null;
-                t.cancel();
-            }
-        }
-
+        /** The head deadline fired (on the scheduler thread): close the connection and count it. */
         private void expired() {
-            if (headTask != null && getEndPoint().isOpen()) {
-                headTask = null;
+            if (getEndPoint().isOpen()) {
                 factory.timedOut.increment();
                 getEndPoint().close();
             }

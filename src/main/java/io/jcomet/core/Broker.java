@@ -26,6 +26,8 @@ import java.util.function.LongSupplier;
  * which a private class of the broker implements; the broker never asks which engine runs.</li>
  * <li>{@link ReplayPlan}: what an arriving subscriber is sent for the seq it asks (next_seq, gap,
  * buffered messages), a pure function.</li>
+ * <li>{@link Fanout}: one publication's way to the channel's buffer and its subscribers (seq, ring,
+ * offers to streams under the lock; long-poll answers and stream flushes after it).</li>
  * <li>{@link SharedCopy}: a shared engine's channel kept as a local copy (its publications and resyncs).</li>
  * <li>{@link Presence}: online/offline reports and the /psub listeners.</li>
  * <li>{@link Sweeper}: heartbeats (noops), channel expiry and presence repeats.</li>
@@ -91,6 +93,7 @@ public final class Broker implements AutoCloseable {
     private final int channelTimeoutMillis;
     private final Sweeper sweeper;
     private final SharedCopy sharedCopy;
+    private final Fanout fanout;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
     /** retry_ms of the reconnect messages sent on close (set before {@link #closed}). */
@@ -123,7 +126,8 @@ public final class Broker implements AutoCloseable {
         this.sweeper = new Sweeper(this, table, timers, stats, presence, pollingTimeoutMillis, channelTimeoutMillis,
                 heldLongMillis, sweeperThread);
         sweeper.start();
-        this.sharedCopy = new SharedCopy(this, table, stats, channelTimeoutMillis);
+        this.fanout = new Fanout(this, timers, stats, presence, config.channelBufferSize(), channelTimeoutMillis);
+        this.sharedCopy = new SharedCopy(this, table, stats, fanout, channelTimeoutMillis);
         engine.start(new Events());
     }
 
@@ -525,153 +529,11 @@ public final class Broker implements AutoCloseable {
                 stats.addReject(Stats.Reject.TOO_MANY_CHANNELS);
                 throw new CometException(429, Stats.Reject.TOO_MANY_CHANNELS, "Too many channels");
             }
-            long seq = publish(ch, type, kind, tail, 0, null);
-            if (seq != CHANNEL_REMOVED) {
+            long seq = fanout.publish(ch, type, kind, tail, 0, null);
+            if (seq != Fanout.CHANNEL_REMOVED) {
                 return (int) seq;
             }
         }
-    }
-
-    /**
-     * Appends to the channel and delivers. {@code sharedSeq} 0: this broker assigns the seq; otherwise
-     * a shared engine assigned it (and {@code sharedEpoch} names the store's epoch).
-     */
-    long publish(Channel ch, String type, Message.Kind kind, byte[] tail, int sharedSeq, String sharedEpoch) {
-        long t0 = System.nanoTime();
-        // inside a /batch: streams are flushed at its end (FlushScope), not after this publish
-        FlushScope scope = FlushScope.active();
-        if (scope != null) {
-            scope.makeRoom(tail.length + 2 * ch.name.length() + FlushScope.FRAME_SLACK);
-        }
-        Message m;
-        Subscriber polls;
-        Subscriber[] streams = null;
-        int taken = 0;
-        int offered = 0;
-        List<Subscriber> slow = null;
-        synchronized (ch) {
-            assert LockOrder.enter(ch);
-            try {
-                if (ch.removed) {
-                    return CHANNEL_REMOVED;
-                }
-                presence.onlineLocked(ch);
-                if (sharedSeq != 0) {
-                    if (sharedEpoch != null && !sharedEpoch.equals(ch.sharedEpoch)) {
-                        SharedCopy.resetLocked(ch, sharedEpoch, sharedSeq); // the store lost the channel's data: a new epoch
-                    } else if (Seq.diff(sharedSeq, ch.nextSeq) < 0) {
-                        return Integer.toUnsignedLong(sharedSeq); // already have it (a resync and a live message crossed)
-                    }
-                    ch.nextSeq = sharedSeq;
-                }
-                if (ch.madeByFront) {
-                    ch.madeByFront = false; // published to: kept for channel_timeout like any other
-                    ch.timeoutMillis = channelTimeoutMillis;
-                }
-                int seq = ch.nextSeq;
-                ch.nextSeq = seq + 1 == 0 ? 1 : seq + 1; // 0 means "where are you?" on the wire: never a message seq
-                m = new Message(kind, seq, Messages.published(type, ch.name, seq, epoch(ch), tail));
-                if (ch.ring == null) {
-                    ch.ring = new MessageRing(config.channelBufferSize());
-                }
-                ch.ring.add(m);
-                ch.lastActive = now();
-                polls = ch.detachPolls(stats);
-                // a snapshot first: an offer that makes a subscriber leave (re-entering the broker on this
-                // thread) must not cut the walk of the list short
-                int n = ch.streamCount;
-                streams = n == 0 ? null : scratch(n);
-                int i = 0;
-                for (Subscriber s = ch.streams; s != null; s = s.next) {
-                    streams[i++] = s;
-                }
-                taken = i; // n, unless the list and the count disagree
-                for (int k = 0; k < taken; k++) {
-                    Subscriber s = streams[k];
-                    streams[k] = null;
-                    if (s.isEnded() || s.channel != ch) {
-                        continue; // left while we walked
-                    }
-                    if (s.offer(m)) {
-                        if (scope == null) {
-                            streams[offered++] = s;
-                        } else {
-                            offered++;
-                            scope.hold(s);
-                        }
-                    } else {
-                        ch.unlink(s, stats);
-                        if (slow == null) {
-                            slow = new ArrayList<>(2);
-                        }
-                        slow.add(s);
-                    }
-                }
-                stats.addPublished();
-            } finally {
-                assert LockOrder.exit(ch);
-            }
-        }
-        // streams: written now, outside the lock, each from its own ordered queue (or at the scope's end)
-        if (scope == null) {
-            for (int i = 0; i < offered; i++) {
-                streams[i].flush();
-                streams[i] = null;
-            }
-        } else if (offered > 0) {
-            scope.held(m.json().length + FlushScope.FRAME_SLACK);
-        }
-        int delivered = offered;
-        // long-polls: every answer written first, then every response ended (see sendDeferringEnd);
-        // the detached list is this thread's alone now, so its links chain the answered ones
-        // (in the order they were written: the first answered had the longest time to re-poll)
-        Subscriber answered = null;
-        Subscriber lastAnswered = null;
-        for (Subscriber s = polls, next; s != null; s = next) {
-            next = s.next;
-            s.next = null;
-            if (s.claim()) {
-                timers.remove(s);
-                if (s.sendDeferringEnd(m)) {
-                    if (lastAnswered == null) {
-                        answered = s;
-                    } else {
-                        lastAnswered.next = s;
-                    }
-                    lastAnswered = s;
-                }
-                delivered++;
-            }
-        }
-        for (Subscriber s = answered, next; s != null; s = next) {
-            next = s.next;
-            s.next = null;
-            s.endDeferred();
-        }
-        stats.addDelivered(delivered);
-        stats.addFanout(System.nanoTime() - t0);
-        if (slow != null) {
-            for (Subscriber s : slow) {
-                dropSlow(s);
-            }
-        }
-        return Integer.toUnsignedLong(m.seq());
-    }
-
-    /** {@link #publish(Channel, String, Message.Kind, byte[], int, String)}: the channel went away under
-     *  the caller (closed or expired after its lookup); look it up again. Seqs are returned unsigned. */
-    static final long CHANNEL_REMOVED = -1;
-
-    /** Per publisher thread: the streams a publish offered its message to, flushed after the lock
-     *  (outside a {@link FlushScope}; inside one, only the walk's snapshot). */
-    private static final ThreadLocal<Subscriber[][]> SCRATCH = ThreadLocal.withInitial(() -> new Subscriber[1][16]);
-
-    private static Subscriber[] scratch(int n) {
-        Subscriber[][] holder = SCRATCH.get();
-        if (holder[0].length < n) {
-            holder[0] = new Subscriber[Math.max(n, holder[0].length * 2)];
-        }
-        return holder[0];
     }
 
     private void checkSize(String content) {
@@ -697,7 +559,7 @@ public final class Broker implements AutoCloseable {
         int hw = table.highWater();
         for (int i = 0; i < hw; i++) {
             Channel ch = table.slot(i);
-            if (ch != null && publish(ch, "broadcast", Message.Kind.BROADCAST, tail, 0, null) != CHANNEL_REMOVED) {
+            if (ch != null && fanout.publish(ch, "broadcast", Message.Kind.BROADCAST, tail, 0, null) != Fanout.CHANNEL_REMOVED) {
                 n++;
             }
         }

@@ -7,7 +7,7 @@ import io.jcomet.protocol.Messages;
  * token, timeout) of the store's, kept while this node has subscribers on it. The engine hands over
  * each publication the store numbered ({@link #deliver}) and, on a channel's first subscriber or
  * after its link to the store was lost, the store's whole state ({@link #resync}); both go through
- * the broker's one fan-out path ({@link Broker#publish(Channel, String, Message.Kind, byte[], int, String)}),
+ * the one fan-out path ({@link Fanout#publish}),
  * the one a memory engine's append takes.
  *
  * <p>Threads: the engine's delivery threads (one at a time per channel, in seq order) and request
@@ -18,12 +18,15 @@ final class SharedCopy {
     private final Broker broker;
     private final ChannelTable table;
     private final Stats stats;
+    /** Where a shared engine's publications and a resync's missed messages are delivered. */
+    private final Fanout fanout;
     private final int channelTimeoutMillis;
 
-    SharedCopy(Broker broker, ChannelTable table, Stats stats, int channelTimeoutMillis) {
+    SharedCopy(Broker broker, ChannelTable table, Stats stats, Fanout fanout, int channelTimeoutMillis) {
         this.broker = broker;
         this.table = table;
         this.stats = stats;
+        this.fanout = fanout;
         this.channelTimeoutMillis = channelTimeoutMillis;
     }
 
@@ -35,7 +38,7 @@ final class SharedCopy {
     void deliver(String cname, int seq, String epoch, Message.Kind kind, String content) {
         Channel ch = table.get(cname);
         if (ch != null) {
-            broker.publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, Messages.contentTail(content), seq, epoch);
+            fanout.publish(ch, kind == Message.Kind.BROADCAST ? "broadcast" : "data", kind, Messages.contentTail(content), seq, epoch);
         }
     }
 
@@ -84,7 +87,7 @@ final class SharedCopy {
         }
         for (Engine.Stored m : state.buffered()) {
             String type = m.kind() == Message.Kind.BROADCAST ? "broadcast" : "data";
-            broker.publish(ch, type, m.kind(), Messages.contentTail(m.content()), m.seq(), state.epoch());
+            fanout.publish(ch, type, m.kind(), Messages.contentTail(m.content()), m.seq(), state.epoch());
         }
         synchronized (ch) {
             assert LockOrder.enter(ch);

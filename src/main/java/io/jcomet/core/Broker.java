@@ -576,6 +576,11 @@ public final class Broker implements AutoCloseable {
         return engine.sign(cname, expiresSeconds, newToken());
     }
 
+    /** {@link #sign} without waiting for a shared store (see {@link Engine#signAsync}). */
+    public CompletionStage<Signed> signAsync(String cname, int expiresSeconds) {
+        return engine.signAsync(cname, expiresSeconds, newToken());
+    }
+
     /** {@link EngineEvents#signed}: the channel and its token kept on this node. */
     private Signed signHere(String cname, int expiresSeconds, String tokenIfNew) {
         while (true) {
@@ -617,6 +622,11 @@ public final class Broker implements AutoCloseable {
     /** Closes the channel: every subscriber gets {@code close}; returns the next seq, or -1 if unknown. */
     public long close(String cname) {
         return engine.close(cname);
+    }
+
+    /** {@link #close(String)} without waiting for a shared store. */
+    public CompletionStage<Long> closeAsync(String cname) {
+        return engine.closeAsync(cname);
     }
 
     /** {@link EngineEvents#closed}: closes the channel on this node. */
@@ -673,6 +683,11 @@ public final class Broker implements AutoCloseable {
         return engine.clear(cname);
     }
 
+    /** {@link #clear} without waiting for a shared store. */
+    public CompletionStage<Long> clearAsync(String cname) {
+        return engine.clearAsync(cname);
+    }
+
     /** {@link EngineEvents#cleared}: drops the channel's buffer on this node. */
     private long clearHere(String cname) {
         Channel ch = table.get(cname);
@@ -695,6 +710,11 @@ public final class Broker implements AutoCloseable {
     /** Subscribers held on the channel (on every node with a shared engine), or -1 if it does not exist. */
     public int subscribers(String cname) {
         return engine.subscribers(cname);
+    }
+
+    /** {@link #subscribers(String)} without waiting for a shared store (or the other nodes). */
+    public CompletionStage<Integer> subscribersAsync(String cname) {
+        return engine.subscribersAsync(cname);
     }
 
     /** Subscribers held on the channel on this node, or -1 if this node does not have it (diagnostics, tests). */

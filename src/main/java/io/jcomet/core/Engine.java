@@ -4,6 +4,7 @@ import io.jcomet.config.JcometConfig;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * Where a channel's seq, buffer and token live, and how a publish reaches other nodes: the one seam
@@ -60,9 +61,14 @@ public interface Engine extends AutoCloseable {
      * the round trip. A completion must not block.
      */
     default CompletionStage<Integer> publishAsync(String cname, Message.Kind kind, String content, String idempotencyKey) {
+        return answered(() -> idempotencyKey == null || idempotencyKey.isEmpty()
+                ? publish(cname, kind, content) : publish(cname, kind, content, idempotencyKey));
+    }
+
+    /** A blocking operation's outcome as a completed stage: its value, or the refusal it threw. */
+    static <T> CompletionStage<T> answered(Supplier<T> operation) {
         try {
-            return CompletableFuture.completedFuture(idempotencyKey == null || idempotencyKey.isEmpty()
-                    ? publish(cname, kind, content) : publish(cname, kind, content, idempotencyKey));
+            return CompletableFuture.completedFuture(operation.get());
         } catch (CometException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -100,6 +106,32 @@ public interface Engine extends AutoCloseable {
 
     /** /clear (on every node); returns the next seq, or -1 when the channel is unknown. */
     long clear(String cname);
+
+    /*
+     * The admin operations without waiting, as publishAsync: an engine that answers from this node
+     * returns a completed stage (the defaults); a shared engine completes it when its store answers,
+     * on one of its own threads, with the value or the CometException the blocking call throws.
+     */
+
+    /** {@link #sign} without waiting. */
+    default CompletionStage<Broker.Signed> signAsync(String cname, int expiresSeconds, String tokenIfNew) {
+        return answered(() -> sign(cname, expiresSeconds, tokenIfNew));
+    }
+
+    /** {@link #close(String)} without waiting. */
+    default CompletionStage<Long> closeAsync(String cname) {
+        return answered(() -> close(cname));
+    }
+
+    /** {@link #clear} without waiting. */
+    default CompletionStage<Long> clearAsync(String cname) {
+        return answered(() -> clear(cname));
+    }
+
+    /** {@link #subscribers} without waiting. */
+    default CompletionStage<Integer> subscribersAsync(String cname) {
+        return answered(() -> subscribers(cname));
+    }
 
     /** /broadcast (to every node); returns the number of channels it reached on this node. */
     int broadcast(String content);

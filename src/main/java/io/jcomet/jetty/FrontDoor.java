@@ -100,17 +100,12 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
     /**
      * The admin paths run on the selector thread (admin_inline): those whose handler does bounded
      * work without waiting and answers with one small buffered write, at the web app's root
-     * context. With the memory engine /push, /pub, /sign, /close, /clear and /check; with the Redis
-     * engine /push and /pub only (answered when Redis answers, without a thread waiting; its other
-     * operations wait for Redis). Never /broadcast (every channel), /info (counts the open files,
+     * context: /push, /pub, /sign, /close, /clear and /check, on either engine (on the Redis engine
+     * they are answered when Redis answers, without a thread waiting). Never /broadcast (every channel), /info (counts the open files,
      * a million at C1000K), /metrics (a long answer) or /psub: each would hold every other
      * connection of the selector meanwhile.
      */
-    static Set<String> inlinePaths(String engine) {
-        return "memory".equals(engine)
-                ? Set.of("/push", "/pub", "/sign", "/close", "/clear", "/check")
-                : Set.of("/push", "/pub");
-    }
+    static final Set<String> INLINE_PATHS = Set.of("/push", "/pub", "/sign", "/close", "/clear", "/check");
 
     private void wire() {
         List<Connector> admins = new ArrayList<>();
@@ -122,7 +117,7 @@ public final class FrontDoor extends ContainerLifeCycle implements FrontDoorMBea
             }
         }
         long headTimeout = config.requestHeadTimeoutMillis();
-        Set<String> inline = config.adminInline() ? inlinePaths(config.engine()) : Set.of();
+        Set<String> inline = config.adminInline() ? INLINE_PATHS : Set.of();
         for (Connector c : server.getConnectors()) {
             if (!(c instanceof ServerConnector sc)) {
                 continue;

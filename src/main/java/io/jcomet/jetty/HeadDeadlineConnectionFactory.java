@@ -41,8 +41,7 @@ import org.eclipse.jetty.util.Callback;
  * requests are handed to the pool as before: a body is read with blocking reads, which on the
  * selector thread would wait for the selector itself. What runs inline must not block: the memory
  * engine's operations do not (their writes to subscribers are non-blocking); on the Redis engine
- * only /push and /pub run inline, answered asynchronously when Redis answers (its other admin
- * operations wait for Redis); and the answer is buffered and sent without blocking as the request
+ * they are answered asynchronously when Redis answers, no thread waiting; and the answer is buffered and sent without blocking as the request
  * completes, so a back end that stops reading its answers holds up only its own connection. While
  * one request runs, the other connections of its selector wait (as in icomet): each inline
  * request is short.

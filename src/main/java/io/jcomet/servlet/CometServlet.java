@@ -21,6 +21,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -92,15 +93,15 @@ public final class CometServlet extends HttpServlet {
         WS(io.jcomet.ws.WsHub.PATH, Side.FRONT, false, (s, r, req, resp, p) -> {
             throw new BadRequestException("/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
         }),
-        SIGN("/sign", Side.ADMIN, false, (s, r, req, resp, p) -> s.sign(p, resp)),
+        SIGN("/sign", Side.ADMIN, false, (s, r, req, resp, p) -> s.sign(req, p, resp)),
         PUSH("/push", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(req, p, resp, false)),
         PUB("/pub", Side.ADMIN, false, (s, r, req, resp, p) -> s.push(req, p, resp, true)),
         BATCH("/batch", Side.ADMIN_BODY, false, (s, r, req, resp, p) -> BatchPublish.handle(s, req, resp)),
         BROADCAST("/broadcast", Side.ADMIN, false, (s, r, req, resp, p) -> s.broadcast(p, resp)),
-        CLOSE("/close", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, true)),
-        CLEAR("/clear", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(p, resp, false)),
-        INFO("/info", Side.ADMIN, false, (s, r, req, resp, p) -> s.info(p, resp)),
-        CHECK("/check", Side.ADMIN, false, (s, r, req, resp, p) -> s.check(p, resp)),
+        CLOSE("/close", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(req, p, resp, true)),
+        CLEAR("/clear", Side.ADMIN, false, (s, r, req, resp, p) -> s.closeOrClear(req, p, resp, false)),
+        INFO("/info", Side.ADMIN, false, (s, r, req, resp, p) -> s.info(req, p, resp)),
+        CHECK("/check", Side.ADMIN, false, (s, r, req, resp, p) -> s.check(req, p, resp)),
         PSUB("/psub", Side.ADMIN_STREAM, false, (s, r, req, resp, p) -> s.presence(req, resp)),
         METRICS("/metrics", Side.ADMIN, false, (s, r, req, resp, p) -> s.metrics(resp));
 
@@ -405,44 +406,60 @@ public final class CometServlet extends HttpServlet {
 
     // ------------------------------------------------------------------ admin
 
-    private void sign(AdminParams p, HttpServletResponse resp) throws IOException {
+    private void sign(HttpServletRequest req, AdminParams p, HttpServletResponse resp) throws IOException {
         String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
         int expires = Params.positiveOrDefault(p.get("expires"), 0); // 0: the broker's default, channel_timeout
         String cb = Params.callback(p.get("cb"));
-        Broker.Signed s = broker.sign(cname, expires);
-        StringBuilder b = new StringBuilder(128).append("{\"type\":\"sign\",\"cname\":");
-        Json.quote(b, s.cname()).append(",\"seq\":").append(Integer.toUnsignedString(s.seq()))
-                .append(",\"token\":\"").append(s.token()).append("\",\"expires\":").append(s.expiresSeconds())
-                .append(",\"sub_timeout\":").append(broker.config().pollingTimeoutSeconds()).append('}');
-        write(resp, 200, cb, Messages.utf8(b));
+        int subTimeout = broker.config().pollingTimeoutSeconds();
+        answerWhenDone(req, resp, cb, broker.signAsync(cname, expires), (r, c, s) -> {
+            StringBuilder b = new StringBuilder(128).append("{\"type\":\"sign\",\"cname\":");
+            Json.quote(b, s.cname()).append(",\"seq\":").append(Integer.toUnsignedString(s.seq()))
+                    .append(",\"token\":\"").append(s.token()).append("\",\"expires\":").append(s.expiresSeconds())
+                    .append(",\"sub_timeout\":").append(subTimeout).append('}');
+            write(r, 200, c, Messages.utf8(b));
+        });
     }
 
-    /**
-     * /push and /pub. When the engine answers at once (the memory engine, a refusal) the answer is
-     * written here; when it answers later (a shared store's round trip) the request goes
-     * asynchronous and this thread returns at once: the answer, or the same error the blocking path
-     * gives, is written and the request completed by whichever thread completes the publish (the
-     * engine bounds that wait by its own timeout, so the container sets none). On the Redis engine
-     * that thread is Lettuce's I/O thread, which must never wait: the answer is buffered and sent
-     * as the request completes, without blocking ({@link #writeWhole}), so a client pipelining
-     * requests and leaving their answers unread holds up only its own connection.
-     */
+    /** /push and /pub, answered when the engine has published ({@link #answerWhenDone}). */
     private void push(HttpServletRequest req, AdminParams p, HttpServletResponse resp, boolean preEscaped) throws IOException {
         String cb = Params.callback(p.get("cb"));
         Engine.Publish pub = checkPublish(p.get("cname"), p.content(), preEscaped, p.get("idempotency_key"));
-        CompletableFuture<Integer> f = broker
-                .publishAsync(pub.cname(), pub.content(), pub.kind(), pub.idempotencyKey()).toCompletableFuture();
+        answerWhenDone(req, resp, cb, broker.publishAsync(pub.cname(), pub.content(), pub.kind(), pub.idempotencyKey()),
+                (r, c, seq) -> write(r, 200, c, published(seq)));
+    }
+
+    /** Writes an admin operation's answer from its outcome. */
+    @FunctionalInterface
+    private interface Answer<T> {
+        void write(HttpServletResponse resp, String cb, T value) throws IOException;
+    }
+
+    /**
+     * Answers an admin operation that may complete later. When the engine answers at once (the
+     * memory engine, a refusal) the answer is written here; when it answers later (a shared store's
+     * round trip) the request goes asynchronous and this thread returns at once: the answer, or the
+     * same error the blocking path gives, is written and the request completed by whichever thread
+     * completes the operation (the engine bounds that wait by its own timeout, so the container
+     * sets none). On the Redis engine that thread is Lettuce's I/O thread, which must never wait:
+     * the answer is buffered and sent as the request completes, without blocking
+     * ({@link #writeWhole}), so a client pipelining requests and leaving their answers unread
+     * holds up only its own connection. So no request thread waits for Redis, and the admin
+     * connector can run these requests on its selector ({@code admin_inline}) on either engine.
+     */
+    private static <T> void answerWhenDone(HttpServletRequest req, HttpServletResponse resp, String cb,
+            CompletionStage<T> stage, Answer<T> answer) throws IOException {
+        CompletableFuture<T> f = stage.toCompletableFuture();
         if (f.isDone()) {
-            write(resp, 200, cb, published(now(f)));
+            answer.write(resp, cb, now(f));
             return;
         }
         AsyncContext ctx = req.startAsync();
         ctx.setTimeout(0);
-        f.whenComplete((seq, e) -> answerPush(ctx, resp, cb, seq, e));
+        f.whenComplete((value, e) -> answerLater(ctx, resp, cb, value, e, answer));
     }
 
-    /** A completed publish's seq, or its refusal thrown as the blocking call throws it. */
-    private static int now(CompletableFuture<Integer> f) {
+    /** A completed operation's value, or its refusal thrown as the blocking call throws it. */
+    private static <T> T now(CompletableFuture<T> f) {
         try {
             return f.join();
         } catch (CompletionException e) {
@@ -451,23 +468,24 @@ public final class CometServlet extends HttpServlet {
         }
     }
 
-    /** Writes a publish's answer after the request went asynchronous, then completes it. */
-    private static void answerPush(AsyncContext ctx, HttpServletResponse resp, String cb, Integer seq, Throwable e) {
+    /** Writes an operation's answer after the request went asynchronous, then completes it. */
+    private static <T> void answerLater(AsyncContext ctx, HttpServletResponse resp, String cb, T value, Throwable e,
+            Answer<T> answer) {
         try {
             if (e == null) {
-                write(resp, 200, cb, published(seq));
+                answer.write(resp, cb, value);
             } else {
                 Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                 if (c instanceof CometException ce) {
                     error(resp, ce.status(), ce.reason(), cb);
                 } else {
                     Logger.getLogger(CometServlet.class.getName())
-                            .log(Level.WARNING, "jcomet: publish failed", c);
+                            .log(Level.WARNING, "jcomet: admin operation failed", c);
                     error(resp, 500, "internal error: " + c, cb);
                 }
             }
         } catch (IOException | RuntimeException gone) {
-            // the publisher went away before its answer: nothing to tell it
+            // the caller went away before its answer: nothing to tell it
         } finally {
             ctx.complete();
         }
@@ -518,27 +536,29 @@ public final class CometServlet extends HttpServlet {
         writeText(resp, 200, cb, "ok"); // icomet's answer, which scripts test for
     }
 
-    private void closeOrClear(AdminParams p, HttpServletResponse resp, boolean close) throws IOException {
+    private void closeOrClear(HttpServletRequest req, AdminParams p, HttpServletResponse resp, boolean close) throws IOException {
         String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
         String cb = Params.callback(p.get("cb"));
-        long next = close ? broker.close(cname) : broker.clear(cname);
-        if (next < 0) {
-            broker.stats().addReject(Stats.Reject.NOT_FOUND);
-            error(resp, 404, "channel[" + cname + "] not connected", cb);
-            return;
-        }
-        writeText(resp, 200, cb, "ok " + next);
+        answerWhenDone(req, resp, cb, close ? broker.closeAsync(cname) : broker.clearAsync(cname), (r, c, next) -> {
+            if (next < 0) {
+                broker.stats().addReject(Stats.Reject.NOT_FOUND);
+                error(r, 404, "channel[" + cname + "] not connected", c);
+            } else {
+                writeText(r, 200, c, "ok " + next);
+            }
+        });
     }
 
-    private void info(AdminParams p, HttpServletResponse resp) throws IOException {
+    private void info(HttpServletRequest req, AdminParams p, HttpServletResponse resp) throws IOException {
         String cname = p.get("cname");
         String cb = Params.callback(p.get("cb"));
         if (cname != null && !cname.isEmpty()) {
             Params.cname(cname, broker.config().maxCnameLength());
-            int n = Math.max(0, broker.subscribers(cname));
-            StringBuilder b = new StringBuilder("{\"cname\":");
-            Json.quote(b, cname).append(",\"subscribers\":").append(n).append('}');
-            write(resp, 200, cb, Messages.utf8(b));
+            answerWhenDone(req, resp, cb, broker.subscribersAsync(cname), (r, c, n) -> {
+                StringBuilder b = new StringBuilder("{\"cname\":");
+                Json.quote(b, cname).append(",\"subscribers\":").append(Math.max(0, n)).append('}');
+                write(r, 200, c, Messages.utf8(b));
+            });
             return;
         }
         if ("1".equals(p.get("gc"))) {
@@ -547,14 +567,21 @@ public final class CometServlet extends HttpServlet {
         write(resp, 200, cb, Messages.utf8(InfoJson.global(broker, presence.count())));
     }
 
-    private void check(AdminParams p, HttpServletResponse resp) throws IOException {
+    /**
+     * icomet's /check: a channel is reported while it exists (signed, published to or subscribed,
+     * and not yet expired or closed), whether or not a request is held on it at this moment: a
+     * long-poll client is between two requests most of the time.
+     */
+    private void check(HttpServletRequest req, AdminParams p, HttpServletResponse resp) throws IOException {
         String cname = Params.cname(p.get("cname"), broker.config().maxCnameLength());
         String cb = Params.callback(p.get("cb"));
-        StringBuilder b = new StringBuilder("{");
-        if (broker.online(cname)) {
-            Json.quote(b, cname).append(":1");
-        }
-        write(resp, 200, cb, Messages.utf8(b.append('}')));
+        answerWhenDone(req, resp, cb, broker.subscribersAsync(cname), (r, c, n) -> {
+            StringBuilder b = new StringBuilder("{");
+            if (n >= 0) {
+                Json.quote(b, cname).append(":1");
+            }
+            write(r, 200, c, Messages.utf8(b.append('}')));
+        });
     }
 
     private void metrics(HttpServletResponse resp) throws IOException {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jcomet.jetty.HeadDeadlineConnectionFactory.HeadDeadlineConnection;
 import io.jcomet.os.OpenFileLimit;
-import java.util.Set;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
@@ -41,8 +40,8 @@ class FrontDoorTest {
                 fields, fields.getLongField(HttpHeader.CONTENT_LENGTH));
     }
 
-    private static boolean inline(String engine, String pathAndQuery, HttpFields fields) {
-        return HeadDeadlineConnection.runsInline(get(pathAndQuery, fields), FrontDoor.inlinePaths(engine));
+    private static boolean inline(String pathAndQuery, HttpFields fields) {
+        return HeadDeadlineConnection.runsInline(get(pathAndQuery, fields), FrontDoor.INLINE_PATHS);
     }
 
     @Test
@@ -50,25 +49,15 @@ class FrontDoorTest {
         HttpFields none = HttpFields.EMPTY;
         for (String path : new String[] {"/push?cname=a&content=b", "/pub?cname=a&content=%22b%22", "/sign?cname=a",
                 "/close?cname=a", "/clear?cname=a", "/check?cname=a"}) {
-            assertTrue(inline("memory", path, none), path);
+            assertTrue(inline(path, none), path);
         }
         // whatever visits every channel, scans the open files, writes a long answer or is held
         for (String path : new String[] {"/broadcast?content=x", "/info", "/metrics", "/psub", "/batch", "/", "/push/x"}) {
-            assertFalse(inline("memory", path, none), path);
+            assertFalse(inline(path, none), path);
         }
         // a body is read with blocking reads
-        assertFalse(inline("memory", "/push", HttpFields.build().add(HttpHeader.CONTENT_LENGTH, "20")));
-        assertFalse(inline("memory", "/push", HttpFields.build().add(HttpHeader.TRANSFER_ENCODING, "chunked")));
-    }
-
-    @Test
-    void onRedisOnlyTheAsynchronousPublishesRunInline() {
-        assertTrue(inline("redis", "/push?cname=a&content=b", HttpFields.EMPTY));
-        assertTrue(inline("redis", "/pub?cname=a&content=1", HttpFields.EMPTY));
-        for (String path : new String[] {"/sign?cname=a", "/close?cname=a", "/clear?cname=a", "/check?cname=a"}) {
-            assertFalse(inline("redis", path, HttpFields.EMPTY), path + " waits for Redis");
-        }
-        assertEquals(Set.of("/push", "/pub"), FrontDoor.inlinePaths("redis"));
+        assertFalse(inline("/push", HttpFields.build().add(HttpHeader.CONTENT_LENGTH, "20")));
+        assertFalse(inline("/push", HttpFields.build().add(HttpHeader.TRANSFER_ENCODING, "chunked")));
     }
 
     @Test

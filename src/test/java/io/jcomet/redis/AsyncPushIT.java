@@ -19,8 +19,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * /push on engine=redis is answered when Redis answers, without holding a request thread for the
- * round trip: more pushes than the node has request threads wait on a stalled Redis while the node
+ * /push on engine=redis (and /sign, /check, /close, /clear, /info?cname=) is answered when Redis
+ * answers, without holding a request thread for the round trip: more pushes than the node has request threads wait on a stalled Redis while the node
  * still answers other requests, then each gets its own seq; the 503s keep their answers (outcome
  * unknown when Redis stalls past redis_timeout, not published when it is down) and an idempotency
  * key retried after an unknown outcome publishes once.
@@ -75,6 +75,102 @@ class AsyncPushIT {
         assertEquals(pushes, seqs.size(), "every push its own seq");
         for (int s = 2; s <= pushes + 1; s++) {
             assertTrue(seqs.contains(s), "seq " + s + " answered");
+        }
+    }
+
+    @Test
+    void theOtherAdminOperationsAlsoWaitOnAStalledRedisWithoutHoldingRequestThreads() throws Exception {
+        node = Nodes.node(redis.uri(), "redis_timeout", "30000");
+        assertEquals(1, Nodes.pushSeq(node, "warm", "first"));
+        // 170 operations against the node's 64 request threads: none may hold one while Redis is stopped
+        List<CompletableFuture<Response>> signs = new ArrayList<>();
+        List<CompletableFuture<Response>> checks = new ArrayList<>();
+        List<CompletableFuture<Response>> unknown = new ArrayList<>();
+        List<CompletableFuture<Response>> infos = new ArrayList<>();
+        redis.freeze();
+        try {
+            for (int i = 0; i < 50; i++) {
+                signs.add(node.getAsync(node.admin(), "/sign?cname=s" + i));
+                checks.add(node.getAsync(node.admin(), "/check?cname=none" + i));
+            }
+            for (int i = 0; i < 30; i++) {
+                unknown.add(node.getAsync(node.admin(), "/close?cname=none" + i));
+                unknown.add(node.getAsync(node.admin(), "/clear?cname=none" + i));
+            }
+            for (int i = 0; i < 10; i++) {
+                infos.add(node.getAsync(node.admin(), "/info?cname=s" + i));
+            }
+            for (int i = 0; i < 5; i++) {
+                Response ping = node.get(node.front(), "/ping?cb=");
+                assertEquals(200, ping.status(), ping.body());
+            }
+            Thread.sleep(200); // long enough for an operation to come back wrongly while Redis is stopped
+            for (List<CompletableFuture<Response>> l : List.of(signs, checks, unknown, infos)) {
+                assertTrue(l.stream().noneMatch(CompletableFuture::isDone), "nothing is answered before Redis is");
+            }
+            List<String> waiting = threadsWaitingOnRedis();
+            assertTrue(waiting.isEmpty(), waiting.size() + " threads wait for Redis: " + waiting);
+        } finally {
+            redis.thaw();
+        }
+        Set<String> tokens = new HashSet<>();
+        for (CompletableFuture<Response> f : signs) {
+            Response r = f.get(30, TimeUnit.SECONDS);
+            assertEquals(200, r.status(), r.body());
+            assertEquals("sign", JSON.readTree(r.body()).get("type").asText(), r.body());
+            tokens.add(JSON.readTree(r.body()).get("token").asText());
+        }
+        assertEquals(signs.size(), tokens.size(), "every channel its own token");
+        for (CompletableFuture<Response> f : checks) {
+            Response r = f.get(30, TimeUnit.SECONDS);
+            assertEquals(200, r.status(), r.body());
+            assertEquals("{}", r.body().trim(), "a channel nobody made does not exist");
+        }
+        for (CompletableFuture<Response> f : unknown) {
+            Response r = f.get(30, TimeUnit.SECONDS);
+            assertEquals(404, r.status(), r.body());
+            assertTrue(r.body().contains("not connected"), r.body());
+        }
+        for (CompletableFuture<Response> f : infos) {
+            Response r = f.get(30, TimeUnit.SECONDS);
+            assertEquals(200, r.status(), r.body());
+            assertEquals(0, JSON.readTree(r.body()).get("subscribers").asInt(), r.body());
+        }
+        Response check = node.admin("/check?cname=s7");
+        assertEquals("{\"s7\":1}", check.body().trim(), "a signed channel exists");
+    }
+
+    /**
+     * The threads of this JVM (the embedded node runs in it) parked inside the Redis engine: a
+     * request thread waiting for an answer. Named with their top engine frame.
+     */
+    private static List<String> threadsWaitingOnRedis() {
+        List<String> out = new ArrayList<>();
+        for (var e : Thread.getAllStackTraces().entrySet()) {
+            StackTraceElement[] st = e.getValue();
+            boolean parked = st.length > 0 && st[0].getMethodName().startsWith("park");
+            for (StackTraceElement f : st) {
+                if (parked && f.getClassName().startsWith("io.jcomet.engine.redis.")) {
+                    out.add(e.getKey().getName() + " in " + f);
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aSignRedisDoesNotAnswerInTimeIs503() throws Exception {
+        node = Nodes.node(redis.uri(), "redis_timeout", "500");
+        redis.freeze();
+        try {
+            for (String path : new String[] {"/sign?cname=late", "/check?cname=late", "/close?cname=late", "/clear?cname=late&cb=f"}) {
+                Response r = node.admin(path);
+                assertEquals(503, r.status(), path + ": " + r.body());
+                assertTrue(r.body().contains("Redis unavailable"), path + ": " + r.body());
+            }
+        } finally {
+            redis.thaw();
         }
     }
 

@@ -56,33 +56,26 @@ final class NodeDirectory {
     /**
      * Asks every live node (the nodes set, heartbeat in the last 3 s) for its count and sums the
      * answers that arrive within redis_timeout; a node that died a moment ago simply does not count.
+     * Completes without a thread waiting (on Lettuce's thread, or the timer's when a node is late);
+     * each step is bounded by redis_timeout.
      */
-    int subscribers(String cname) {
+    CompletableFuture<Integer> subscribers(String cname) {
         long now = System.currentTimeMillis();
-        List<String> live = calls.await(link.commands().zrangebyscore(keys.nodesKey,
-                io.lettuce.core.Range.create((double) (now - 3000), Double.POSITIVE_INFINITY)).toCompletableFuture(), "nodes");
-        int expected = Math.max(1, live.size());
-        String id = RedisEngine.epochCandidate();
-        Gather g = new Gather(expected);
-        gathers.put(id, g);
-        try {
-            calls.await(link.publishAll(keys.askChannel, id + "\n" + nodeId + "\n" + cname).toCompletableFuture(), "ask");
-            try {
-                g.done.get(calls.timeoutMillis, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                // count what arrived
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        } finally {
-            gathers.remove(id);
-        }
-        if (g.anyHas.get()) {
-            return (int) g.sum.get();
-        }
-        // no node serves it now: it still exists (as on one node) while Redis keeps its data
-        Long exists = calls.await(link.commands().exists(RedisKeys.base(keys.prefix, cname) + ":m").toCompletableFuture(), "exists");
-        return exists != null && exists > 0 ? 0 : -1;
+        return calls.answer(link.commands().zrangebyscore(keys.nodesKey,
+                io.lettuce.core.Range.create((double) (now - 3000), Double.POSITIVE_INFINITY)).toCompletableFuture(), "nodes")
+                .thenCompose(live -> {
+                    String id = RedisEngine.epochCandidate();
+                    Gather g = new Gather(Math.max(1, live.size()));
+                    gathers.put(id, g);
+                    return calls.answer(link.publishAll(keys.askChannel, id + "\n" + nodeId + "\n" + cname).toCompletableFuture(), "ask")
+                            .thenCompose(sent -> g.done.completeOnTimeout(null, calls.timeoutMillis, TimeUnit.MILLISECONDS)) // count what arrived
+                            .whenComplete((done, e) -> gathers.remove(id))
+                            .thenCompose(done -> g.anyHas.get()
+                                    ? CompletableFuture.completedFuture((int) g.sum.get())
+                                    // no node serves it now: it still exists (as on one node) while Redis keeps its data
+                                    : calls.answer(link.commands().exists(RedisKeys.base(keys.prefix, cname) + ":m").toCompletableFuture(), "exists")
+                                            .thenApply(exists -> exists != null && exists > 0 ? 0 : -1));
+                });
     }
 
     /** A delivery thread: another node asks for this node's count. */

@@ -87,6 +87,25 @@ final class RedisCalls {
         return out;
     }
 
+    /**
+     * Waits for a stage whose every step is already bounded by redis_timeout ({@link #answer}),
+     * however many steps it has; its refusal is thrown as it is, anything else is a counted 503.
+     */
+    <T> T join(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(); // bounded: each step completes within redis_timeout
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof CometException ce) {
+                throw ce;
+            }
+            throw unavailable(what + ": " + c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(what + ": interrupted");
+        }
+    }
+
     /** Waits for a publish; a failure tells whether the script may have run. */
     List<Object> awaitPublish(CompletableFuture<List<Object>> f) {
         try {

@@ -685,40 +685,62 @@ public final class RedisEngine implements Engine {
 
     @Override
     public Broker.Signed sign(String cname, int expiresSeconds, String tokenIfNew) {
+        return calls.join(signAsync(cname, expiresSeconds, tokenIfNew), "sign");
+    }
+
+    /** Completes on Lettuce's thread when Redis answers; every step bounded by redis_timeout. */
+    @Override
+    public CompletableFuture<Broker.Signed> signAsync(String cname, int expiresSeconds, String tokenIfNew) {
         int expires = expiresSeconds > 0 ? expiresSeconds : config.channelTimeoutSeconds();
         String base = base(cname);
-        channels.refuseNewChannelWhenFull(cname, config.maxChannels());
         String candidate = epochCandidate();
-        List<Object> r = calls.eval(Scripts.SIGN, keys(base), candidate, tokenIfNew, Long.toString(expires * 1000L), base);
-        // made by this sign: announced as one node announces it; either way its lifetime is now `expires`
-        channels.created(cname, expires * 1000L, r.size() > 3 && candidate.equals(r.get(3)), true);
-        int lastSeq = (int) Long.parseLong((String) r.get(0));
-        String oldest = r.size() > 2 ? (String) r.get(2) : "";
-        // as on one node: the oldest buffered message, or the next seq when none is
-        int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : RedisKeys.entry(oldest).seq();
-        return new Broker.Signed(cname, seq, (String) r.get(1), expires);
+        return channels.refuseNewChannelWhenFullAsync(cname, config.maxChannels())
+                .thenCompose(room -> calls.answer(calls.<List<Object>>evalAsync(Scripts.SIGN, ScriptOutputType.MULTI,
+                        keys(base), candidate, tokenIfNew, Long.toString(expires * 1000L), base), "sign"))
+                .thenCompose(r -> {
+                    int lastSeq = (int) Long.parseLong((String) r.get(0));
+                    String oldest = r.size() > 2 ? (String) r.get(2) : "";
+                    // as on one node: the oldest buffered message, or the next seq when none is
+                    int seq = oldest == null || oldest.isEmpty() ? lastSeq + 1 : RedisKeys.entry(oldest).seq();
+                    Broker.Signed signed = new Broker.Signed(cname, seq, (String) r.get(1), expires);
+                    // made by this sign: announced as one node announces it, and counted before the
+                    // answer; either way its lifetime is now `expires`
+                    boolean made = r.size() > 3 && candidate.equals(r.get(3));
+                    return channels.createdAsync(cname, expires * 1000L, made).thenApply(v -> signed);
+                });
     }
 
     @Override
     public long close(String cname) {
+        return calls.join(closeAsync(cname), "close");
+    }
+
+    @Override
+    public CompletableFuture<Long> closeAsync(String cname) {
         String base = base(cname);
-        List<Object> r = calls.eval(Scripts.CLOSE, new String[] {base + ":m", base + ":b", base + ":p"}, base);
-        long next = (Long) r.get(0);
-        if (next >= 0) {
-            channels.removed(cname); // no longer counted against max_channels
-            if ((Long) r.get(1) == 0) {
-                // no node holds it, so none will report it offline: the closer does, as one node would
-                link.publishAll(presenceChannel, "0\n" + cname);
-            }
-        }
-        return next;
+        return calls.answer(calls.<List<Object>>evalAsync(Scripts.CLOSE, ScriptOutputType.MULTI,
+                new String[] {base + ":m", base + ":b", base + ":p"}, base), "close").thenApply(r -> {
+                    long next = (Long) r.get(0);
+                    if (next >= 0) {
+                        channels.removed(cname); // no longer counted against max_channels
+                        if ((Long) r.get(1) == 0) {
+                            // no node holds it, so none will report it offline: the closer does, as one node would
+                            link.publishAll(presenceChannel, "0\n" + cname);
+                        }
+                    }
+                    return next;
+                });
     }
 
     @Override
     public long clear(String cname) {
+        return calls.join(clearAsync(cname), "clear");
+    }
+
+    @Override
+    public CompletableFuture<Long> clearAsync(String cname) {
         String base = base(cname);
-        Long next = calls.eval(Scripts.CLEAR, ScriptOutputType.INTEGER, keys(base), base);
-        return next;
+        return calls.answer(calls.<Long>evalAsync(Scripts.CLEAR, ScriptOutputType.INTEGER, keys(base), base), "clear");
     }
 
     /**
@@ -800,6 +822,11 @@ public final class RedisEngine implements Engine {
 
     @Override
     public int subscribers(String cname) {
+        return calls.join(subscribersAsync(cname), "subscribers");
+    }
+
+    @Override
+    public CompletableFuture<Integer> subscribersAsync(String cname) {
         return nodes.subscribers(cname);
     }
 

@@ -74,12 +74,16 @@ import java.util.logging.Logger;
  * This class keeps the channels this node listens to (attach, live delivery, gap fill, resync);
  * the rest is in named parts: {@link RedisKeys} (what lives where in Redis), {@link Scripts} (the
  * Lua that keeps a channel consistent, and the incarnation check that starts a new epoch),
- * {@link RedisCalls} (script calls, bounded waits, what a 503 says), {@link ClusterChannels}
- * (max_channels for the cluster), {@link NodeDirectory} (heartbeats, questions asked of every
- * node), {@link RedisLink} (the connections: one Redis or Sentinel, or a Cluster).
+ * {@link RedisCalls} (script calls, bounded waits, what a 503 says), {@link GroupCommit} (the
+ * publishes that arrive together joined into one script call per Redis or hash slot),
+ * {@link ClusterChannels} (max_channels for the cluster), {@link NodeDirectory} (heartbeats,
+ * questions asked of every node), {@link RedisLink} (the connections: one Redis or Sentinel, or a
+ * Cluster).
  *
  * <h2>Threads</h2>
- * Request threads call the operations and wait for Redis at most redis_timeout. Lettuce's I/O
+ * Request threads call the operations: the admin API's asynchronous forms ({@code publishAsync},
+ * {@code signAsync}, ...) return at once and complete on Lettuce's I/O thread when Redis answers;
+ * the blocking forms (attach, /batch, the demo) wait at most redis_timeout. Lettuce's I/O
  * threads only parse a PUB/SUB message and hand it to the channel's delivery thread
  * ({@code jcomet-redis-delivery-N}, chosen by channel name, so one channel is always delivered by
  * one thread in seq order). Delivery threads call back {@link EngineEvents#publication} /
@@ -115,6 +119,8 @@ public final class RedisEngine implements Engine {
     private final ClusterChannels channels;
     /** Heartbeats and the questions asked of every node (/info?cname=). */
     private final NodeDirectory nodes;
+    /** Publishes joined into script calls. */
+    private final GroupCommit groupCommit;
     private volatile EngineEvents broker;
 
     /** This node's interest in one channel. */
@@ -192,6 +198,7 @@ public final class RedisEngine implements Engine {
         this.calls = new RedisCalls(link, timeoutMillis);
         this.channels = new ClusterChannels(link, calls, names, nodeId, defaultTtlMillis());
         this.nodes = new NodeDirectory(link, calls, names, nodeId);
+        this.groupCommit = new GroupCommit(calls, config, prefix);
         this.delivery = new ExecutorService[config.redisDeliveryThreads()];
         this.queued = new AtomicInteger[delivery.length];
         this.queueLimit = config.redisDeliveryQueue();
@@ -472,17 +479,13 @@ public final class RedisEngine implements Engine {
      * and sends nothing. A 503 says whether the message was certainly not published (the command
      * never left this node) or the outcome is unknown (sent, no answer in time).
      *
-     * <p>Group commit: while a call is on its way to Redis, the publishes that arrive (for any
-     * channel on the same Redis; on a Cluster, in the same hash slot) wait in its {@link Outbox} and
-     * go together in the next call ({@link Scripts#PUBLISH_MANY}: each message as if published
-     * alone, one incarnation check per call). A lone publish goes at once; under load the node pays
-     * one round trip per call instead of per message, and each channel's messages reach Redis in
-     * the order they came.
+     * <p>The publish goes through the {@link GroupCommit}: with the others that arrive while a call
+     * is on its way to Redis, in one script call, each channel's messages in the order they came.
      */
     @Override
     public int publish(String cname, Message.Kind kind, String content, String idempotencyKey) {
         channels.refuseNewChannelWhenFull(cname, config.maxChannels());
-        Pending p = enqueue(new Publish(cname, kind, content, idempotencyKey));
+        GroupCommit.Pending p = groupCommit.enqueue(new Publish(cname, kind, content, idempotencyKey));
         return published(p, calls.awaitPublish(p.done));
     }
 
@@ -505,9 +508,9 @@ public final class RedisEngine implements Engine {
 
     /** Queues a publish for the group commit; its seq once its call answered (and the channel counted, if it made it). */
     private CompletableFuture<Integer> send(Publish publish) {
-        Pending p;
+        GroupCommit.Pending p;
         try {
-            p = enqueue(publish);
+            p = groupCommit.enqueue(publish);
         } catch (CometException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -523,7 +526,7 @@ public final class RedisEngine implements Engine {
     }
 
     /** A publish answered: the channel is counted (and announced) when its call made it. */
-    private int published(Pending p, List<Object> r) {
+    private int published(GroupCommit.Pending p, List<Object> r) {
         if (p.made) {
             channels.created(p.publish.cname(), defaultTtlMillis(), true, true); // this publish made the channel
         }
@@ -532,17 +535,17 @@ public final class RedisEngine implements Engine {
 
     /**
      * A /batch: each line is queued as a publish of its own ({@link #publish}'s group commit), so a
-     * batch goes to Redis in as few calls as its lines fit in ({@link #PUBLISH_MANY_LINES} each, one
+     * batch goes to Redis in as few calls as its lines fit in ({@link GroupCommit#PUBLISH_MANY_LINES} each, one
      * call at a time per outbox, its channels' lines in order), then each line's answer is read.
      */
     @Override
     public Object[] publishAll(List<Publish> publishes) {
         Object[] out = new Object[publishes.size()];
-        Pending[] sent = new Pending[out.length];
+        GroupCommit.Pending[] sent = new GroupCommit.Pending[out.length];
         for (int i = 0; i < out.length; i++) {
             try {
                 channels.refuseNewChannelWhenFull(publishes.get(i).cname(), config.maxChannels());
-                sent[i] = enqueue(publishes.get(i));
+                sent[i] = groupCommit.enqueue(publishes.get(i));
             } catch (CometException e) {
                 out[i] = e;
             }
@@ -557,130 +560,6 @@ public final class RedisEngine implements Engine {
             }
         }
         return out;
-    }
-
-    /** At most this many messages go in one script call (a call blocks its shard while it runs). */
-    static final int PUBLISH_MANY_LINES = 64;
-
-    /** Publishes waiting for the call in flight on their outbox to answer. */
-    private static final class Outbox {
-        final java.util.ArrayDeque<Pending> waiting = new java.util.ArrayDeque<>(); // guarded by this
-        boolean sending;                                                            // guarded by this
-    }
-
-    /** One publish in an {@link Outbox}: completed with its {seq, epoch, retry flag}. */
-    private static final class Pending {
-        final Publish publish;
-        final String base;
-        final CompletableFuture<List<Object>> done = new CompletableFuture<>();
-        /** The call that carried it made the channel, and this is the call's first message to it. */
-        volatile boolean made;
-
-        Pending(Publish publish, String base) {
-            this.publish = publish;
-            this.base = base;
-        }
-    }
-
-    /**
-     * One outbox for a Redis server, one per hash slot used on a Cluster (a script's keys must share
-     * a slot). Never removed (at most 16,384): one outbox per group keeps one call in flight for it,
-     * so the messages of a channel reach Redis in the order they were queued.
-     */
-    private final ConcurrentHashMap<Integer, Outbox> outboxes = new ConcurrentHashMap<>();
-
-    private Pending enqueue(Publish publish) {
-        String base = base(publish.cname());
-        Pending p = new Pending(publish, base);
-        int group = config.redisCluster() ? io.lettuce.core.cluster.SlotHash.getSlot(base) : 0;
-        Outbox box = outboxes.computeIfAbsent(group, k -> new Outbox());
-        boolean send;
-        synchronized (box) {
-            box.waiting.add(p);
-            send = !box.sending;
-            box.sending |= send;
-        }
-        if (send) {
-            sendNext(group, box);
-        }
-        return p;
-    }
-
-    /**
-     * Sends what waits in the outbox as one call, and again when it answers, until the outbox is
-     * empty. Runs on a publishing request thread first, then on Lettuce's I/O thread, which only
-     * sends and never waits.
-     */
-    private void sendNext(int group, Outbox box) {
-        List<Pending> batch;
-        synchronized (box) {
-            if (box.waiting.isEmpty()) {
-                box.sending = false; // the next publish sends itself
-                return;
-            }
-            batch = new ArrayList<>(Math.min(box.waiting.size(), PUBLISH_MANY_LINES));
-            while (!box.waiting.isEmpty() && batch.size() < PUBLISH_MANY_LINES) {
-                batch.add(box.waiting.poll());
-            }
-        }
-        // the call's messages by channel, each channel's in the order they came
-        java.util.Map<String, List<Integer>> byChannel = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < batch.size(); i++) {
-            byChannel.computeIfAbsent(batch.get(i).publish.cname(), k -> new ArrayList<>()).add(i);
-        }
-        List<String> keys = new ArrayList<>(3 * batch.size());
-        List<String> args = new ArrayList<>(4 + 3 * byChannel.size() + 3 * batch.size());
-        args.add(Integer.toString(config.channelBufferSize()));
-        args.add(Long.toString(defaultTtlMillis()));
-        args.add(Long.toString(config.idempotencyWindowSeconds() * 1000L));
-        args.add(Integer.toString(byChannel.size()));
-        int[] order = new int[batch.size()]; // position in the answer -> position in batch
-        String[] candidates = new String[batch.size()];
-        int at = 0;
-        for (List<Integer> these : byChannel.values()) {
-            String base = batch.get(these.get(0)).base;
-            String candidate = epochCandidate();
-            keys.add(base + ":m");
-            keys.add(base + ":b");
-            args.add(candidate);
-            args.add(base);
-            args.add(Integer.toString(these.size()));
-            for (int i : these) {
-                Publish pub = batch.get(i).publish;
-                boolean keyed = pub.idempotencyKey() != null && !pub.idempotencyKey().isEmpty();
-                keys.add(keyed ? RedisKeys.idempotencyKey(base, pub.idempotencyKey()) : base + ":i");
-                args.add(pub.kind() == Message.Kind.BROADCAST ? "b" : "d");
-                args.add(pub.content());
-                args.add(keyed ? "1" : "0");
-                order[at] = i;
-                candidates[at++] = candidate;
-            }
-        }
-        CompletableFuture<List<Object>> f;
-        try {
-            f = calls.evalAsync(Scripts.PUBLISH_MANY, ScriptOutputType.MULTI, keys.toArray(new String[0]), args.toArray(new String[0]));
-        } catch (RuntimeException e) {
-            // never sent: awaitPublish answers "not published"
-            f = CompletableFuture.failedFuture(new IllegalStateException("not connected: " + e.getMessage()));
-        }
-        f.whenComplete((r, e) -> {
-            // the next call first: Redis works on it while this one's publishers are answered
-            // (an asynchronous /push writes its answer on this thread)
-            sendNext(group, box);
-            String madeBy = null;
-            for (int j = 0; j < batch.size(); j++) {
-                Pending p = batch.get(order[j]);
-                if (e != null) {
-                    p.done.completeExceptionally(e);
-                    continue;
-                }
-                if (candidates[j].equals(r.get(3 * j + 1)) && !candidates[j].equals(madeBy)) {
-                    p.made = true; // before done completes: its request thread reads it after
-                    madeBy = candidates[j];
-                }
-                p.done.complete(r.subList(3 * j, 3 * j + 3));
-            }
-        });
     }
 
     @Override

@@ -76,7 +76,7 @@ import java.util.logging.Logger;
  * Lua that keeps a channel consistent, and the incarnation check that starts a new epoch),
  * {@link RedisCalls} (script calls, bounded waits, what a 503 says), {@link GroupCommit} (the
  * publishes that arrive together joined into one script call per Redis or hash slot),
- * {@link ClusterChannels} (max_channels for the cluster), {@link NodeDirectory} (heartbeats,
+ * {@link Broadcasts} (/broadcast to every channel of the cluster, once each), {@link ClusterChannels} (max_channels for the cluster), {@link NodeDirectory} (heartbeats,
  * questions asked of every node), {@link RedisLink} (the connections: one Redis or Sentinel, or a
  * Cluster).
  *
@@ -121,6 +121,8 @@ public final class RedisEngine implements Engine {
     private final NodeDirectory nodes;
     /** Publishes joined into script calls. */
     private final GroupCommit groupCommit;
+    /** /broadcast to every channel of the cluster, once each. */
+    private final Broadcasts broadcasts;
     private volatile EngineEvents broker;
 
     /** This node's interest in one channel. */
@@ -199,6 +201,7 @@ public final class RedisEngine implements Engine {
         this.channels = new ClusterChannels(link, calls, names, nodeId, defaultTtlMillis());
         this.nodes = new NodeDirectory(link, calls, names, nodeId);
         this.groupCommit = new GroupCommit(calls, config, prefix);
+        this.broadcasts = new Broadcasts(link, calls, names, config, listens::keySet);
         this.delivery = new ExecutorService[config.redisDeliveryThreads()];
         this.queued = new AtomicInteger[delivery.length];
         this.queueLimit = config.redisDeliveryQueue();
@@ -622,79 +625,10 @@ public final class RedisEngine implements Engine {
         return calls.answer(calls.<Long>evalAsync(Scripts.CLEAR, ScriptOutputType.INTEGER, keys(base), base), "clear");
     }
 
-    /**
-     * Every node gets the broadcast and publishes it to the channels it serves; a channel served by
-     * several nodes gets it once: the script keeps each broadcast id per channel for
-     * {@link #BROADCAST_DEDUP_MILLIS} and drops a second publish of it. Answers with the channels
-     * this node serves.
-     */
+    /** See {@link Broadcasts}: answers with the channels this node serves plus those it buffered it in. */
     @Override
     public int broadcast(String content) {
-        String id = epochCandidate();
-        calls.await(link.publishAll(broadcastChannel, id + "\n" + content).toCompletableFuture(), "broadcast");
-        return listens.size() + broadcastToCounted(id, content);
-    }
-
-    /** Channels a broadcast reads from the channels set at once (one page of scripts in flight). */
-    private static final int BROADCAST_PAGE = 500;
-
-    /**
-     * As one node buffers a broadcast in every channel it has, this node buffers it in every channel
-     * of the cluster's channels set that has not expired, whether or not a node serves it (those
-     * that one does get it once: the same broadcast id). A channel that expired meanwhile is not made
-     * again. Returns the channels it reached this way.
-     */
-    private int broadcastToCounted(String id, String content) {
-        int reached = 0;
-        long offset = 0;
-        while (true) {
-            List<String> page = calls.await(link.commands().zrangebyscore(names.channelsKey,
-                    io.lettuce.core.Range.create((double) System.currentTimeMillis(), Double.POSITIVE_INFINITY),
-                    io.lettuce.core.Limit.create(offset, BROADCAST_PAGE)).toCompletableFuture(), "broadcast");
-            List<CompletableFuture<List<Object>>> sent = new ArrayList<>(page.size());
-            for (String cname : page) {
-                String base = base(cname);
-                String[] keys = {base + ":m", base + ":b", base + ":i:b:" + id};
-                sent.add(calls.evalAsync(Scripts.PUBLISH_IF_EXISTS, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
-                        Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
-                        Long.toString(BROADCAST_DEDUP_MILLIS)));
-            }
-            for (CompletableFuture<List<Object>> f : sent) {
-                List<Object> r = calls.await(f, "broadcast");
-                if (r != null && !r.isEmpty() && r.get(0) != null) {
-                    reached++;
-                }
-            }
-            if (page.size() < BROADCAST_PAGE) {
-                return reached;
-            }
-            offset += page.size();
-        }
-    }
-
-    /** How long a channel remembers a broadcast id: far longer than nodes take to hear one broadcast. */
-    static final long BROADCAST_DEDUP_MILLIS = 60_000;
-
-    private void onBroadcast(String payload) {
-        int nl = payload.indexOf('\n');
-        if (nl < 0) {
-            return;
-        }
-        String id = payload.substring(0, nl);
-        String content = payload.substring(nl + 1);
-        // one script per channel, sent without waiting: this thread also delivers channels' messages
-        for (Listen l : listens.values()) {
-            String base = base(l.cname);
-            String[] keys = {base + ":m", base + ":b", base + ":i:b:" + id};
-            calls.evalAsync(Scripts.PUBLISH, ScriptOutputType.MULTI, keys, epochCandidate(), "b", content,
-                    Integer.toString(config.channelBufferSize()), Long.toString(defaultTtlMillis()), base,
-                    Long.toString(BROADCAST_DEDUP_MILLIS))
-                    .whenComplete((r, e) -> {
-                        if (e != null) {
-                            LOG.warning("jcomet: broadcast to " + l.cname + " failed: " + e);
-                        }
-                    });
-        }
+        return broadcasts.broadcast(content);
     }
 
     // ------------------------------------------------------------------ cluster-wide counts and presence
@@ -749,7 +683,7 @@ public final class RedisEngine implements Engine {
             return;
         }
         if (channel.equals(broadcastChannel)) {
-            delivery[0].execute(() -> onBroadcast(payload));
+            delivery[0].execute(() -> broadcasts.onBroadcast(payload));
             return;
         }
         String cname = cnameOf(channel);

@@ -36,7 +36,7 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
  *       ({@link HeadDeadlineConnectionFactory}), and on TLS connectors the handshake before it
  *       ({@link HandshakeDeadline});</li>
  *   <li>{@code admin_inline} (on by default): the admin connector(s) handle the admin API's short
- *       requests without a body on their selector thread ({@link #inlinePaths},
+ *       requests without a body on their selector thread ({@link #INLINE_PATHS},
  *       {@link HeadDeadlineConnectionFactory});</li>
  *   <li>{@code max_connections_per_client}: the front connectors share one cap, the admin
  *       connector(s) have their own ({@link AddressConnectionCap}); {@code client_limits_exempt}

@@ -23,8 +23,8 @@ import java.util.HexFormat;
  * <p><b>Continuity across failovers.</b> A replica promoted to master (Sentinel, Cluster) may lag
  * the old master: its seq can be behind seqs already delivered. So every script that assigns or
  * reads a seq checks that the server running it is the one that wrote the channel's meta hash
- * ({@code rid} = the server's {@code run_id} and {@code master_replid}: a restart changes the first,
- * a promotion the second). When it is not, continuity cannot be proven and the channel starts a new
+ * ({@code rid} = the server's {@code master_replid}, drawn anew by a master at every start and
+ * by a replica when it is promoted). When it is not, continuity cannot be proven and the channel starts a new
  * epoch, exactly as when its data is gone: subscribers are told of a restart instead of silently
  * dropping "already seen" seqs. A failover that lost nothing costs one needless new epoch.
  *
@@ -35,15 +35,21 @@ final class Scripts {
     private Scripts() {}
 
     /**
-     * This server's incarnation: run_id (changes on restart) and master_replid (changes on
-     * promotion), read with one INFO of two sections (Redis 7) and found by plain search, which
-     * costs less than two INFO calls and pattern matching.
+     * This server's incarnation: its master_replid, which a master draws anew whenever it starts
+     * (empty, or from its RDB or AOF: it restores a stored replication id only as a replica) and
+     * whenever a replica is promoted. Read with {@code INFO replication} and found by plain search:
+     * the {@code server} section (run_id) cost ~3.5 us more per call (docs/BENCHMARKS.md).
+     * {@code sameRid} also accepts the form earlier versions stored, {@code <run_id>.<master_replid>}:
+     * its replid proves the same incarnation, so nodes of both versions on one Redis keep one epoch
+     * (an old node sees a new node's rid as another incarnation, and starts at most one new epoch).
      */
     private static final String RID =
-            "local info = redis.call('INFO', 'server', 'replication')\n"
-            + "local ri = string.find(info, 'run_id:', 1, true)\n"
+            "local info = redis.call('INFO', 'replication')\n"
             + "local rp = string.find(info, 'master_replid:', 1, true)\n"
-            + "local rid = string.sub(info, ri + 7, ri + 46) .. '.' .. string.sub(info, rp + 14, rp + 53)\n";
+            + "local rid = string.sub(info, rp + 14, rp + 53)\n"
+            + "local function sameRid(stored)\n"
+            + "  return stored == rid or (stored and string.sub(stored, -41) == '.' .. rid)\n"
+            + "end\n";
 
     /**
      * Sets {@code epoch} (and {@code m}, the HMGET of epoch, rid and the fields named): the channel's
@@ -57,7 +63,7 @@ final class Scripts {
         return RID
                 + "local m = redis.call('HMGET', KEYS[1], 'epoch', 'rid'" + f + ")\n"
                 + "local epoch = m[1]\n"
-                + "if not epoch or m[2] ~= rid then\n"
+                + "if not epoch or not sameRid(m[2]) then\n"
                 + "  epoch = ARGV[1]\n"
                 + "  redis.call('DEL', KEYS[2])\n"
                 + "  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0, 'rid', rid)\n"
@@ -124,7 +130,7 @@ final class Scripts {
             + "  local km, kb, shard, n = KEYS[k], KEYS[k + 1], ARGV[a + 1], tonumber(ARGV[a + 2])\n"
             + "  local m = redis.call('HMGET', km, 'epoch', 'rid', 'ttl')\n"
             + "  local epoch = m[1]\n"
-            + "  if not epoch or m[2] ~= rid then\n"
+            + "  if not epoch or not sameRid(m[2]) then\n"
             + "    epoch = ARGV[a]\n"
             + "    redis.call('DEL', kb)\n"
             + "    redis.call('HSET', km, 'epoch', epoch, 'seq', 0, 'rid', rid)\n"

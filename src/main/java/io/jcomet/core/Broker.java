@@ -1,7 +1,6 @@
 package io.jcomet.core;
 
 import io.jcomet.config.JcometConfig;
-import io.jcomet.protocol.Json;
 import io.jcomet.protocol.Messages;
 import io.jcomet.protocol.Transport;
 import java.nio.charset.StandardCharsets;

@@ -32,14 +32,6 @@ final class RedisCalls {
         this.timeoutMillis = timeoutMillis;
     }
 
-    List<Object> eval(Scripts.Script s, String[] keys, String... args) {
-        return eval(s, ScriptOutputType.MULTI, keys, args);
-    }
-
-    <T> T eval(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
-        return await(evalAsync(s, type, keys, args), "script");
-    }
-
     <T> CompletableFuture<T> evalAsync(Scripts.Script s, ScriptOutputType type, String[] keys, String... args) {
         // Lettuce's command is itself the future: no second one unless Redis lacks the script
         CompletableFuture<T> f = link.commands().<T>evalsha(s.sha(), type, keys, args).toCompletableFuture();

@@ -41,8 +41,9 @@ import org.eclipse.jetty.util.Callback;
  * requests are handed to the pool as before: a body is read with blocking reads, which on the
  * selector thread would wait for the selector itself. What runs inline must not block: the memory
  * engine's operations do not (their writes to subscribers are non-blocking); on the Redis engine
- * they are answered asynchronously when Redis answers, no thread waiting; and the answer is buffered and sent without blocking as the request
- * completes, so a back end that stops reading its answers holds up only its own connection. While
+ * they are answered asynchronously when Redis answers, no thread waiting; and the answer is
+ * buffered and sent without blocking as the request completes, so a back end that stops reading
+ * its answers holds up only its own connection. While
  * one request runs, the other connections of its selector wait (as in icomet): each inline
  * request is short.
  *
@@ -54,8 +55,9 @@ import org.eclipse.jetty.util.Callback;
  * <p>Threads: a connection arms and disarms its deadline on the thread that parses it (the selector
  * or the thread that handles it, one at a time); the expiry runs on the connector's scheduler
  * thread and closes the end point. A head that completes as its deadline fires is either handled
- * or refused, never handled on a connection the deadline closed ({@link HeadDeadline}). {@code onSelector} is written and
- * read by the thread that runs the connection's read callback, one at a time. The completing
+ * or refused, never handled on a connection the deadline closed ({@link HeadDeadline}).
+ * {@code onSelector} is written and read by the thread that runs the connection's read callback,
+ * one at a time. The completing
  * thread only reads whether the request buffer is empty, after Jetty's hand-over of the
  * connection (its {@code _handling} flag), and asks for fill interest.
  */

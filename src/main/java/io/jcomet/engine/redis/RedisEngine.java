@@ -76,7 +76,8 @@ import java.util.logging.Logger;
  * Lua that keeps a channel consistent, and the incarnation check that starts a new epoch),
  * {@link RedisCalls} (script calls, bounded waits, what a 503 says), {@link GroupCommit} (the
  * publishes that arrive together joined into one script call per Redis or hash slot),
- * {@link Broadcasts} (/broadcast to every channel of the cluster, once each), {@link ClusterChannels} (max_channels for the cluster), {@link NodeDirectory} (heartbeats,
+ * {@link Broadcasts} (/broadcast to every channel of the cluster, once each),
+ * {@link ClusterChannels} (max_channels for the cluster), {@link NodeDirectory} (heartbeats,
  * questions asked of every node), {@link RedisLink} (the connections: one Redis or Sentinel, or a
  * Cluster).
  *
